@@ -1,0 +1,620 @@
+"""The ``aims`` command: run the stack, serve one app, migrate, and administer a local install.
+
+Results meant for scripts (ids, keys, tokens) go to stdout; progress and tables go to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.settings import DEFAULT_PORTS, SERVICE_NAMES, AIMSSettings, ServiceName
+
+if TYPE_CHECKING:
+    from shared.runtime.embedded import EmbeddedNats, EmbeddedPostgres
+    from shared.settings import ServiceSettings
+
+console = Console(stderr=True)
+app = typer.Typer(
+    name="aims",
+    help="AIMS — the backend of an ISO/IEC 42001 AI management system.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+org_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for integrations.", no_args_is_help=True)
+token_app = typer.Typer(help="Local JWTs (zero-setup mode).", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(token_app, name="token")
+
+ROLES = ("admin", "manager", "risk_owner", "contributor", "auditor", "viewer")
+# Apps that serve the REST APIs start before the gateway that calls them.
+START_ORDER: tuple[ServiceName, ...] = ("inventory", "risk", "evidence", "gateway")
+HEALTH_TIMEOUT_SECONDS = 90.0
+STOP_GRACE_SECONDS = 10
+
+
+class CLIError(Exception):
+    """A failure to report to the user as one clear line, without a traceback."""
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+# -- settings and engines --------------------------------------------------------------------
+
+
+def _settings(var_dir: Path | None = None) -> AIMSSettings:
+    settings = AIMSSettings()
+    if var_dir is not None:
+        settings = settings.model_copy(update={"var_dir": var_dir})
+    return settings.model_copy(update={"var_dir": settings.var_dir.expanduser().resolve()})
+
+
+def _secret_key(settings: AIMSSettings) -> str:
+    """``AIMS_SECRET_KEY``, or in non-production the one kept under ``var/``."""
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.environment == "production":
+        raise CLIError("AIMS_SECRET_KEY is required when AIMS_ENVIRONMENT=production")
+    from shared.runtime.keys import ensure_secret_key
+
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return ensure_secret_key(settings.var_dir)
+
+
+@dataclass
+class Engines:
+    """The admin PostgreSQL URL and NATS URL, with whatever embedded engines were started."""
+
+    database_url: str
+    nats_url: str | None
+    postgres: EmbeddedPostgres | None = None
+    nats: EmbeddedNats | None = None
+    started: list[str] = field(default_factory=list)
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.postgres is not None
+
+    def stop(self) -> None:
+        """Stop, in reverse order, only the engines this process started."""
+        if self.nats is not None:
+            with console.status("Stopping NATS…"):
+                self.nats.stop()
+            self.nats = None
+        if self.postgres is not None and self.postgres.started_here:
+            with console.status("Stopping PostgreSQL…"):
+                self.postgres.stop()
+        self.postgres = None
+
+
+def _start_postgres(settings: AIMSSettings) -> EmbeddedPostgres:
+    from shared.runtime.embedded import EmbeddedPostgres, find_free_port, port_is_free
+
+    postgres = EmbeddedPostgres(settings.var_dir / "postgres", settings.embedded_pg_port)
+    if not postgres.is_running() and not port_is_free(postgres.port):
+        postgres.port = find_free_port()
+        console.print(
+            f"[yellow]port {settings.embedded_pg_port} is taken; PostgreSQL uses {postgres.port}[/]"
+        )
+    first_time = not (postgres.data_dir / "PG_VERSION").exists()
+    label = "Initialising" if first_time else "Starting"
+    with console.status(f"{label} embedded PostgreSQL in {postgres.data_dir}…"):
+        postgres.start()
+    verb = "started" if postgres.started_here else "already running"
+    console.print(f"[green]✓[/] PostgreSQL {verb} on 127.0.0.1:{postgres.port}")
+    return postgres
+
+
+def _start_nats(settings: AIMSSettings) -> EmbeddedNats:
+    from shared.runtime.embedded import EmbeddedNats, find_free_port, port_is_free
+
+    nats = EmbeddedNats(settings.var_dir / "nats", settings.embedded_nats_port)
+    if not port_is_free(nats.port):
+        nats.port = find_free_port()
+        console.print(
+            f"[yellow]port {settings.embedded_nats_port} is taken; NATS uses {nats.port}[/]"
+        )
+    with console.status("Starting embedded NATS JetStream…"):
+        nats.start()
+    console.print(f"[green]✓[/] NATS JetStream started on 127.0.0.1:{nats.port}")
+    return nats
+
+
+@contextlib.contextmanager
+def engines(settings: AIMSSettings, *, need_nats: bool) -> Iterator[Engines]:
+    """Yield the engine URLs, starting embedded engines for the missing ones, and stop those."""
+    started = Engines(database_url="", nats_url=settings.nats_url)
+    try:
+        if settings.database_url:
+            started.database_url = settings.database_url
+        else:
+            settings.var_dir.mkdir(parents=True, exist_ok=True)
+            started.postgres = _start_postgres(settings)
+            started.database_url = started.postgres.url
+        if need_nats and not settings.nats_url:
+            started.nats = _start_nats(settings)
+            started.nats_url = started.nats.url
+        yield started
+    finally:
+        started.stop()
+
+
+def _provision_and_migrate(
+    admin_url: str, prefix: str, services: tuple[str, ...], secret_key: str
+) -> None:
+    from shared.runtime.migrate import upgrade, wait_for_postgres
+    from shared.runtime.provision import provision
+
+    async def prepare() -> dict[str, Any]:
+        await wait_for_postgres(admin_url, timeout=30)
+        return dict(await provision(admin_url, prefix, services, secret_key))
+
+    with console.status("Provisioning databases and roles…"):
+        databases = asyncio.run(prepare())
+    console.print(f"[green]✓[/] databases: {', '.join(d.name for d in databases.values())}")
+    for service in services:
+        with console.status(f"Migrating {service}…"):
+            upgrade(service, databases[service].owner_url)
+        console.print(f"[green]✓[/] {service} migrated to head")
+
+
+# -- service settings ------------------------------------------------------------------------
+
+
+def _settings_class(name: str) -> type[ServiceSettings]:
+    if name == "inventory":
+        from services.inventory.config import InventorySettings
+
+        return InventorySettings
+    if name == "risk":
+        from services.risk.config import RiskSettings
+
+        return RiskSettings
+    if name == "evidence":
+        from services.evidence.config import EvidenceSettings
+
+        return EvidenceSettings
+    if name == "gateway":
+        from gateway.config import GatewaySettings
+
+        return GatewaySettings
+    raise CLIError(f"unknown app {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+
+
+def _app_factory(name: str) -> Any:
+    if name == "inventory":
+        from services.inventory.main import create_app as inventory_app
+
+        return inventory_app
+    if name == "risk":
+        from services.risk.main import create_app as risk_app
+
+        return risk_app
+    if name == "evidence":
+        from services.evidence.main import create_app as evidence_app
+
+        return evidence_app
+    from gateway.main import create_app as gateway_app
+
+    return gateway_app
+
+
+def _app_database_url(name: str, settings: AIMSSettings, admin_url: str | None = None) -> str:
+    explicit = os.environ.get(f"AIMS_{name.upper()}_DATABASE_URL")
+    if explicit:
+        return explicit
+    admin = admin_url or settings.database_url
+    if not admin:
+        raise CLIError(
+            f"no database for {name}: set AIMS_{name.upper()}_DATABASE_URL, or AIMS_DATABASE_URL "
+            "(admin URL) with AIMS_SECRET_KEY to derive it — or run `aims up`"
+        )
+    from shared.runtime.provision import derive_service_urls
+
+    return derive_service_urls(admin, settings.database_prefix, name, _secret_key(settings)).app_url
+
+
+def _service_settings(
+    name: str, base: AIMSSettings, admin_url: str | None = None, **overrides: Any
+) -> ServiceSettings:
+    cls = _settings_class(name)
+    values: dict[str, Any] = {
+        "app_database_url": _app_database_url(name, base, admin_url),
+        "var_dir": base.var_dir,
+    }
+    if base.secret_key is None and base.environment != "production":
+        values["secret_key"] = _secret_key(base)
+    default_public = base.var_dir / "keys" / "jwt_public.pem"
+    if base.jwt_public_key_file is None and base.oidc_jwks_url is None and default_public.exists():
+        values["jwt_public_key_file"] = default_public
+    values.update(overrides)
+    return cls(**values)
+
+
+# -- aims up ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+
+def _log_tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+def _spawn(name: str, port: int, env: dict[str, str], log_dir: Path) -> Child:
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aims", "serve", name, "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Own session: Ctrl-C reaches only `aims up`, which stops the apps before the engines.
+            start_new_session=True,
+        )
+    return Child(name, port, process, log_path)
+
+
+def _healthy(port: int) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _stop_children(children: list[Child]) -> None:
+    for child in children:
+        if child.process.poll() is None:
+            child.process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in children:
+        try:
+            child.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait()
+
+
+def _died(child: Child) -> CLIError:
+    code = child.process.returncode
+    return CLIError(
+        f"{child.name} exited with code {code}; last lines of {child.log_path}:\n"
+        f"{_log_tail(child.log_path)}"
+    )
+
+
+def _print_welcome(children: list[Child], engines_: Engines) -> None:
+    ports = {child.name: child.port for child in children}
+    table = Table(title="AIMS is running", title_justify="left", show_lines=False)
+    table.add_column("what")
+    table.add_column("where")
+    table.add_row("GraphQL (GraphiQL)", f"http://127.0.0.1:{ports['gateway']}/graphql")
+    for name in ("inventory", "risk", "evidence"):
+        table.add_row(f"{name} REST docs", f"http://127.0.0.1:{ports[name]}/docs")
+    table.add_row("health", f"http://127.0.0.1:{ports['gateway']}/healthz (each app)")
+    database = "embedded, var/postgres" if engines_.embedded_database else "AIMS_DATABASE_URL"
+    table.add_row("PostgreSQL", database)
+    table.add_row("NATS", engines_.nats_url or "")
+    table.add_row("logs", str(children[0].log_path.parent))
+    console.print(table)
+    console.print(
+        "Create a tenant and a token (in another terminal):\n"
+        "  [bold]aims org create --name 'Acme'[/]\n"
+        "  [bold]aims token create --org <ORG_ID> --role admin[/]\n"
+        "then call the APIs with [bold]Authorization: Bearer <token>[/]. Ctrl-C stops everything."
+    )
+
+
+class _Stop(Exception):
+    pass
+
+
+@app.command()
+def up(
+    port_base: Annotated[
+        int, typer.Option(help="Port of the gateway; apps use the next three.")
+    ] = 8000,
+    var_dir: Annotated[
+        Path | None, typer.Option(help="Where engine data, keys and logs live [env AIMS_VAR_DIR].")
+    ] = None,
+) -> None:
+    """Run the whole stack on this machine: engines, migrations and the four apps."""
+    settings = _settings(var_dir)
+    shift = port_base - DEFAULT_PORTS["gateway"]
+    ports = {name: DEFAULT_PORTS[name] + shift for name in SERVICE_NAMES}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # One stop at a time: a second Ctrl-C must not interrupt the orderly shutdown.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Stop
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    children: list[Child] = []
+    try:
+        from shared.runtime.embedded import port_is_free
+        from shared.runtime.keys import ensure_signing_keys
+
+        taken = [f"{n}:{p}" for n, p in ports.items() if not port_is_free(p)]
+        if taken:
+            raise CLIError(f"ports already in use ({', '.join(taken)}); try --port-base")
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        secret_key = _secret_key(settings)
+        private_key, public_key = ensure_signing_keys(settings.var_dir)
+        if settings.jwt_private_key_file is not None:
+            private_key = settings.jwt_private_key_file
+        if settings.jwt_public_key_file is not None:
+            public_key = settings.jwt_public_key_file
+        with engines(settings, need_nats=True) as started:
+            _provision_and_migrate(
+                started.database_url, settings.database_prefix, SERVICE_NAMES, secret_key
+            )
+            env = dict(os.environ)
+            env.update(
+                {
+                    "AIMS_DATABASE_URL": started.database_url,
+                    "AIMS_SECRET_KEY": secret_key,
+                    "AIMS_NATS_URL": started.nats_url or "",
+                    "AIMS_JWT_PUBLIC_KEY_FILE": str(public_key),
+                    "AIMS_JWT_PRIVATE_KEY_FILE": str(private_key),
+                    "AIMS_INVENTORY_URL": f"http://127.0.0.1:{ports['inventory']}",
+                    "AIMS_RISK_URL": f"http://127.0.0.1:{ports['risk']}",
+                    "AIMS_EVIDENCE_URL": f"http://127.0.0.1:{ports['evidence']}",
+                    "AIMS_VAR_DIR": str(settings.var_dir),
+                    "PYTHONUNBUFFERED": "1",
+                }
+            )
+            log_dir = settings.var_dir / "logs"
+            log_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                for name in START_ORDER:
+                    children.append(_spawn(name, ports[name], env, log_dir))
+                _wait_healthy(children)
+                _print_welcome(children, started)
+                while True:
+                    for child in children:
+                        if child.process.poll() is not None:
+                            raise _died(child)
+                    time.sleep(0.5)
+            finally:
+                if children:
+                    with console.status("Stopping apps…"):
+                        _stop_children(children)
+    except _Stop:
+        console.print("[green]✓[/] stopped")
+    except CLIError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _wait_healthy(children: list[Child]) -> None:
+    pending = list(children)
+    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+    with console.status("Starting apps…") as status:
+        while pending:
+            for child in list(pending):
+                if child.process.poll() is not None:
+                    raise _died(child)
+                if _healthy(child.port):
+                    pending.remove(child)
+                    console.print(f"[green]✓[/] {child.name} healthy on :{child.port}")
+            if pending:
+                status.update(f"Waiting for {', '.join(c.name for c in pending)}…")
+                if time.monotonic() > deadline:
+                    names = ", ".join(c.name for c in pending)
+                    tails = "\n".join(f"--- {c.name}\n{_log_tail(c.log_path)}" for c in pending)
+                    raise CLIError(
+                        f"not healthy after {HEALTH_TIMEOUT_SECONDS:.0f}s: {names}\n{tails}"
+                    )
+                time.sleep(0.25)
+
+
+# -- aims serve ------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    name: Annotated[
+        str, typer.Argument(metavar="APP", help="inventory, risk, evidence or gateway")
+    ],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: the app's own).")] = None,
+) -> None:
+    """Serve one app (production style: uvicorn, no reload)."""
+    import uvicorn
+
+    if name not in SERVICE_NAMES:
+        raise _fail(f"unknown app {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    bind_port = port if port is not None else DEFAULT_PORTS[name]
+    try:
+        base = _settings()
+        settings = _service_settings(name, base, host=host, port=bind_port)
+    except CLIError as exc:
+        raise _fail(str(exc)) from None
+    with contextlib.suppress(ImportError):
+        from shared.observability import configure_logging
+
+        configure_logging(settings.log_level, json_output=settings.log_json, service=name)
+    application = _app_factory(name)(settings)
+    uvicorn.run(
+        application,
+        host=host,
+        port=bind_port,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=STOP_GRACE_SECONDS,
+    )
+
+
+# -- aims migrate ----------------------------------------------------------------------------
+
+
+@app.command()
+def migrate(
+    service: Annotated[
+        str | None, typer.Option(help="Only this service (default: all four).")
+    ] = None,
+    var_dir: Annotated[Path | None, typer.Option(help="Zero-setup data directory.")] = None,
+) -> None:
+    """Create the databases and roles, then upgrade every schema to head."""
+    if service is not None and service not in SERVICE_NAMES:
+        raise _fail(f"unknown service {service!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    services = (service,) if service else SERVICE_NAMES
+    settings = _settings(var_dir)
+    try:
+        secret_key = _secret_key(settings)
+        with engines(settings, need_nats=False) as started:
+            _provision_and_migrate(
+                started.database_url, settings.database_prefix, tuple(services), secret_key
+            )
+    except CLIError as exc:
+        raise _fail(str(exc)) from None
+
+
+# -- organisations and API keys --------------------------------------------------------------
+
+
+def _run_inventory_admin(call: Any) -> dict[str, Any]:
+    """Run ``call(settings)`` on the inventory database, starting embedded engines if need be."""
+    settings = _settings()
+    explicit = os.environ.get("AIMS_INVENTORY_DATABASE_URL")
+    try:
+        if explicit:
+            inventory = _service_settings("inventory", settings, run_workers=False)
+            result: dict[str, Any] = asyncio.run(call(inventory))
+            return result
+        with engines(settings, need_nats=False) as started:
+            if started.embedded_database:
+                # A fresh checkout: make sure the database exists and is at head.
+                _provision_and_migrate(
+                    started.database_url,
+                    settings.database_prefix,
+                    ("inventory",),
+                    _secret_key(settings),
+                )
+            inventory = _service_settings(
+                "inventory", settings, admin_url=started.database_url, run_workers=False
+            )
+            result = asyncio.run(call(inventory))
+            return result
+    except CLIError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _emit(result: dict[str, Any]) -> None:
+    typer.echo(json.dumps(result, default=str, indent=2))
+
+
+@org_app.command("create")
+def org_create(
+    name: Annotated[str, typer.Option("--name", help="The organisation's name.")],
+) -> None:
+    """Create an organisation (tenant); prints it as JSON."""
+    from services.inventory.admin import create_organisation
+
+    async def call(settings: Any) -> dict[str, Any]:
+        return await create_organisation(settings, name)
+
+    organisation = _run_inventory_admin(call)
+    console.print(
+        f"[green]✓[/] organisation {organisation.get('name')!r} created; mint a token with\n"
+        f"  aims token create --org {organisation.get('id')} --role admin"
+    )
+    _emit(organisation)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    org: Annotated[str, typer.Option("--org", help="Organisation id.")],
+    role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")],
+    name: Annotated[str, typer.Option("--name", help="What the key is for.")],
+) -> None:
+    """Create an API key; the plaintext key is printed once, never stored."""
+    if role not in ROLES:
+        raise _fail(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    from services.inventory.admin import create_api_key
+
+    async def call(settings: Any) -> dict[str, Any]:
+        return await create_api_key(settings, org, role, name)
+
+    key = _run_inventory_admin(call)
+    console.print("[yellow]Store the key now: it is not shown again.[/]")
+    _emit(key)
+
+
+# -- tokens ----------------------------------------------------------------------------------
+
+
+@token_app.command("create")
+def token_create(
+    org: Annotated[str, typer.Option("--org", help="Organisation id (org_id claim).")],
+    role: Annotated[list[str], typer.Option("--role", help="Role; repeat for several.")],
+    sub: Annotated[str | None, typer.Option("--sub", help="Subject (default: local:<name>).")] = (
+        None
+    ),
+    ttl: Annotated[int, typer.Option("--ttl", min=1, help="Lifetime in seconds.")] = 3600,
+    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+) -> None:
+    """Mint a JWT signed by the local key (var/keys/jwt_private.pem); prints only the token."""
+    from shared.runtime.keys import ensure_signing_keys, mint_token
+
+    unknown = [r for r in role if r not in ROLES]
+    if unknown:
+        raise _fail(f"unknown role(s) {', '.join(unknown)}; choose from {', '.join(ROLES)}")
+    settings = _settings()
+    private_key = settings.jwt_private_key_file
+    if private_key is None:
+        private_key, _ = ensure_signing_keys(settings.var_dir)
+    elif not private_key.exists():
+        raise _fail(f"AIMS_JWT_PRIVATE_KEY_FILE {private_key} does not exist")
+    display = name or "aims-cli"
+    token = mint_token(
+        private_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        org_id=org,
+        roles=role,
+        subject=sub or f"local:{display}",
+        ttl_seconds=ttl,
+        name=display,
+    )
+    typer.echo(token)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""One Alembic environment per service; run them with ``aims migrate``."""

@@ -1,0 +1,3 @@
+from shared.runtime.alembic_env import run_env
+
+run_env("inventory")

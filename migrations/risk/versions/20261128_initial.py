@@ -1,0 +1,41 @@
+"""Initial risk schema: toolkit tables and the projection of AI systems, under RLS.
+
+Revision ID: 20261128_initial
+Revises:
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import UUID
+
+from shared.db import create_toolkit_schema, drop_toolkit_schema, rls_statements
+
+revision = "20261128_initial"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_toolkit_schema(op.get_bind())
+    op.create_table(
+        "system",
+        sa.Column("id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("org_id", UUID(as_uuid=True), nullable=False, index=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("lifecycle_stage", sa.Text, nullable=False),
+        sa.Column("business_function", sa.Text),
+        sa.Column("owner", sa.Text),
+        sa.Column("source_version", sa.Integer, nullable=False),
+        sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    for stmt in rls_statements("system"):
+        op.execute(stmt)
+
+
+def downgrade() -> None:
+    op.drop_table("system")
+    drop_toolkit_schema(op.get_bind())

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from shared.errors import NotFound
+
+
+class AISystemNotFound(NotFound):
+    code = "ai-system-not-found"
+    title = "AI system not found"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api-key-not-found"
+    title = "API key not found"

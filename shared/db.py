@@ -1,0 +1,237 @@
+"""Database toolkit: declarative base, ids, engine, tenant-scoped sessions, row-level security.
+
+Row-level security is the last line of tenancy: every tenant-owned table has a policy
+``org_id = current_setting('aims.org_id')``, the app connects as a role that cannot bypass it, and
+:func:`tenant_transaction` sets that setting for the length of one transaction (``set_config``
+with ``is_local = true``), so a pooled connection never carries one org's setting into another's
+request.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ORG_SETTING = "aims.org_id"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7).
+
+    Ids that sort by creation time make keyset pagination on the primary key alone return rows
+    in creation order, and keep B-tree inserts at the right edge of the index.
+    """
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return uuid.UUID(int=value)
+
+
+def new_base() -> type[DeclarativeBase]:
+    """A fresh declarative base with its own metadata, one per service."""
+
+    class Base(DeclarativeBase):
+        metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+        type_annotation_map = {
+            dict[str, Any]: JSONB,
+            list[Any]: JSONB,
+            list[str]: JSONB,
+            uuid.UUID: PG_UUID(as_uuid=True),
+            datetime: sa.DateTime(timezone=True),
+        }
+
+    return Base
+
+
+class TenantColumns:
+    """Columns every tenant-owned, versioned entity carries."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    org_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Database:
+    """One service's engine and session factory; built and disposed in the app's lifespan."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, application_name: str = "aims") -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"server_settings": {"application_name": application_name}},
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+
+async def set_org(session: AsyncSession, org_id: uuid.UUID | str | None) -> None:
+    """Scope the current transaction to one organisation (row-level security)."""
+    await session.execute(
+        sa.text("SELECT set_config(:name, :value, true)"),
+        {"name": ORG_SETTING, "value": str(org_id) if org_id else ""},
+    )
+
+
+@asynccontextmanager
+async def tenant_transaction(
+    db: Database, org_id: uuid.UUID | str | None
+) -> AsyncIterator[AsyncSession]:
+    """One transaction scoped to ``org_id``: commits on success, rolls back on error."""
+    async with db.sessions() as session, session.begin():
+        await set_org(session, org_id)
+        yield session
+
+
+# --- Tables of the toolkit, present in every service's database. ------------------------------
+# Core tables (not ORM classes) so that one definition serves every service's own metadata.
+
+toolkit_metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+outbox_table = sa.Table(
+    "outbox",
+    toolkit_metadata,
+    sa.Column("seq", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("event_id", PG_UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("org_id", PG_UUID(as_uuid=True), nullable=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("envelope", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index("ix_outbox_unpublished", "seq", postgresql_where=sa.text("published_at IS NULL")),
+)
+
+inbox_table = sa.Table(
+    "inbox",
+    toolkit_metadata,
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("event_id", PG_UUID(as_uuid=True), primary_key=True),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
+)
+
+dead_letter_table = sa.Table(
+    "dead_letter",
+    toolkit_metadata,
+    sa.Column("id", PG_UUID(as_uuid=True), primary_key=True, default=uuid7),
+    sa.Column("consumer", sa.Text, nullable=False),
+    sa.Column("event_id", PG_UUID(as_uuid=True), nullable=True),
+    sa.Column("org_id", PG_UUID(as_uuid=True), nullable=True),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("deliveries", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
+    sa.Column("replayed_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+idempotency_table = sa.Table(
+    "idempotency_key",
+    toolkit_metadata,
+    sa.Column("org_id", PG_UUID(as_uuid=True), primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("body", JSONB, nullable=False),
+    sa.Column("headers", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
+)
+
+# API keys are owned by the inventory service; every other service keeps this table as a
+# projection of ``aims.inventory.apikey.*`` events so that each can verify callers itself.
+api_key_table = sa.Table(
+    "api_key",
+    toolkit_metadata,
+    sa.Column("id", PG_UUID(as_uuid=True), primary_key=True),
+    sa.Column("org_id", PG_UUID(as_uuid=True), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("key_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+)
+
+TENANT_TABLES_OF_TOOLKIT = ("idempotency_key",)
+
+
+def rls_statements(table: str) -> list[str]:
+    """SQL that puts ``table`` under tenant row-level security (used by migrations)."""
+    org = f"NULLIF(current_setting('{ORG_SETTING}', true), '')::uuid"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON {table} USING (org_id = {org}) "
+        f"WITH CHECK (org_id = {org})",
+    ]
+
+
+OUTBOX_NOTIFY_CHANNEL = "aims_outbox"
+
+OUTBOX_TRIGGER_SQL = [
+    f"""CREATE OR REPLACE FUNCTION aims_outbox_notify() RETURNS trigger AS $$
+BEGIN PERFORM pg_notify('{OUTBOX_NOTIFY_CHANNEL}', ''); RETURN NULL; END;
+$$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+    "FOR EACH STATEMENT EXECUTE FUNCTION aims_outbox_notify()",
+]
+
+
+def create_toolkit_schema(connection: sa.Connection) -> None:
+    """Create the toolkit tables, their RLS and the outbox trigger (first migration of each)."""
+    toolkit_metadata.create_all(connection)
+    for table in TENANT_TABLES_OF_TOOLKIT:
+        for stmt in rls_statements(table):
+            connection.execute(sa.text(stmt))
+    for stmt in OUTBOX_TRIGGER_SQL:
+        connection.execute(sa.text(stmt))
+
+
+def drop_toolkit_schema(connection: sa.Connection) -> None:
+    connection.execute(sa.text("DROP TRIGGER IF EXISTS outbox_notify ON outbox"))
+    connection.execute(sa.text("DROP FUNCTION IF EXISTS aims_outbox_notify()"))
+    toolkit_metadata.drop_all(connection)

@@ -1,0 +1,240 @@
+"""Idempotent, durable event consumers with bounded redelivery and a dead-letter table.
+
+Each handler gets a durable JetStream pull consumer with explicit ack. One message is handled in
+one database transaction that also records ``(consumer, event_id)`` in the inbox table, so a
+redelivered event is applied once. A failing message is redelivered with back-off
+(``nak(delay)``); on its last allowed delivery it is written to the ``dead_letter`` table (which ops
+list and replay over REST or the CLI) and terminated, so one poison message never blocks the
+stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import FetchTimeoutError
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import Database, dead_letter_table, inbox_table, tenant_transaction, utcnow
+from shared.errors import Conflict, NotFound
+from shared.events.envelope import CloudEvent
+from shared.observability import Metrics, child_traceparent, traceparent_var
+
+logger = logging.getLogger("aims.consumer")
+
+HandlerFn = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    """A named consumer of the event types matching ``subjects`` (NATS wildcards allowed)."""
+
+    name: str
+    subjects: Sequence[str]
+    handle: HandlerFn
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        db: Database,
+        js: JetStreamContext,
+        handler: EventHandler,
+        *,
+        stream: str,
+        durable_prefix: str,
+        metrics: Metrics,
+        subject_prefix: str = "",
+        max_deliver: int = 5,
+        backoff: Sequence[float] = (1.0, 5.0, 30.0, 120.0),
+        ack_wait: float = 30.0,
+    ) -> None:
+        self.db = db
+        self.js = js
+        self.handler = handler
+        self.stream = stream
+        self.durable = f"{durable_prefix}-{handler.name}".replace(".", "-")
+        self.metrics = metrics
+        self.subject_prefix = subject_prefix
+        self.max_deliver = max_deliver
+        self.backoff = list(backoff) or [1.0]
+        self.ack_wait = ack_wait
+
+    async def ensure_consumer(self) -> None:
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            max_deliver=self.max_deliver,
+            ack_wait=self.ack_wait,
+            filter_subjects=[self.subject_prefix + s for s in self.handler.subjects],
+        )
+        await self.js.add_consumer(self.stream, config)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.ensure_consumer()
+        sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await sub.fetch(batch=20, timeout=1.0)
+                except (FetchTimeoutError, asyncio.TimeoutError):
+                    continue
+                except Exception:
+                    if stop.is_set():
+                        break
+                    logger.warning("fetch failed", exc_info=True, extra={"consumer": self.durable})
+                    await asyncio.sleep(1.0)
+                    continue
+                for msg in messages:
+                    await self.process(msg)
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def process(self, msg: Msg) -> None:
+        deliveries = msg.metadata.num_delivered or 1
+        try:
+            event = CloudEvent.model_validate_json(msg.data)
+        except ValidationError as exc:
+            # Not an event we can read: redelivery cannot help.
+            await self._dead_letter(msg, None, None, f"invalid envelope: {exc}", deliveries)
+            await msg.term()
+            return
+        token = traceparent_var.set(child_traceparent(event.traceparent))
+        try:
+            applied = await self.apply(event)
+            await msg.ack()
+            self.metrics.events_consumed.labels(
+                self.metrics.service, self.handler.name, "applied" if applied else "duplicate"
+            ).inc()
+        except Exception as exc:
+            logger.warning(
+                "event handling failed",
+                exc_info=True,
+                extra={"consumer": self.durable, "event_id": event.id, "deliveries": deliveries},
+            )
+            if deliveries >= self.max_deliver:
+                await self._dead_letter(msg, event.id, event.orgid, repr(exc), deliveries)
+                await msg.term()
+                self.metrics.events_consumed.labels(
+                    self.metrics.service, self.handler.name, "dead-lettered"
+                ).inc()
+            else:
+                delay = self.backoff[min(deliveries - 1, len(self.backoff) - 1)]
+                await msg.nak(delay=delay)
+                self.metrics.events_consumed.labels(
+                    self.metrics.service, self.handler.name, "retried"
+                ).inc()
+        finally:
+            traceparent_var.reset(token)
+
+    async def apply(self, event: CloudEvent) -> bool:
+        """Apply ``event`` once: returns False when the inbox shows it was applied before."""
+        async with tenant_transaction(self.db, event.orgid) as session:
+            inserted = await session.execute(
+                pg_insert(inbox_table)
+                .values(consumer=self.durable, event_id=uuid.UUID(event.id), processed_at=utcnow())
+                .on_conflict_do_nothing()
+                .returning(inbox_table.c.event_id)
+            )
+            if inserted.first() is None:
+                return False
+            await self.handler.handle(session, event)
+            return True
+
+    async def _dead_letter(
+        self, msg: Msg, event_id: str | None, org_id: str | None, error: str, deliveries: int
+    ) -> None:
+        parsed_id: uuid.UUID | None = None
+        parsed_org: uuid.UUID | None = None
+        with contextlib.suppress(ValueError, TypeError):
+            parsed_id = uuid.UUID(event_id) if event_id else None
+            parsed_org = uuid.UUID(org_id) if org_id else None
+        async with self.db.sessions() as session, session.begin():
+            await session.execute(
+                dead_letter_table.insert().values(
+                    consumer=self.durable,
+                    event_id=parsed_id,
+                    org_id=parsed_org,
+                    subject=msg.subject,
+                    payload=msg.data,
+                    error=error[:4000],
+                    deliveries=deliveries,
+                    created_at=utcnow(),
+                )
+            )
+        logger.error(
+            "event dead-lettered", extra={"consumer": self.durable, "event_id": event_id}
+        )
+
+
+async def list_dead_letters(
+    db: Database, *, org_id: uuid.UUID | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Dead letters, oldest first; of one organisation when ``org_id`` is given (REST)."""
+    query = sa.select(dead_letter_table).order_by(dead_letter_table.c.created_at).limit(limit)
+    if org_id is not None:
+        query = query.where(dead_letter_table.c.org_id == org_id)
+    async with db.sessions() as session:
+        rows = (await session.execute(query)).mappings()
+        return [
+            {
+                "id": str(r["id"]),
+                "consumer": r["consumer"],
+                "event_id": str(r["event_id"]) if r["event_id"] else None,
+                "org_id": str(r["org_id"]) if r["org_id"] else None,
+                "subject": r["subject"],
+                "error": r["error"],
+                "deliveries": r["deliveries"],
+                "created_at": r["created_at"].isoformat(),
+                "replayed_at": r["replayed_at"].isoformat() if r["replayed_at"] else None,
+            }
+            for r in rows
+        ]
+
+
+async def replay_dead_letter(
+    db: Database,
+    runners: Sequence[ConsumerRunner],
+    dead_letter_id: uuid.UUID,
+    *,
+    org_id: uuid.UUID | None = None,
+) -> bool:
+    """Run a dead-lettered event through its consumer again; True when it is now applied."""
+    query = sa.select(dead_letter_table).where(dead_letter_table.c.id == dead_letter_id)
+    if org_id is not None:
+        query = query.where(dead_letter_table.c.org_id == org_id)
+    async with db.sessions() as session:
+        row = (await session.execute(query)).mappings().first()
+    if row is None:
+        raise NotFound(f"No dead letter {dead_letter_id}.")
+    if row["replayed_at"] is not None:
+        raise Conflict("This dead letter was already replayed.")
+    runner = next((r for r in runners if r.durable == row["consumer"]), None)
+    if runner is None:
+        raise NotFound(f"No consumer {row['consumer']} runs in this service.")
+    try:
+        event = CloudEvent.model_validate_json(row["payload"])
+    except ValidationError as exc:
+        raise Conflict("The dead-lettered payload is not a valid event.") from exc
+    await runner.apply(event)
+    async with db.sessions() as session, session.begin():
+        await session.execute(
+            dead_letter_table.update()
+            .where(dead_letter_table.c.id == dead_letter_id)
+            .values(replayed_at=utcnow())
+        )
+    return True

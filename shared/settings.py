@@ -1,0 +1,91 @@
+"""Settings shared by every AIMS process.
+
+Every process reads its configuration from environment variables prefixed ``AIMS_``.
+A service adds its own fields by subclassing :class:`ServiceSettings`.
+
+Zero-setup mode: when ``AIMS_DATABASE_URL`` / ``AIMS_NATS_URL`` are absent, ``aims up`` starts
+embedded engines and passes each child process the URLs it computed, so a service process never
+guesses: it is always given explicit URLs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["inventory", "risk", "evidence", "gateway"]
+SERVICE_NAMES: tuple[ServiceName, ...] = ("inventory", "risk", "evidence", "gateway")
+DEFAULT_PORTS: dict[ServiceName, int] = {
+    "gateway": 8000,
+    "inventory": 8001,
+    "risk": 8002,
+    "evidence": 8003,
+}
+
+
+class AIMSSettings(BaseSettings):
+    """Settings every AIMS process understands."""
+
+    model_config = SettingsConfigDict(env_prefix="AIMS_", extra="ignore", env_file=None)
+
+    # Where zero-setup mode keeps engine data, keys and blobs.
+    var_dir: Path = Path("var")
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Server-level (admin) PostgreSQL URL: used by ``aims up`` / ``aims migrate`` to create each
+    # service's database and roles, and by ``aims serve`` to derive the app role's URL when
+    # ``AIMS_<SERVICE>_DATABASE_URL`` is not given. Absent: zero-setup embedded PostgreSQL.
+    database_url: str | None = None
+    # Database and role names are ``{prefix}_{service}``; tests use a random prefix.
+    database_prefix: str = "aims"
+    # Secret from which role passwords are derived (HMAC). Generated under var/ in zero-setup
+    # mode; required in production.
+    secret_key: str | None = None
+    nats_url: str | None = None
+    # Zero-setup engines (``aims up`` without the URLs above): preferred ports on 127.0.0.1; a
+    # free port is used instead when the preferred one is taken.
+    embedded_pg_port: int = 54329
+    embedded_nats_port: int = 42229
+    # JetStream stream that carries every AIMS event (subjects ``aims.>``).
+    nats_stream: str = "AIMS"
+    # Prepended to every subject (``{prefix}aims.inventory.system.registered``), so that
+    # several stacks (tests, staging) can share one NATS without seeing each other's events.
+    nats_subject_prefix: str = ""
+    # Prefix for durable consumer names, so two stacks can share one NATS (tests do).
+    nats_consumer_prefix: str = "aims"
+
+    # JWT verification. Local mode: an Ed25519 public key (PEM) written by ``aims up``.
+    # Production: an OIDC issuer and its JWKS URL.
+    jwt_public_key_file: Path | None = None
+    jwt_private_key_file: Path | None = None
+    jwt_issuer: str = "aims-local"
+    jwt_audience: str = "aims"
+    oidc_jwks_url: str | None = None
+    # Claim names, so an IdP's own claims can be mapped without code.
+    jwt_org_claim: str = "org_id"
+    jwt_roles_claim: str = "roles"
+
+
+class ServiceSettings(AIMSSettings):
+    """Settings of one FastAPI service process (inventory, risk, evidence, gateway)."""
+
+    # The URL this service's app role connects with (``postgresql+asyncpg://…``). Subject to
+    # row-level security: it must not be a superuser or a role with BYPASSRLS. ``aims serve``
+    # fills it from ``AIMS_<SERVICE>_DATABASE_URL`` or derives it from ``AIMS_DATABASE_URL``.
+    app_database_url: str = Field(default="", description="SQLAlchemy URL of the app role")
+    database_pool_size: int = 10
+    host: str = "127.0.0.1"
+    port: int = 0
+    # Bodies larger than this are refused with 413 before they are parsed.
+    max_json_body_bytes: int = 1_048_576
+    # Run the outbox relay and event consumers in this process (turn off to scale APIs apart).
+    run_workers: bool = True
+    # How many times a consumer sees one event before it is dead-lettered.
+    consumer_max_deliver: int = 5
+    # Back-off between redeliveries, in seconds (JetStream ``backoff``).
+    consumer_backoff_seconds: list[float] = [1.0, 5.0, 30.0, 120.0]
