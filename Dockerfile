@@ -8,7 +8,8 @@ ENV PATH=/opt/aims/bin:$PATH
 WORKDIR /src
 
 # Dependencies first, in their own layer: a code change does not reinstall them.
-COPY pyproject.toml constraints.txt README.md ./
+# README.m[d]: a glob, so the build does not depend on the file existing yet.
+COPY pyproject.toml constraints.txt README.m[d] ./
 RUN mkdir aims && touch aims/__init__.py \
     && pip install -c constraints.txt . \
     && pip uninstall -y aims \

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -89,7 +89,9 @@ class Engines:
     nats_url: str | None
     postgres: EmbeddedPostgres | None = None
     nats: EmbeddedNats | None = None
-    started: list[str] = field(default_factory=list)
+    # Stop an embedded PostgreSQL found already running, too (``aims up`` adopts a server left
+    # behind by a killed run; one-off commands leave a running server alone).
+    adopt: bool = False
 
     @property
     def embedded_database(self) -> bool:
@@ -101,7 +103,7 @@ class Engines:
             with console.status("Stopping NATS…"):
                 self.nats.stop()
             self.nats = None
-        if self.postgres is not None and self.postgres.started_here:
+        if self.postgres is not None and (self.postgres.started_here or self.adopt):
             with console.status("Stopping PostgreSQL…"):
                 self.postgres.stop()
         self.postgres = None
@@ -141,9 +143,9 @@ def _start_nats(settings: AIMSSettings) -> EmbeddedNats:
 
 
 @contextlib.contextmanager
-def engines(settings: AIMSSettings, *, need_nats: bool) -> Iterator[Engines]:
+def engines(settings: AIMSSettings, *, need_nats: bool, adopt: bool = False) -> Iterator[Engines]:
     """Yield the engine URLs, starting embedded engines for the missing ones, and stop those."""
-    started = Engines(database_url="", nats_url=settings.nats_url)
+    started = Engines(database_url="", nats_url=settings.nats_url, adopt=adopt)
     try:
         if settings.database_url:
             started.database_url = settings.database_url
@@ -270,6 +272,8 @@ def _log_tail(path: Path, lines: int = 25) -> str:
 
 
 def _spawn(name: str, port: int, env: dict[str, str], log_dir: Path) -> Child:
+    from shared.runtime.embedded import die_with_parent
+
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -280,6 +284,7 @@ def _spawn(name: str, port: int, env: dict[str, str], log_dir: Path) -> Child:
             stderr=subprocess.STDOUT,
             # Own session: Ctrl-C reaches only `aims up`, which stops the apps before the engines.
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
     return Child(name, port, process, log_path)
 
@@ -376,7 +381,7 @@ def up(
             private_key = settings.jwt_private_key_file
         if settings.jwt_public_key_file is not None:
             public_key = settings.jwt_public_key_file
-        with engines(settings, need_nats=True) as started:
+        with engines(settings, need_nats=True, adopt=True) as started:
             _provision_and_migrate(
                 started.database_url, settings.database_prefix, SERVICE_NAMES, secret_key
             )

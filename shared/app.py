@@ -25,12 +25,14 @@ from shared.apikeys import api_key_projection
 from shared.auth import ADMINS, Authenticator, Principal, require_roles
 from shared.db import Database
 from shared.errors import install_problem_handlers
+from shared.events.asyncapi import build_asyncapi
 from shared.events.consumer import (
     ConsumerRunner,
     EventHandler,
     list_dead_letters,
     replay_dead_letter,
 )
+from shared.events.envelope import EventCatalogue
 from shared.events.relay import OutboxRelay, asyncpg_dsn, ensure_stream
 from shared.http import BodyLimitMiddleware
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
@@ -73,6 +75,7 @@ def create_service_app(
     on_shutdown: Hook | None = None,
     upload_prefixes: tuple[str, ...] = (),
     openapi_tags: list[dict[str, Any]] | None = None,
+    catalogue: EventCatalogue | None = None,
 ) -> FastAPI:
     """Build a service app; engines are connected in its lifespan, never at import."""
     metrics = Metrics(name)
@@ -108,7 +111,7 @@ def create_service_app(
                 await on_startup(ctx)
             if settings.run_workers and ctx.js is not None:
                 await _start_workers(ctx, all_handlers)
-            logger.info("service started", extra={"service": name})
+            logger.info("service started")
             yield
         finally:
             ctx.stop.set()
@@ -138,6 +141,13 @@ def create_service_app(
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.include_router(_operations_router(metrics))
+    if catalogue is not None:
+        document = build_asyncapi([catalogue], title=f"{title} events")
+
+        @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI of emitted events")
+        async def asyncapi() -> dict[str, Any]:
+            return document
+
     for router in routers:
         app.include_router(router)
     return app

@@ -158,10 +158,16 @@ class Authenticator:
             raise Unauthenticated("API key not recognised.")
         async with self.db.sessions() as session:
             row = (
-                await session.execute(
-                    sa.select(api_key_table).where(api_key_table.c.key_hash == hash_api_key(key))
+                (
+                    await session.execute(
+                        sa.select(api_key_table).where(
+                            api_key_table.c.key_hash == hash_api_key(key)
+                        )
+                    )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         if row is None or row["revoked_at"] is not None:
             raise Unauthenticated("API key not recognised or revoked.")
         return Principal(

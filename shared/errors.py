@@ -160,9 +160,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         if any(e["type"] == "json_invalid" for e in errors):
             return render(BadRequest("The request body is not valid JSON.", errors=errors))
         return render(
-            ValidationFailed(
-                "The request does not match the schema; see `errors`.", errors=errors
-            ),
+            ValidationFailed("The request does not match the schema; see `errors`.", errors=errors),
             request.url.path,
         )
 

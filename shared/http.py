@@ -18,9 +18,9 @@ import uuid
 from collections.abc import AsyncIterator, Sequence, Sized
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
+import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -121,6 +121,7 @@ def next_cursor(items: Sequence[_HasId], fetched: Sized, paging: PageParams) -> 
         return encode_cursor({"id": str(items[-1].id)})
     return None
 
+
 # --- ETag / If-Match --------------------------------------------------------------------------
 
 
@@ -172,13 +173,17 @@ class Idempotency:
         if not self.key:
             return None
         row = (
-            await session.execute(
-                sa.select(idempotency_table).where(
-                    idempotency_table.c.org_id == principal.org_id,
-                    idempotency_table.c.key == self.key,
+            (
+                await session.execute(
+                    sa.select(idempotency_table).where(
+                        idempotency_table.c.org_id == principal.org_id,
+                        idempotency_table.c.key == self.key,
+                    )
                 )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         if row["fingerprint"] != self.fingerprint:
@@ -239,9 +244,7 @@ class BodyLimitMiddleware:
     Paths under ``exempt_prefixes`` (streamed uploads) enforce their own, larger limits.
     """
 
-    def __init__(
-        self, app: ASGIApp, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.exempt_prefixes = exempt_prefixes

@@ -6,16 +6,17 @@ version: an older or repeated event changes nothing, whatever order events arriv
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
 
 
 async def upsert_if_newer(
     session: AsyncSession,
-    table: sa.Table,
+    target: sa.Table | type[DeclarativeBase],
     values: dict[str, Any],
     *,
     key: str = "id",
@@ -23,12 +24,13 @@ async def upsert_if_newer(
 ) -> bool:
     """Insert ``values`` or update the row with the same ``key`` if its version is older.
 
-    Returns True when the row was written.
+    ``target`` is a table or a mapped class. Returns True when the row was written.
     """
-    stmt = pg_insert(table).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    table = target if isinstance(target, sa.Table) else cast(sa.Table, target.__table__)
+    insert = pg_insert(table).values(**values)
+    upsert = insert.on_conflict_do_update(
         index_elements=[table.c[key]],
-        set_={name: stmt.excluded[name] for name in values if name != key},
-        where=table.c[version_column] < stmt.excluded[version_column],
+        set_={name: insert.excluded[name] for name in values if name != key},
+        where=table.c[version_column] < insert.excluded[version_column],
     ).returning(table.c[key])
-    return (await session.execute(stmt)).first() is not None
+    return (await session.execute(upsert)).first() is not None

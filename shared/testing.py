@@ -114,21 +114,24 @@ class TestEngines:
             ttl_seconds=ttl,
         )
 
-    def headers(self, org_id: uuid.UUID | str, *roles: str, subject: str = "tester") -> dict[str, str]:
+    def headers(
+        self, org_id: uuid.UUID | str, *roles: str, subject: str = "tester"
+    ) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(org_id, *roles, subject=subject)}"}
 
     async def stop(self) -> None:
         try:
             await drop(self.admin_url, self.prefix, SERVICES)
         finally:
-            await self._delete_stream()
+            await self.delete_stream(self.stream)
             if self._nats is not None:
                 await asyncio.to_thread(self._nats.stop)
             if self._pg is not None:
                 await asyncio.to_thread(self._pg.stop)
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
-    async def _delete_stream(self) -> None:
+    async def delete_stream(self, name: str) -> None:
+        """Remove a JetStream stream this session created (missing is fine)."""
         import nats
 
         try:
@@ -136,7 +139,7 @@ class TestEngines:
         except Exception:
             return
         try:
-            await nc.jetstream().delete_stream(self.stream)
+            await nc.jetstream().delete_stream(name)
         except Exception:  # noqa: S110 — the stream may never have been created
             pass
         finally:

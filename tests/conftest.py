@@ -52,7 +52,9 @@ class Stack:
     def gateway(self) -> httpx.AsyncClient:
         return self.clients["gateway"]
 
-    def headers(self, org_id: uuid.UUID | str, *roles: str, subject: str = "tester") -> dict[str, str]:
+    def headers(
+        self, org_id: uuid.UUID | str, *roles: str, subject: str = "tester"
+    ) -> dict[str, str]:
         return self.engines.headers(org_id, *roles, subject=subject)
 
 
@@ -62,8 +64,9 @@ def _client(app: FastAPI, host: str) -> httpx.AsyncClient:
 
 @pytest.fixture(scope="session")
 async def stack(engines: TestEngines) -> AsyncIterator[Stack]:
-    from gateway.config import GatewaySettings
     from gateway.main import create_app as create_gateway
+
+    from gateway.config import GatewaySettings
     from services.evidence.config import EvidenceSettings
     from services.evidence.main import create_app as create_evidence
     from services.inventory.config import InventorySettings
@@ -82,9 +85,7 @@ async def stack(engines: TestEngines) -> AsyncIterator[Stack]:
             )
         ),
     }
-    upstreams = RoutingTransport(
-        {name: httpx.ASGITransport(app=app) for name, app in apps.items()}
-    )
+    upstreams = RoutingTransport({name: httpx.ASGITransport(app=app) for name, app in apps.items()})
     apps["gateway"] = create_gateway(
         GatewaySettings(
             **engines.settings_env("gateway"),

@@ -431,5 +431,6 @@ async def post_pinned(
         content=body,
         headers=send_headers,
         timeout=timeout,
+        follow_redirects=False,
         extensions=extensions,
     )

@@ -7,13 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from shared.auth import Role
-from shared.db import Database, tenant_transaction, uuid7
-from shared.errors import BadRequest, NotFound
-
 from services.inventory import service
 from services.inventory.config import InventorySettings
 from services.inventory.repository import OrganisationRepository
+from shared.auth import Role
+from shared.db import Database, tenant_transaction, uuid7
+from shared.errors import BadRequest, NotFound
 
 
 async def create_organisation(settings: InventorySettings, name: str) -> dict[str, Any]:

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
-
-from shared.auth import ADMINS, EDITORS, READERS, Principal, require_roles
-from shared.http import (
-    IdempotencyDep,
-    Paging,
-    TenantSession,
-    cursor_after_id,
-    etag,
-    next_cursor,
-    set_etag,
-)
 
 from services.inventory import service
 from services.inventory.schemas import (
@@ -29,13 +18,23 @@ from services.inventory.schemas import (
     ApiKeyCreated,
     ApiKeyRead,
 )
+from shared.auth import ADMINS, EDITORS, READERS, Principal, require_roles
+from shared.http import (
+    IdempotencyDep,
+    Paging,
+    TenantSession,
+    cursor_after_id,
+    etag,
+    next_cursor,
+    set_etag,
+)
 
 router = APIRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Admin = Annotated[Principal, Depends(require_roles(ADMINS))]
 
-PROBLEM = {"model": None, "content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post(
@@ -142,7 +141,5 @@ async def list_api_keys(principal: Admin, session: TenantSession) -> list[ApiKey
 @router.delete(
     "/api-keys/{key_id}", response_model=ApiKeyRead, tags=["api-keys"], summary="Revoke a key"
 )
-async def revoke_api_key(
-    key_id: uuid.UUID, principal: Admin, session: TenantSession
-) -> ApiKeyRead:
+async def revoke_api_key(key_id: uuid.UUID, principal: Admin, session: TenantSession) -> ApiKeyRead:
     return await service.revoke_api_key(session, principal.org_id, key_id)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from services.inventory.schemas import AISystemRead
 from shared.apikeys import ApiKeyState
 from shared.events import EventCatalogue
-
-from services.inventory.schemas import AISystemRead
 
 catalogue = EventCatalogue("inventory")
 

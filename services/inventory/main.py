@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from shared.app import create_service_app
-
 from services.inventory.api import router
 from services.inventory.config import InventorySettings
+from services.inventory.events import catalogue
+from shared.app import create_service_app
 
 
 def create_app(settings: InventorySettings | None = None) -> FastAPI:
@@ -21,4 +21,5 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         ),
         routers=[router],
         project_api_keys=False,  # the inventory owns API keys
+        catalogue=catalogue,
     )

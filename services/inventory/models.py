@@ -6,11 +6,14 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import TenantColumns, new_base, utcnow
+from shared.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, TenantColumns, utcnow
 
-Base = new_base()
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
 class Organisation(Base):

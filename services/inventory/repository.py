@@ -9,9 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import api_key_table
-
 from services.inventory.models import AISystem, Organisation
+from shared.db import api_key_table
 
 
 def _like_pattern(text: str) -> str:

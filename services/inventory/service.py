@@ -7,12 +7,6 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.apikeys import ApiKeyState
-from shared.auth import Principal, generate_api_key
-from shared.db import utcnow, uuid7
-from shared.events import emit, make_event
-from shared.http import check_version
-
 from services.inventory.errors import AISystemNotFound, ApiKeyNotFound
 from services.inventory.events import (
     APIKEY_CREATED,
@@ -36,6 +30,11 @@ from services.inventory.schemas import (
     LifecycleStage,
     OrganisationRead,
 )
+from shared.apikeys import ApiKeyState
+from shared.auth import Principal, generate_api_key
+from shared.db import utcnow, uuid7
+from shared.events import emit, make_event
+from shared.http import check_version
 
 
 async def register_system(
@@ -174,7 +173,9 @@ async def create_api_key(
 
 
 async def list_api_keys(session: AsyncSession, org_id: uuid.UUID) -> list[ApiKeyRead]:
-    return [ApiKeyRead.model_validate(dict(r)) for r in await ApiKeyRepository(session).list(org_id)]
+    return [
+        ApiKeyRead.model_validate(dict(r)) for r in await ApiKeyRepository(session).list(org_id)
+    ]
 
 
 async def revoke_api_key(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.UUID) -> ApiKeyRead:
@@ -186,7 +187,9 @@ async def revoke_api_key(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.
     if values["revoked_at"] is None:
         values["revoked_at"] = utcnow()
         values["version"] = int(str(values["version"])) + 1
-        await repo.update(key_id, {"revoked_at": values["revoked_at"], "version": values["version"]})
+        await repo.update(
+            key_id, {"revoked_at": values["revoked_at"], "version": values["version"]}
+        )
         state = _key_state(values)
         await emit(
             session,

@@ -7,12 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from shared.auth import READERS, Principal, require_roles
-from shared.http import Paging, TenantSession, cursor_after_id, next_cursor
-
 from services.risk.errors import SystemNotKnown
 from services.risk.repository import SystemProjectionRepository
 from services.risk.schemas import SystemProjectionPage, SystemProjectionRead
+from shared.auth import READERS, Principal, require_roles
+from shared.http import Paging, TenantSession, cursor_after_id, next_cursor
 
 router = APIRouter(prefix="/v1", tags=["systems"])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.risk.models import SystemProjection
+from services.risk.schemas import InventorySystem
 from shared.db import utcnow
 from shared.events import CloudEvent
 from shared.events.consumer import EventHandler
 from shared.projections import upsert_if_newer
-
-from services.risk.models import SystemProjection
-from services.risk.schemas import InventorySystem
 
 
 async def apply_system_event(session: AsyncSession, event: CloudEvent) -> None:
     system = InventorySystem.model_validate(event.data)
     await upsert_if_newer(
         session,
-        SystemProjection.__table__,  # type: ignore[arg-type]
+        SystemProjection,
         {
             "id": system.id,
             "org_id": system.org_id,
@@ -32,7 +31,5 @@ async def apply_system_event(session: AsyncSession, event: CloudEvent) -> None:
 
 
 HANDLERS = [
-    EventHandler(
-        name="systems", subjects=["aims.inventory.system.>"], handle=apply_system_event
-    ),
+    EventHandler(name="systems", subjects=["aims.inventory.system.>"], handle=apply_system_event),
 ]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from shared.app import create_service_app
-
 from services.risk.api import router
 from services.risk.config import RiskSettings
 from services.risk.consumers import HANDLERS
+from shared.app import create_service_app
 
 
 def create_app(settings: RiskSettings | None = None) -> FastAPI:

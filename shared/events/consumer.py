@@ -90,7 +90,7 @@ class ConsumerRunner:
             while not stop.is_set():
                 try:
                     messages = await sub.fetch(batch=20, timeout=1.0)
-                except (FetchTimeoutError, asyncio.TimeoutError):
+                except (TimeoutError, FetchTimeoutError):
                     continue
                 except Exception:
                     if stop.is_set():
@@ -176,9 +176,7 @@ class ConsumerRunner:
                     created_at=utcnow(),
                 )
             )
-        logger.error(
-            "event dead-lettered", extra={"consumer": self.durable, "event_id": event_id}
-        )
+        logger.error("event dead-lettered", extra={"consumer": self.durable, "event_id": event_id})
 
 
 async def list_dead_letters(

@@ -21,7 +21,7 @@ SCHEMA_BASE = "https://aims.dev/schemas/events/"
 
 
 class CloudEvent(BaseModel):
-    """A CloudEvents 1.0 event with the AIMS extensions ``orgid``, ``dataversion``, ``traceparent``."""
+    """A CloudEvents 1.0 event with the AIMS extensions orgid, dataversion and traceparent."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -49,14 +49,14 @@ class CloudEvent(BaseModel):
 class EventType:
     """One entry of the event catalogue: a type, the model of its data, and what it means."""
 
-    type: str
+    name: str
     data_model: type[BaseModel]
     description: str
     schema_version: int = 1
 
     @property
     def dataschema(self) -> str:
-        return f"{SCHEMA_BASE}{self.type}/v{self.schema_version}"
+        return f"{SCHEMA_BASE}{self.name}/v{self.schema_version}"
 
 
 @dataclass
@@ -85,12 +85,12 @@ def make_event(
 ) -> CloudEvent:
     """Build a validated event: ``data`` must be an instance of the type's data model."""
     if not isinstance(data, event_type.data_model):
-        raise TypeError(f"{event_type.type} carries {event_type.data_model.__name__}")
-    service = event_type.type.split(".")[1]
+        raise TypeError(f"{event_type.name} carries {event_type.data_model.__name__}")
+    service = event_type.name.split(".")[1]
     return CloudEvent(
         id=str(uuid7()),
         source=f"/aims/{service}",
-        type=event_type.type,
+        type=event_type.name,
         time=utcnow(),
         subject=str(subject),
         dataschema=event_type.dataschema,

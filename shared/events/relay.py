@@ -85,8 +85,13 @@ class OutboxRelay:
                 if sent >= self.batch_size:
                     continue
                 self._wake.clear()
-                waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-                await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
+                waiters = [
+                    asyncio.ensure_future(self._wake.wait()),
+                    asyncio.ensure_future(stop.wait()),
+                ]
+                await asyncio.wait(
+                    waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+                )
                 for waiter in waiters:
                     waiter.cancel()
         finally:
@@ -108,8 +113,12 @@ class OutboxRelay:
         async with self.db.sessions() as session, session.begin():
             rows = (
                 await session.execute(
-                    sa.select(outbox_table.c.seq, outbox_table.c.event_id, outbox_table.c.subject,
-                              outbox_table.c.envelope)
+                    sa.select(
+                        outbox_table.c.seq,
+                        outbox_table.c.event_id,
+                        outbox_table.c.subject,
+                        outbox_table.c.envelope,
+                    )
                     .where(outbox_table.c.published_at.is_(None))
                     .order_by(outbox_table.c.seq)
                     .limit(self.batch_size)

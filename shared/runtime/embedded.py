@@ -7,11 +7,13 @@ Both keep their data under a directory the caller chooses (``var/`` for ``aims u
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ _logger = logging.getLogger(__name__)
 # Unix-domain socket paths are limited to 107 bytes on Linux (``sun_path``).
 _MAX_SOCKET_PATH = 100
 _SYSTEM_USER = "embedded_postgres"
+_PR_SET_PDEATHSIG = 1
 
 
 class EngineError(RuntimeError):
@@ -60,6 +64,26 @@ def port_accepts_connections(port: int, host: str = "127.0.0.1", timeout: float 
             return True
     except OSError:
         return False
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has Linux SIGTERM the child when its parent dies, or None elsewhere.
+
+    The engines and apps run in their own sessions (so a terminal's Ctrl-C reaches only the
+    supervisor, which stops them in order); this keeps a SIGKILLed supervisor from leaving them
+    behind. libc is resolved here, before ``fork``, so the child only makes the system call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return preexec
 
 
 def _embedded_postgres() -> tuple[Any, Any]:
@@ -330,6 +354,7 @@ class EmbeddedNats:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

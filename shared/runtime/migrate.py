@@ -7,7 +7,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped,unused-ignore]
+import asyncpg
 from alembic import command
 from alembic.config import Config
 
@@ -50,7 +50,7 @@ def downgrade(
     command.downgrade(alembic_config(service, owner_url, script_location=script_location), revision)
 
 
-async def wait_for_postgres(url: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+async def wait_for_postgres(url: str, timeout: float = 30.0) -> None:
     """Return once ``url`` accepts a connection; raise ``TimeoutError`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     last: BaseException | None = None

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import asyncpg  # type: ignore[import-untyped,unused-ignore]
+import asyncpg
 from sqlalchemy.engine import URL, make_url
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -1,0 +1,55 @@
+"""The event catalogue of the whole product, as one AsyncAPI document.
+
+``python -m aims.catalogue`` writes ``docs/asyncapi.json``; a test fails when the checked-in
+file differs from what the code emits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from shared.events.asyncapi import build_asyncapi
+from shared.events.envelope import EventCatalogue
+
+CATALOGUE_MODULES = (
+    "services.inventory.events",
+    "services.risk.events",
+    "services.evidence.events",
+    "gateway.webhooks.events",
+)
+DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.json"
+
+
+def catalogues() -> list[EventCatalogue]:
+    found: list[EventCatalogue] = []
+    for name in CATALOGUE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue  # a service that emits nothing yet
+        catalogue = getattr(module, "catalogue", None)
+        if isinstance(catalogue, EventCatalogue):
+            found.append(catalogue)
+    return found
+
+
+def document() -> dict[str, Any]:
+    return build_asyncapi(catalogues())
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    DOCUMENT.parent.mkdir(parents=True, exist_ok=True)
+    DOCUMENT.write_text(render())
+    sys.stdout.write(f"wrote {DOCUMENT}\n")
+
+
+if __name__ == "__main__":
+    main()

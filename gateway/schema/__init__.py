@@ -1,0 +1,55 @@
+"""The GraphQL schema of the gateway: one graph over inventory, risk, evidence and webhooks."""
+
+from __future__ import annotations
+
+import functools
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
+
+from gateway.config import GatewaySettings
+from gateway.schema.ai_systems import AISystemMutation, AISystemQuery
+from gateway.schema.errors import USER_ERROR_TYPES, DomainErrorCodes, log_errors, masked_errors
+from gateway.schema.webhooks import WebhookMutation, WebhookQuery
+
+__all__ = ["Mutation", "Query", "build_schema"]
+
+
+@strawberry.type
+class Query(AISystemQuery, WebhookQuery):
+    node: relay.Node | None = relay.node(
+        description="Any object by its global ID; null when your organisation has no such object."
+    )
+
+
+@strawberry.type
+class Mutation(AISystemMutation, WebhookMutation):
+    pass
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors, execution_context)
+
+
+def build_schema(settings: GatewaySettings | None = None) -> strawberry.Schema:
+    """The schema with the limits of ``settings`` (the SDL does not depend on them)."""
+    settings = settings or GatewaySettings()
+    return GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        types=USER_ERROR_TYPES,
+        # Factories, not instances: each operation gets extensions of its own.
+        extensions=[
+            functools.partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
+            functools.partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+            functools.partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+            masked_errors,
+            DomainErrorCodes,
+        ],
+    )

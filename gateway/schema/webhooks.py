@@ -1,0 +1,141 @@
+"""Webhook subscriptions over GraphQL: the same service functions as the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pydantic
+import strawberry
+
+from gateway.schema.context import Info
+from gateway.schema.errors import UserError, ValidationError, user_errors, validation_errors
+from gateway.webhooks import service
+from gateway.webhooks.schemas import SubscriptionCreate, SubscriptionRead
+from shared.auth import ADMINS, Principal
+from shared.db import tenant_transaction
+from shared.errors import DomainError, Forbidden
+
+# Subscriptions decide where the organisation's events are sent: an admin's decision.
+WEBHOOK_MANAGERS = ADMINS
+
+
+def _require_manager(principal: Principal) -> None:
+    if not principal.has_any(WEBHOOK_MANAGERS):
+        raise Forbidden("Managing webhook subscriptions needs the admin role.")
+
+
+@strawberry.type(description="An endpoint that receives the organisation's events.")
+class WebhookSubscription:
+    id: strawberry.ID
+    url: str
+    event_types: list[str] = strawberry.field(
+        description="Event filters: `*`, `system.registered`, `risk.*`, "
+        "`aims.inventory.system.registered`…"
+    )
+    description: str
+    enabled: bool
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    first_failure_at: datetime | None = strawberry.field(
+        description="Start of the current run of failed deliveries; null while healthy."
+    )
+    previous_secret_expires_at: datetime | None = strawberry.field(
+        description="Until when the previous secret also signs deliveries (after a rotation)."
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_read(cls, read: SubscriptionRead) -> WebhookSubscription:
+        return cls(
+            id=strawberry.ID(str(read.id)),
+            url=read.url,
+            event_types=list(read.event_types),
+            description=read.description,
+            enabled=read.enabled,
+            disabled_reason=read.disabled_reason,
+            disabled_at=read.disabled_at,
+            first_failure_at=read.first_failure_at,
+            previous_secret_expires_at=read.previous_secret_expires_at,
+            version=read.version,
+            created_at=read.created_at,
+            updated_at=read.updated_at,
+        )
+
+
+@strawberry.input(description="A new webhook endpoint.")
+class CreateWebhookSubscriptionInput:
+    url: str = strawberry.field(
+        description="http(s) endpoint; private, loopback and link-local addresses are refused."
+    )
+    event_types: list[str]
+    description: str = ""
+    enabled: bool = True
+    secret: str | None = strawberry.field(
+        default=None,
+        description="A `whsec_` secret to use (e.g. when migrating); generated when absent.",
+    )
+
+
+@strawberry.type
+class CreateWebhookSubscriptionPayload:
+    subscription: WebhookSubscription | None
+    secret: str | None = strawberry.field(
+        description="The `whsec_` signing secret, shown only in this answer."
+    )
+    errors: list[UserError]
+
+
+def _failed(errors: list[UserError]) -> CreateWebhookSubscriptionPayload:
+    return CreateWebhookSubscriptionPayload(subscription=None, secret=None, errors=errors)
+
+
+@strawberry.type
+class WebhookQuery:
+    @strawberry.field(description="The organisation's webhook subscriptions (admin).")
+    async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscription]:
+        principal = info.context.principal
+        _require_manager(principal)
+        async with tenant_transaction(info.context.db, principal.org_id) as session:
+            subscriptions = await service.list_subscriptions(session, principal)
+        return [WebhookSubscription.from_read(s) for s in subscriptions]
+
+
+@strawberry.type
+class WebhookMutation:
+    @strawberry.mutation(description="Send the organisation's events to an endpoint (admin).")
+    async def create_webhook_subscription(
+        self,
+        info: Info,
+        input: CreateWebhookSubscriptionInput,  # noqa: A002
+    ) -> CreateWebhookSubscriptionPayload:
+        principal = info.context.principal
+        try:
+            _require_manager(principal)
+            body = SubscriptionCreate(
+                url=input.url,
+                event_types=input.event_types,
+                description=input.description,
+                enabled=input.enabled,
+                secret=input.secret,
+            )
+        except Forbidden as error:
+            return _failed(user_errors(error) or [])
+        except pydantic.ValidationError as error:
+            return _failed(validation_errors(error.errors()))
+        try:
+            async with tenant_transaction(info.context.db, principal.org_id) as session:
+                created = await service.create_subscription(session, principal, body)
+        except DomainError as error:
+            errors = user_errors(error)
+            if errors is None:
+                raise
+            if error.code == "unsafe-webhook-target":
+                errors = [ValidationError(message=error.detail, code=error.code, field=["url"])]
+            return _failed(errors)
+        return CreateWebhookSubscriptionPayload(
+            subscription=WebhookSubscription.from_read(created),
+            secret=created.secret,
+            errors=[],
+        )

@@ -1,0 +1,368 @@
+"""Every webhook query.
+
+Subscriptions, messages and attempts are under row-level security: the session's org scopes
+them. The delivery queue is not (see models.py), so every query on it here that serves one
+organisation names ``org_id`` explicitly, and only the worker's :meth:`DeliveryQueue.claim`
+reads across organisations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookMessage,
+    WebhookSubscription,
+)
+
+
+class SubscriptionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(
+        self, subscription_id: uuid.UUID, *, for_update: bool = False
+    ) -> WebhookSubscription | None:
+        query = sa.select(WebhookSubscription).where(WebhookSubscription.id == subscription_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def list(
+        self, *, limit: int, after: uuid.UUID | None = None, ids: Sequence[uuid.UUID] = ()
+    ) -> list[WebhookSubscription]:
+        query = sa.select(WebhookSubscription).order_by(WebhookSubscription.id).limit(limit)
+        if after is not None:
+            query = query.where(WebhookSubscription.id > after)
+        if ids:
+            query = query.where(WebhookSubscription.id.in_(ids))
+        return list((await self.session.execute(query)).scalars())
+
+    async def enabled(self, org_id: uuid.UUID) -> list[WebhookSubscription]:
+        query = (
+            sa.select(WebhookSubscription)
+            .where(WebhookSubscription.org_id == org_id, WebhookSubscription.enabled.is_(True))
+            .order_by(WebhookSubscription.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    def add(self, subscription: WebhookSubscription) -> None:
+        self.session.add(subscription)
+
+    async def delete(self, subscription: WebhookSubscription) -> None:
+        await self.session.delete(subscription)
+
+    async def mark_failing(self, subscription_id: uuid.UUID, now: datetime) -> datetime | None:
+        """Start the failure run if none is running; return its start."""
+        result = await self.session.execute(
+            sa.update(WebhookSubscription)
+            .where(WebhookSubscription.id == subscription_id)
+            .values(
+                first_failure_at=sa.func.coalesce(WebhookSubscription.first_failure_at, now)
+            )
+            .returning(WebhookSubscription.first_failure_at)
+        )
+        return result.scalar_one_or_none()
+
+    async def mark_healthy(self, subscription_id: uuid.UUID) -> None:
+        await self.session.execute(
+            sa.update(WebhookSubscription)
+            .where(
+                WebhookSubscription.id == subscription_id,
+                WebhookSubscription.first_failure_at.is_not(None),
+            )
+            .values(first_failure_at=None)
+        )
+
+    async def disable(
+        self, subscription_id: uuid.UUID, reason: str, now: datetime
+    ) -> WebhookSubscription | None:
+        """Disable an enabled subscription; None when it was already disabled (or is gone)."""
+        result = await self.session.execute(
+            sa.update(WebhookSubscription)
+            .where(
+                WebhookSubscription.id == subscription_id,
+                WebhookSubscription.enabled.is_(True),
+            )
+            .values(
+                enabled=False,
+                disabled_reason=reason,
+                disabled_at=now,
+                version=WebhookSubscription.version + 1,
+                updated_at=now,
+            )
+            .returning(WebhookSubscription)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    message: WebhookMessage
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+
+
+def _attempt_count() -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(sa.func.count(WebhookAttempt.id))
+        .where(WebhookAttempt.message_id == WebhookMessage.id)
+        .correlate(WebhookMessage)
+        .scalar_subquery()
+    )
+
+
+class MessageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert_if_new(self, values: dict[str, Any]) -> uuid.UUID | None:
+        """Insert a message; None when this event was already queued for this subscription."""
+        result = await self.session.execute(
+            pg_insert(WebhookMessage)
+            .values(**values)
+            .on_conflict_do_nothing(constraint="uq_webhook_message_sub_event")
+            .returning(WebhookMessage.id)
+        )
+        return result.scalar_one_or_none()
+
+    async def get(self, message_id: uuid.UUID) -> WebhookMessage | None:
+        return await self.session.get(WebhookMessage, message_id)
+
+    def _with_status(self, org_id: uuid.UUID) -> sa.Select[Any]:
+        return sa.select(
+            WebhookMessage,
+            sa.func.coalesce(WebhookDelivery.state, "pending"),
+            _attempt_count(),
+            WebhookDelivery.next_attempt_at,
+        ).outerjoin(
+            WebhookDelivery,
+            sa.and_(
+                WebhookDelivery.message_id == WebhookMessage.id,
+                WebhookDelivery.org_id == org_id,
+            ),
+        )
+
+    async def get_with_status(self, org_id: uuid.UUID, message_id: uuid.UUID) -> MessageRow | None:
+        row = (
+            await self.session.execute(
+                self._with_status(org_id).where(WebhookMessage.id == message_id)
+            )
+        ).first()
+        return None if row is None else MessageRow(row[0], row[1], row[2], row[3])
+
+    async def list_with_status(
+        self,
+        org_id: uuid.UUID,
+        subscription_id: uuid.UUID,
+        *,
+        limit: int,
+        after: uuid.UUID | None,
+        state: str | None = None,
+    ) -> list[MessageRow]:
+        query = (
+            self._with_status(org_id)
+            .where(WebhookMessage.subscription_id == subscription_id)
+            .order_by(WebhookMessage.id.desc())
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(WebhookMessage.id < after)
+        if state is not None:
+            query = query.where(sa.func.coalesce(WebhookDelivery.state, "pending") == state)
+        rows = (await self.session.execute(query)).all()
+        return [MessageRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def attempts(
+        self, message_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
+    ) -> list[WebhookAttempt]:
+        query = (
+            sa.select(WebhookAttempt)
+            .where(WebhookAttempt.message_id == message_id)
+            .order_by(WebhookAttempt.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(WebhookAttempt.id > after)
+        return list((await self.session.execute(query)).scalars())
+
+    async def next_attempt_number(self, message_id: uuid.UUID) -> int:
+        result = await self.session.execute(
+            sa.select(sa.func.coalesce(sa.func.max(WebhookAttempt.attempt), 0)).where(
+                WebhookAttempt.message_id == message_id
+            )
+        )
+        return int(result.scalar_one()) + 1
+
+    def add_attempt(self, attempt: WebhookAttempt) -> None:
+        self.session.add(attempt)
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    message_id: uuid.UUID
+    subscription_id: uuid.UUID
+    org_id: uuid.UUID
+    attempt_count: int
+    locked_until: datetime
+
+
+def _requeue_values(now: datetime) -> dict[str, Any]:
+    return {
+        "state": "pending",
+        "attempt_count": 0,
+        "next_attempt_at": now,
+        "locked_until": None,
+        "updated_at": now,
+    }
+
+
+class DeliveryQueue:
+    """The delivery queue. Not under RLS: scope every per-org query by ``org_id`` here."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def enqueue(
+        self, *, message_id: uuid.UUID, subscription_id: uuid.UUID, org_id: uuid.UUID, now: datetime
+    ) -> None:
+        """Queue one message for delivery now; a replay starts a fresh retry schedule."""
+        insert = pg_insert(WebhookDelivery).values(
+            message_id=message_id, subscription_id=subscription_id, org_id=org_id,
+            **_requeue_values(now),
+        )
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[WebhookDelivery.message_id], set_=_requeue_values(now)
+            )
+        )
+
+    async def enqueue_since(
+        self, *, org_id: uuid.UUID, subscription_id: uuid.UUID, since: datetime, now: datetime
+    ) -> int:
+        """Queue again every message of a subscription created at or after ``since``."""
+        # The SELECT reads webhook_message under RLS (the session's org), so it yields only
+        # this org's messages; org_id is named as well, for the queue table.
+        source = sa.select(
+            WebhookMessage.id,
+            WebhookMessage.subscription_id,
+            WebhookMessage.org_id,
+            sa.literal(0),
+            sa.literal(now, sa.DateTime(timezone=True)),
+            sa.literal("pending"),
+            sa.null(),
+            sa.literal(now, sa.DateTime(timezone=True)),
+        ).where(
+            WebhookMessage.subscription_id == subscription_id,
+            WebhookMessage.org_id == org_id,
+            WebhookMessage.created_at >= since,
+        )
+        insert = pg_insert(WebhookDelivery).from_select(
+            [
+                "message_id",
+                "subscription_id",
+                "org_id",
+                "attempt_count",
+                "next_attempt_at",
+                "state",
+                "locked_until",
+                "updated_at",
+            ],
+            source,
+        )
+        result = await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[WebhookDelivery.message_id], set_=_requeue_values(now)
+            ).returning(WebhookDelivery.message_id)
+        )
+        return len(result.all())
+
+    async def claim(self, *, limit: int, now: datetime, lease: timedelta) -> list[ClaimedDelivery]:
+        """Lease up to ``limit`` due deliveries of any org (``FOR UPDATE SKIP LOCKED``).
+
+        The lease (``locked_until``) keeps other workers off the row while this one sends,
+        outside any transaction; a worker that dies loses its lease and the row is due again.
+        """
+        due = (
+            sa.select(WebhookDelivery.message_id)
+            .where(
+                WebhookDelivery.state == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                sa.or_(
+                    WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now
+                ),
+            )
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        result = await self.session.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.message_id.in_(due))
+            .values(locked_until=now + lease)
+            .returning(
+                WebhookDelivery.message_id,
+                WebhookDelivery.subscription_id,
+                WebhookDelivery.org_id,
+                WebhookDelivery.attempt_count,
+                WebhookDelivery.locked_until,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return [ClaimedDelivery(*row) for row in result.all()]
+
+    async def finish(
+        self, claim: ClaimedDelivery, *, state: str, attempt_count: int,
+        next_attempt_at: datetime | None, now: datetime,
+    ) -> bool:
+        """Record the outcome of a claimed attempt; False when the claim was superseded.
+
+        ``locked_until`` doubles as the claim token: a replay during the attempt resets it,
+        and the replay's fresh schedule then wins over this outcome.
+        """
+        result = await self.session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                WebhookDelivery.message_id == claim.message_id,
+                WebhookDelivery.org_id == claim.org_id,
+                WebhookDelivery.locked_until == claim.locked_until,
+            )
+            .values(
+                state=state,
+                attempt_count=attempt_count,
+                next_attempt_at=next_attempt_at,
+                locked_until=None,
+                updated_at=now,
+            )
+            .returning(WebhookDelivery.message_id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    async def fail_outstanding(
+        self, *, org_id: uuid.UUID, subscription_id: uuid.UUID, now: datetime
+    ) -> None:
+        """Mark a disabled subscription's pending deliveries ``failed`` (replay to resend)."""
+        await self.session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                WebhookDelivery.org_id == org_id,
+                WebhookDelivery.subscription_id == subscription_id,
+                WebhookDelivery.state == "pending",
+            )
+            .values(state="failed", next_attempt_at=None, locked_until=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from shared.errors import NotFound
+
+
+class SystemNotKnown(NotFound):
+    code = "system-not-known"
+    title = "AI system not known to the evidence service"
+
+
+class EvidenceFileNotFound(NotFound):
+    code = "evidence-file-not-found"
+    title = "Evidence file not found"

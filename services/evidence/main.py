@@ -1,0 +1,37 @@
+"""The evidence service: evidence files and their blobs, kept for each AI system."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.evidence.api import router
+from services.evidence.blobs import BlobStore
+from services.evidence.config import EvidenceSettings
+from services.evidence.consumers import HANDLERS
+from services.evidence.events import catalogue
+from shared.app import ServiceContext, create_service_app
+
+
+def create_app(settings: EvidenceSettings | None = None) -> FastAPI:
+    resolved = settings or EvidenceSettings()
+
+    async def open_blob_store(ctx: ServiceContext) -> None:
+        ctx.extras["blobs"] = BlobStore.from_settings(resolved)
+
+    return create_service_app(
+        name="evidence",
+        settings=resolved,
+        title="AIMS evidence",
+        description=(
+            "Evidence that proves the AI management system to an auditor (ISO/IEC 42001 7.5): "
+            "files kept per AI system, content-addressed by SHA-256. "
+            "Errors are RFC 9457 problem+json."
+        ),
+        routers=[router],
+        handlers=HANDLERS,
+        catalogue=catalogue,
+        on_startup=open_blob_store,
+        # Only the upload route reads a body under this prefix, and it enforces
+        # ``max_upload_bytes`` itself while streaming.
+        upload_prefixes=("/v1/systems/",),
+    )

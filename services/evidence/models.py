@@ -1,0 +1,54 @@
+"""Evidence tables. ``system`` is this service's projection of the inventory's AI systems."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, utcnow, uuid7
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = TYPE_ANNOTATION_MAP
+
+
+class SystemProjection(Base):
+    """What the evidence service knows of an AI system, kept from ``aims.inventory.system.*``."""
+
+    __tablename__ = "system"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    lifecycle_stage: Mapped[str] = mapped_column(sa.Text)
+    business_function: Mapped[str | None] = mapped_column(sa.Text)
+    owner: Mapped[str | None] = mapped_column(sa.Text)
+    source_version: Mapped[int]
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvidenceFile(Base):
+    """One uploaded file; its bytes live in the blob store under ``blob_key``.
+
+    Files are immutable: a new version of a document is a new file. Blobs are content-addressed
+    per organisation, so several rows may share one ``blob_key``.
+    """
+
+    __tablename__ = "evidence_file"
+    __table_args__ = (sa.Index("ix_evidence_file_system_id_id", "system_id", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    org_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    # No foreign key to ``system``: the projection is eventually consistent and never deleted.
+    system_id: Mapped[uuid.UUID]
+    filename: Mapped[str] = mapped_column(sa.Text)
+    content_type: Mapped[str] = mapped_column(sa.Text)
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    blob_key: Mapped[str] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

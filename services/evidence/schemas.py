@@ -1,0 +1,61 @@
+"""Response bodies of the evidence API (and the data of its events)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.http import Page
+
+
+class InventorySystem(BaseModel):
+    """The part of ``aims.inventory.system.*`` event data this service reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    name: str
+    lifecycle_stage: str
+    business_function: str | None = None
+    owner: str | None = None
+
+
+class SystemEvidenceRead(BaseModel):
+    """An AI system as the evidence service sees it, with a summary of its evidence files."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    lifecycle_stage: str
+    business_function: str | None
+    owner: str | None
+    source_version: int = Field(description="Inventory version this view reflects")
+    synced_at: datetime
+    file_count: int = Field(description="Evidence files recorded for the system")
+    total_bytes: int = Field(description="Sum of the sizes of those files")
+
+
+SystemEvidencePage = Page[SystemEvidenceRead]
+
+
+class EvidenceFileRead(BaseModel):
+    """An evidence file's metadata; also the data of ``aims.evidence.evidence.added``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    system_id: uuid.UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str = Field(description="SHA-256 of the content, lowercase hex")
+    created_by: str
+    created_at: datetime
+
+
+EvidenceFilePage = Page[EvidenceFileRead]
