@@ -60,6 +60,7 @@ class ServiceContext:
 
 
 Hook = Callable[[ServiceContext], Awaitable[None]]
+Admin = Annotated[Principal, Depends(require_roles(ADMINS))]
 
 
 def create_service_app(
@@ -213,8 +214,6 @@ def _operations_router(metrics: Metrics) -> APIRouter:
         summary="Prometheus metrics",
         include_in_schema=True,
     )
-
-    Admin = Annotated[Principal, Depends(require_roles(ADMINS))]
 
     @router.get("/v1/ops/dead-letters", summary="Events this service could not handle")
     async def dead_letters(request: Request, principal: Admin) -> dict[str, Any]:

@@ -166,6 +166,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc.__cause__, DomainError):
+            # FastAPI wraps errors raised while reading the body (e.g. the body limit tripping
+            # mid-stream) in a 400; the domain error underneath is the real answer.
+            return render(exc.__cause__, request.url.path)
         status = exc.status_code
         try:
             phrase = HTTPStatus(status).phrase

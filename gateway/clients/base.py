@@ -104,7 +104,7 @@ class UpstreamClient:
             response = await self._http.request(
                 method,
                 f"{self._base_url}{path}",
-                params=params,
+                params=tuple(params) if params else None,
                 json=json,
                 headers={**self._headers, **(headers or {})},
             )

@@ -8,26 +8,33 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.config import GatewaySettings
 from gateway.schema.ai_systems import AISystemMutation, AISystemQuery
 from gateway.schema.errors import USER_ERROR_TYPES, DomainErrorCodes, log_errors, masked_errors
+from gateway.schema.scalars import SCALARS
 from gateway.schema.webhooks import WebhookMutation, WebhookQuery
 
-__all__ = ["Mutation", "Query", "build_schema"]
-
-
-@strawberry.type
-class Query(AISystemQuery, WebhookQuery):
-    node: relay.Node | None = relay.node(
-        description="Any object by its global ID; null when your organisation has no such object."
-    )
+__all__ = ["Mutation", "build_schema"]
 
 
 @strawberry.type
 class Mutation(AISystemMutation, WebhookMutation):
     pass
+
+
+def _query_type() -> type:
+    # Built per schema: ``relay.node()`` fields are bound to the schema they are first used in.
+    @strawberry.type(name="Query")
+    class Query(AISystemQuery, WebhookQuery):
+        node: relay.Node | None = relay.node(
+            description="Any object by its global ID; null when your organisation has no such "
+            "object."
+        )
+
+    return Query
 
 
 class GatewaySchema(strawberry.Schema):
@@ -41,9 +48,10 @@ def build_schema(settings: GatewaySettings | None = None) -> strawberry.Schema:
     """The schema with the limits of ``settings`` (the SDL does not depend on them)."""
     settings = settings or GatewaySettings()
     return GatewaySchema(
-        query=Query,
+        query=_query_type(),
         mutation=Mutation,
         types=USER_ERROR_TYPES,
+        config=StrawberryConfig(scalar_map=SCALARS),
         # Factories, not instances: each operation gets extensions of its own.
         extensions=[
             functools.partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),

@@ -72,7 +72,7 @@ class AISystem(relay.Node):
             updated_at=system.updated_at,
         )
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]
         description="The risk service's view of this system; null until it has been synced."
     )
     async def risk_view(self, info: Info) -> RiskSystemView | None:
@@ -81,7 +81,7 @@ class AISystem(relay.Node):
             return None
         return RiskSystemView(source_version=view.source_version, synced_at=view.synced_at)
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]
         description="Evidence recorded for this system; null until the evidence service knows it."
     )
     async def evidence_summary(self, info: Info) -> EvidenceSummary | None:
@@ -90,7 +90,7 @@ class AISystem(relay.Node):
             return None
         return EvidenceSummary(
             file_count=summary.file_count,
-            total_bytes=summary.total_bytes,
+            total_bytes=BigInt(summary.total_bytes),
             source_version=summary.source_version,
         )
 
@@ -173,7 +173,7 @@ def parse_ai_system_id(value: str) -> uuid.UUID:
 
 @strawberry.type
 class AISystemQuery:
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]
         name="aiSystems",
         description=f"The organisation's AI systems, oldest first. `first` is at most "
         f"{MAX_PAGE_SIZE}.",
@@ -183,7 +183,7 @@ class AISystemQuery:
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        filter: AISystemFilter | None = None,  # noqa: A002 — the argument clients expect
+        filter: AISystemFilter | None = None,
     ) -> AISystemConnection:
         check_page_size(first)
         start = Position.decode(after)
@@ -214,25 +214,25 @@ class AISystemQuery:
             ),
         )
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]
         name="aiSystem",
         description="One AI system by its ID (or register UUID); null when your organisation "
         "has no such system.",
     )
-    async def ai_system(self, info: Info, id: strawberry.ID) -> AISystem | None:  # noqa: A002
+    async def ai_system(self, info: Info, id: strawberry.ID) -> AISystem | None:
         system = await info.context.loaders.inventory_systems.load(parse_ai_system_id(id))
         return AISystem.from_upstream(system) if system is not None else None
 
 
 @strawberry.type
 class AISystemMutation:
-    @strawberry.mutation(
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
         name="registerAISystem",
         description="Add an AI system to the register (roles: admin, manager, risk_owner, "
         "contributor).",
     )
     async def register_ai_system(
-        self, info: Info, input: RegisterAISystemInput  # noqa: A002
+        self, info: Info, input: RegisterAISystemInput
     ) -> RegisterAISystemPayload:
         body: dict[str, Any] = {
             "name": input.name,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import strawberry
@@ -44,7 +44,7 @@ class UserError:
 @strawberry.type(description="The input is not valid; `field` points at the offending part.")
 class ValidationError(UserError):
     field: list[str] | None = strawberry.field(
-        default=None, description="Path into the mutation's input, e.g. `[\"name\"]`."
+        default=None, description='Path into the mutation\'s input, e.g. `["name"]`.'
     )
 
 
@@ -97,16 +97,20 @@ def user_errors(error: DomainError) -> list[UserError] | None:
     return None
 
 
-def validation_errors(errors: Sequence[dict[str, Any]]) -> list[UserError]:
+def validation_errors(errors: Sequence[Mapping[str, object]]) -> list[UserError]:
     """Pydantic ``ValidationError.errors()`` of a mutation's input as payload errors."""
     return [
         ValidationError(
             message=str(e.get("msg", "Invalid value.")),
             code="validation-failed",
-            field=[_camel(str(p)) for p in e.get("loc", ())] or None,
+            field=_input_path(["body", *_as_list(e.get("loc"))]),
         )
         for e in errors
     ]
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 # --- Top-level errors ------------------------------------------------------------------------

@@ -11,17 +11,18 @@ from gateway.schema.context import Info
 from gateway.schema.errors import UserError, ValidationError, user_errors, validation_errors
 from gateway.webhooks import service
 from gateway.webhooks.schemas import SubscriptionCreate, SubscriptionRead
-from shared.auth import ADMINS, Principal
+from shared.auth import APPROVERS, Principal
 from shared.db import tenant_transaction
 from shared.errors import DomainError, Forbidden
 
-# Subscriptions decide where the organisation's events are sent: an admin's decision.
-WEBHOOK_MANAGERS = ADMINS
+# The same roles as the REST API: subscriptions decide where the organisation's events go, so
+# admins and managers set them up; every role of the organisation may see them.
+WEBHOOK_MANAGERS = APPROVERS
 
 
 def _require_manager(principal: Principal) -> None:
     if not principal.has_any(WEBHOOK_MANAGERS):
-        raise Forbidden("Managing webhook subscriptions needs the admin role.")
+        raise Forbidden("Managing webhook subscriptions needs the admin or manager role.")
 
 
 @strawberry.type(description="An endpoint that receives the organisation's events.")
@@ -93,10 +94,11 @@ def _failed(errors: list[UserError]) -> CreateWebhookSubscriptionPayload:
 
 @strawberry.type
 class WebhookQuery:
-    @strawberry.field(description="The organisation's webhook subscriptions (admin).")
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The organisation's webhook subscriptions, oldest first (at most 500)."
+    )
     async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscription]:
         principal = info.context.principal
-        _require_manager(principal)
         async with tenant_transaction(info.context.db, principal.org_id) as session:
             subscriptions = await service.list_subscriptions(session, principal)
         return [WebhookSubscription.from_read(s) for s in subscriptions]
@@ -104,11 +106,13 @@ class WebhookQuery:
 
 @strawberry.type
 class WebhookMutation:
-    @strawberry.mutation(description="Send the organisation's events to an endpoint (admin).")
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        description="Send the organisation's events to an endpoint (roles: admin, manager)."
+    )
     async def create_webhook_subscription(
         self,
         info: Info,
-        input: CreateWebhookSubscriptionInput,  # noqa: A002
+        input: CreateWebhookSubscriptionInput,
     ) -> CreateWebhookSubscriptionPayload:
         principal = info.context.principal
         try:
@@ -126,7 +130,12 @@ class WebhookMutation:
             return _failed(validation_errors(error.errors()))
         try:
             async with tenant_transaction(info.context.db, principal.org_id) as session:
-                created = await service.create_subscription(session, principal, body)
+                created = await service.create_subscription(
+                    session,
+                    principal,
+                    body,
+                    allowed_targets=info.context.settings.webhook_allowed_targets,
+                )
         except DomainError as error:
             errors = user_errors(error)
             if errors is None:

@@ -71,9 +71,7 @@ async def queue_webhooks(session: AsyncSession, event: CloudEvent) -> None:
         )
         if message_id is None:
             continue
-        await queue.enqueue(
-            message_id=message_id, subscription_id=sub.id, org_id=org_id, now=now
-        )
+        await queue.enqueue(message_id=message_id, subscription_id=sub.id, org_id=org_id, now=now)
         queued = True
     if queued:
         wake_worker_after_commit(session)

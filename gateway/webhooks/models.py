@@ -16,11 +16,15 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import new_base, utcnow, uuid7
+from shared.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, utcnow, uuid7
 
-Base = new_base()
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = TYPE_ANNOTATION_MAP
+
 
 #: Delivery states. ``pending``: an attempt is due at ``next_attempt_at`` (first or retry);
 #: ``delivered``: a 2xx was received; ``failed``: not delivered because the endpoint was

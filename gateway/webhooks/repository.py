@@ -8,6 +8,7 @@ reads across organisations.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ class SubscriptionRepository:
 
     async def list(
         self, *, limit: int, after: uuid.UUID | None = None, ids: Sequence[uuid.UUID] = ()
-    ) -> list[WebhookSubscription]:
+    ) -> builtins.list[WebhookSubscription]:
         query = sa.select(WebhookSubscription).order_by(WebhookSubscription.id).limit(limit)
         if after is not None:
             query = query.where(WebhookSubscription.id > after)
@@ -48,7 +49,7 @@ class SubscriptionRepository:
             query = query.where(WebhookSubscription.id.in_(ids))
         return list((await self.session.execute(query)).scalars())
 
-    async def enabled(self, org_id: uuid.UUID) -> list[WebhookSubscription]:
+    async def enabled(self, org_id: uuid.UUID) -> builtins.list[WebhookSubscription]:
         query = (
             sa.select(WebhookSubscription)
             .where(WebhookSubscription.org_id == org_id, WebhookSubscription.enabled.is_(True))
@@ -67,9 +68,7 @@ class SubscriptionRepository:
         result = await self.session.execute(
             sa.update(WebhookSubscription)
             .where(WebhookSubscription.id == subscription_id)
-            .values(
-                first_failure_at=sa.func.coalesce(WebhookSubscription.first_failure_at, now)
-            )
+            .values(first_failure_at=sa.func.coalesce(WebhookSubscription.first_failure_at, now))
             .returning(WebhookSubscription.first_failure_at)
         )
         return result.scalar_one_or_none()
@@ -240,7 +239,9 @@ class DeliveryQueue:
     ) -> None:
         """Queue one message for delivery now; a replay starts a fresh retry schedule."""
         insert = pg_insert(WebhookDelivery).values(
-            message_id=message_id, subscription_id=subscription_id, org_id=org_id,
+            message_id=message_id,
+            subscription_id=subscription_id,
+            org_id=org_id,
             **_requeue_values(now),
         )
         await self.session.execute(
@@ -300,9 +301,7 @@ class DeliveryQueue:
             .where(
                 WebhookDelivery.state == "pending",
                 WebhookDelivery.next_attempt_at <= now,
-                sa.or_(
-                    WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now
-                ),
+                sa.or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now),
             )
             .order_by(WebhookDelivery.next_attempt_at)
             .limit(limit)
@@ -322,11 +321,25 @@ class DeliveryQueue:
             )
             .execution_options(synchronize_session=False)
         )
-        return [ClaimedDelivery(*row) for row in result.all()]
+        return [
+            ClaimedDelivery(
+                message_id=row.message_id,
+                subscription_id=row.subscription_id,
+                org_id=row.org_id,
+                attempt_count=row.attempt_count,
+                locked_until=row.locked_until or now + lease,
+            )
+            for row in result.all()
+        ]
 
     async def finish(
-        self, claim: ClaimedDelivery, *, state: str, attempt_count: int,
-        next_attempt_at: datetime | None, now: datetime,
+        self,
+        claim: ClaimedDelivery,
+        *,
+        state: str,
+        attempt_count: int,
+        next_attempt_at: datetime | None,
+        now: datetime,
     ) -> bool:
         """Record the outcome of a claimed attempt; False when the claim was superseded.
 

@@ -110,7 +110,9 @@ async def check_target(url: str, allowed_targets: Sequence[str] | None = None) -
 async def _get(session: AsyncSession, subscription_id: uuid.UUID) -> WebhookSubscription:
     sub = await SubscriptionRepository(session).get(subscription_id, for_update=True)
     if sub is None:
-        raise SubscriptionNotFound(f"No webhook subscription {subscription_id} in your organisation.")
+        raise SubscriptionNotFound(
+            f"No webhook subscription {subscription_id} in your organisation."
+        )
     return sub
 
 
@@ -165,7 +167,9 @@ async def list_subscriptions_page(
 async def get_subscription(session: AsyncSession, subscription_id: uuid.UUID) -> SubscriptionRead:
     sub = await SubscriptionRepository(session).get(subscription_id)
     if sub is None:
-        raise SubscriptionNotFound(f"No webhook subscription {subscription_id} in your organisation.")
+        raise SubscriptionNotFound(
+            f"No webhook subscription {subscription_id} in your organisation."
+        )
     return SubscriptionRead.model_validate(sub)
 
 
@@ -279,7 +283,7 @@ def _message_read(row: MessageRow) -> MessageRead:
         event_id=m.event_id,
         event_type=m.event_type,
         created_at=m.created_at,
-        state=row.state,  # type: ignore[arg-type]
+        state=row.state,
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at if row.state == "pending" else None,
         payload=m.payload,
@@ -297,7 +301,9 @@ async def list_messages(
 ) -> tuple[list[MessageRead], list[MessageRow]]:
     """Messages of a subscription, newest first, with their delivery state."""
     if await SubscriptionRepository(session).get(subscription_id) is None:
-        raise SubscriptionNotFound(f"No webhook subscription {subscription_id} in your organisation.")
+        raise SubscriptionNotFound(
+            f"No webhook subscription {subscription_id} in your organisation."
+        )
     rows = await MessageRepository(session).list_with_status(
         principal.org_id, subscription_id, limit=limit + 1, after=after, state=state
     )
@@ -331,7 +337,9 @@ async def list_attempts(
 async def _enabled_subscription(session: AsyncSession, subscription_id: uuid.UUID) -> None:
     sub = await SubscriptionRepository(session).get(subscription_id)
     if sub is None:
-        raise SubscriptionNotFound(f"No webhook subscription {subscription_id} in your organisation.")
+        raise SubscriptionNotFound(
+            f"No webhook subscription {subscription_id} in your organisation."
+        )
     if not sub.enabled:
         raise SubscriptionDisabled(
             "The subscription is disabled; enable it first "

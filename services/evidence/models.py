@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, utcnow, uuid7
+from shared.projections import SystemProjectionColumns
 
 
 class Base(DeclarativeBase):
@@ -16,19 +17,10 @@ class Base(DeclarativeBase):
     type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-class SystemProjection(Base):
+class SystemProjection(SystemProjectionColumns, Base):
     """What the evidence service knows of an AI system, kept from ``aims.inventory.system.*``."""
 
     __tablename__ = "system"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    name: Mapped[str] = mapped_column(sa.Text)
-    lifecycle_stage: Mapped[str] = mapped_column(sa.Text)
-    business_function: Mapped[str | None] = mapped_column(sa.Text)
-    owner: Mapped[str | None] = mapped_column(sa.Text)
-    source_version: Mapped[int]
-    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class EvidenceFile(Base):
@@ -39,7 +31,10 @@ class EvidenceFile(Base):
     """
 
     __tablename__ = "evidence_file"
-    __table_args__ = (sa.Index("ix_evidence_file_system_id_id", "system_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_evidence_file_system_id_id", "system_id", "id"),
+        sa.CheckConstraint("size_bytes >= 0", name="size_not_negative"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     org_id: Mapped[uuid.UUID] = mapped_column(index=True)

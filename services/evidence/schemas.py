@@ -8,33 +8,12 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.http import Page
+from shared.projections import SystemProjectionFields
 
 
-class InventorySystem(BaseModel):
-    """The part of ``aims.inventory.system.*`` event data this service reads."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: uuid.UUID
-    org_id: uuid.UUID
-    name: str
-    lifecycle_stage: str
-    business_function: str | None = None
-    owner: str | None = None
-
-
-class SystemEvidenceRead(BaseModel):
+class SystemEvidenceRead(SystemProjectionFields):
     """An AI system as the evidence service sees it, with a summary of its evidence files."""
 
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    name: str
-    lifecycle_stage: str
-    business_function: str | None
-    owner: str | None
-    source_version: int = Field(description="Inventory version this view reflects")
-    synced_at: datetime
     file_count: int = Field(description="Evidence files recorded for the system")
     total_bytes: int = Field(description="Sum of the sizes of those files")
 

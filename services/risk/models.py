@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase
 
-from shared.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, utcnow
+from shared.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP
+from shared.projections import SystemProjectionColumns
 
 
 class Base(DeclarativeBase):
@@ -16,16 +14,7 @@ class Base(DeclarativeBase):
     type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-class SystemProjection(Base):
+class SystemProjection(SystemProjectionColumns, Base):
     """What the risk service knows of an AI system, kept from ``aims.inventory.system.*``."""
 
     __tablename__ = "system"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    name: Mapped[str] = mapped_column(sa.Text)
-    lifecycle_stage: Mapped[str] = mapped_column(sa.Text)
-    business_function: Mapped[str | None] = mapped_column(sa.Text)
-    owner: Mapped[str | None] = mapped_column(sa.Text)
-    source_version: Mapped[int]
-    synced_at: Mapped[datetime] = mapped_column(default=utcnow)

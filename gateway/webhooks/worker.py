@@ -1,0 +1,411 @@
+"""The delivery worker: claims due deliveries, signs and POSTs them, records every attempt.
+
+One loop per gateway process. It leases due rows of the queue (``FOR UPDATE SKIP LOCKED``, so
+several processes share the work), sends each in its own task (at most
+:data:`MAX_IN_FLIGHT` at once, so a slow receiver does not hold up the others), and records the
+outcome in a transaction scoped to the delivery's organisation. It sleeps until the next
+delivery is due, at most :data:`POLL_INTERVAL`, and is woken at once when a transaction of this
+process queues something (``ctx.extras["webhook_wake"]``).
+
+Every attempt: the subscription's current secrets sign the exact body (Standard Webhooks; the
+``webhook-id`` is the message id, the same on every retry); the URL is resolved once and
+checked against the SSRF guard (with the ``webhook_allowed_targets`` allow-list), and the POST
+goes to that pinned address, without redirects, with a 10 s timeout.
+
+Tests shrink the retry schedule with ``ctx.extras["webhook_schedule_scale"]`` (a factor applied
+to every delay, ``Retry-After`` included; 1.0, the specification's schedule, by default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.webhooks import service
+from gateway.webhooks.events import (
+    DELIVERY_FAILED,
+    ENDPOINT_DISABLED,
+    DeliveryFailedData,
+    EndpointDisabledData,
+)
+from gateway.webhooks.models import WebhookAttempt, WebhookDelivery
+from gateway.webhooks.repository import (
+    ClaimedDelivery,
+    DeliveryQueue,
+    MessageRepository,
+    SubscriptionRepository,
+)
+from gateway.webhooks.schedule import (
+    classify_response,
+    next_attempt_delay,
+    parse_retry_after,
+    should_disable,
+)
+from gateway.webhooks.signing import signature_headers
+from gateway.webhooks.ssrf import (
+    UnresolvableWebhookTarget,
+    UnsafeWebhookTarget,
+    delivery_client,
+    post_pinned,
+    resolve_target,
+)
+from shared.app import ServiceContext
+from shared.db import Database, tenant_transaction, utcnow
+from shared.events import emit, make_event
+
+logger = logging.getLogger("aims.webhooks")
+
+WAKE_KEY = "webhook_wake"
+SCALE_KEY = "webhook_schedule_scale"
+WORKER_KEY = "webhook_worker"
+
+USER_AGENT = "AIMS-Webhooks/1"
+HTTP_TIMEOUT = 10.0
+RESOLVE_TIMEOUT = 5.0
+POLL_INTERVAL = 1.0
+MAX_IN_FLIGHT = 32
+#: A claimed row is someone else's to retry after this (a worker that died mid-attempt).
+#: Longer than resolution + request timeouts, so a live worker always finishes first.
+LEASE = timedelta(seconds=60)
+EXCERPT_CHARS = 1024
+
+
+def start_delivery_worker(ctx: ServiceContext) -> None:
+    """Wire webhooks into a running gateway; start the worker unless workers are off.
+
+    Call from the app's startup hook. Registers the SSRF allow-list
+    (``settings.webhook_allowed_targets``) for subscription creation, puts the wake event in
+    ``ctx.extras["webhook_wake"]``, and appends the worker's task to ``ctx.tasks``; the task
+    ends when ``ctx.stop`` is set.
+    """
+    allow = list(getattr(ctx.settings, "webhook_allowed_targets", None) or [])
+    service.configure(allowed_targets=allow)
+    wake = ctx.extras.setdefault(WAKE_KEY, asyncio.Event())
+    service.register_waker(wake)
+    ctx.extras.setdefault(SCALE_KEY, 1.0)
+    if not ctx.settings.run_workers:
+        return
+    worker = DeliveryWorker(ctx.db, allow=allow, extras=ctx.extras, stop=ctx.stop, wake=wake)
+    ctx.extras[WORKER_KEY] = worker
+    ctx.tasks.append(asyncio.create_task(worker.run(), name=f"{ctx.name}-webhook-delivery"))
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What one attempt needs, read in the org's transaction before the request is sent."""
+
+    message_id: uuid.UUID
+    subscription_id: uuid.UUID
+    url: str
+    secrets: tuple[str, ...]
+    payload: dict[str, Any]
+    event_id: uuid.UUID
+    event_type: str
+
+
+@dataclass(frozen=True)
+class _Result:
+    status_code: int | None
+    excerpt: str | None
+    error: str | None
+    duration_ms: int
+    retry_after: str | None
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        allow: Sequence[str],
+        extras: dict[str, Any],
+        stop: asyncio.Event,
+        wake: asyncio.Event,
+    ) -> None:
+        self.db = db
+        self.allow = list(allow)
+        self.extras = extras
+        self.stop = stop
+        self.wake = wake
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.client: httpx.AsyncClient | None = None
+
+    @property
+    def scale(self) -> float:
+        value = self.extras.get(SCALE_KEY, 1.0)
+        return float(value) if isinstance(value, int | float) and value >= 0 else 1.0
+
+    async def run(self) -> None:
+        async with delivery_client() as client:
+            self.client = client
+            try:
+                while not self.stop.is_set():
+                    self.wake.clear()
+                    pause = POLL_INTERVAL
+                    try:
+                        claimed = await self._claim_and_start()
+                        pause = 0.0 if claimed else await self._until_next_due()
+                    except Exception:
+                        logger.exception("webhook delivery loop failed")
+                    if pause > 0:
+                        await self._sleep(pause)
+            finally:
+                await self._drain()
+
+    async def _sleep(self, seconds: float) -> None:
+        waiters = [
+            asyncio.ensure_future(self.wake.wait()),
+            asyncio.ensure_future(self.stop.wait()),
+        ]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _drain(self) -> None:
+        if self.in_flight:
+            _, pending = await asyncio.wait(self.in_flight, timeout=5)
+            for task in pending:
+                task.cancel()  # its lease expires; the delivery is attempted again later
+
+    async def _claim_and_start(self) -> int:
+        slots = MAX_IN_FLIGHT - len(self.in_flight)
+        if slots <= 0:
+            return 0
+        async with self.db.sessions() as session, session.begin():
+            claims = await DeliveryQueue(session).claim(limit=slots, now=utcnow(), lease=LEASE)
+        for claim in claims:
+            task = asyncio.create_task(self.deliver(claim), name=f"webhook-{claim.message_id}")
+            self.in_flight.add(task)
+            task.add_done_callback(self._done)
+        return len(claims)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.in_flight.discard(task)
+        self.wake.set()  # a retry may now be due sooner than the loop planned
+
+    async def _until_next_due(self) -> float:
+        """Seconds until the next pending delivery is due (at most the poll interval)."""
+        due_at = sa.func.min(
+            sa.func.greatest(
+                WebhookDelivery.next_attempt_at,
+                sa.func.coalesce(WebhookDelivery.locked_until, WebhookDelivery.next_attempt_at),
+            )
+        )
+        async with self.db.sessions() as session:
+            nxt = (
+                await session.execute(sa.select(due_at).where(WebhookDelivery.state == "pending"))
+            ).scalar_one_or_none()
+        if not isinstance(nxt, datetime):
+            return POLL_INTERVAL
+        return min(POLL_INTERVAL, max(0.01, (nxt - utcnow()).total_seconds()))
+
+    async def deliver(self, claim: ClaimedDelivery) -> None:
+        try:
+            snapshot = await self._snapshot(claim)
+            if snapshot is None:
+                return
+            result = await self._send(snapshot)
+            await self._record(claim, snapshot, result)
+        except Exception:
+            logger.exception(
+                "webhook delivery failed unexpectedly; retried when its lease expires",
+                extra={"message_id": str(claim.message_id)},
+            )
+
+    async def _snapshot(self, claim: ClaimedDelivery) -> _Snapshot | None:
+        now = utcnow()
+        async with tenant_transaction(self.db, claim.org_id) as session:
+            message = await MessageRepository(session).get(claim.message_id)
+            sub = await SubscriptionRepository(session).get(claim.subscription_id)
+            if message is None or sub is None:
+                return None  # deleted meanwhile (the queue row went with it)
+            if not sub.enabled:
+                await DeliveryQueue(session).finish(
+                    claim,
+                    state="failed",
+                    attempt_count=claim.attempt_count,
+                    next_attempt_at=None,
+                    now=now,
+                )
+                return None
+            secrets = [sub.secret]
+            if (
+                sub.previous_secret
+                and sub.previous_secret_expires_at is not None
+                and sub.previous_secret_expires_at > now
+            ):
+                secrets.append(sub.previous_secret)
+            return _Snapshot(
+                message_id=message.id,
+                subscription_id=sub.id,
+                url=sub.url,
+                secrets=tuple(secrets),
+                payload=dict(message.payload),
+                event_id=message.event_id,
+                event_type=message.event_type,
+            )
+
+    async def _send(self, snap: _Snapshot) -> _Result:
+        assert self.client is not None
+        body = json.dumps(snap.payload, separators=(",", ":"), ensure_ascii=False).encode()
+        headers = signature_headers(str(snap.message_id), int(time.time()), body, snap.secrets)
+        headers["content-type"] = "application/json"
+        headers["user-agent"] = USER_AGENT
+        started = time.monotonic()
+
+        def elapsed() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        try:
+            target = await resolve_target(
+                snap.url, allow=self.allow, resolve_timeout=RESOLVE_TIMEOUT
+            )
+            response = await post_pinned(self.client, target, body, headers, HTTP_TIMEOUT)
+        except UnsafeWebhookTarget as exc:
+            return _Result(None, None, f"refused by the SSRF guard: {exc.reason}", elapsed(), None)
+        except UnresolvableWebhookTarget as exc:
+            return _Result(None, None, exc.reason, elapsed(), None)
+        except httpx.TimeoutException:
+            return _Result(None, None, f"timed out after {HTTP_TIMEOUT:g} s", elapsed(), None)
+        except httpx.HTTPError as exc:
+            return _Result(None, None, f"{type(exc).__name__}: {exc}"[:500], elapsed(), None)
+        try:
+            excerpt: str | None = response.text[:EXCERPT_CHARS]
+        except Exception:
+            excerpt = None
+        return _Result(
+            response.status_code,
+            excerpt,
+            None,
+            elapsed(),
+            response.headers.get("retry-after"),
+        )
+
+    async def _record(self, claim: ClaimedDelivery, snap: _Snapshot, result: _Result) -> None:
+        now = utcnow()
+        count = claim.attempt_count + 1
+        outcome = "retry" if result.status_code is None else classify_response(result.status_code)
+        async with tenant_transaction(self.db, claim.org_id) as session:
+            subs = SubscriptionRepository(session)
+            queue = DeliveryQueue(session)
+            messages = MessageRepository(session)
+            next_at: datetime | None = None
+            disable_reason: str | None = None
+            first_failure: datetime | None = None
+            if outcome == "delivered":
+                state = "delivered"
+                await subs.mark_healthy(snap.subscription_id)
+            elif outcome == "disable":
+                state = "failed"
+                disable_reason = "the endpoint answered 410 Gone"
+                first_failure = await subs.mark_failing(snap.subscription_id, now)
+            else:
+                first_failure = await subs.mark_failing(snap.subscription_id, now)
+                if should_disable(first_failure, now):
+                    state = "failed"
+                    assert first_failure is not None
+                    disable_reason = (
+                        f"every attempt failed since {first_failure.isoformat(timespec='seconds')}"
+                    )
+                else:
+                    retry_after = parse_retry_after(result.retry_after, now)
+                    delay = next_attempt_delay(count + 1, retry_after=retry_after)
+                    if delay is None:
+                        state = "abandoned"
+                    else:
+                        state = "pending"
+                        next_at = now + timedelta(seconds=delay * self.scale)
+            messages.add_attempt(
+                WebhookAttempt(
+                    org_id=claim.org_id,
+                    message_id=snap.message_id,
+                    attempt=await messages.next_attempt_number(snap.message_id),
+                    attempted_at=now,
+                    status_code=result.status_code,
+                    response_excerpt=result.excerpt,
+                    error=result.error,
+                    duration_ms=result.duration_ms,
+                    next_attempt_at=next_at,
+                )
+            )
+            current = await queue.finish(
+                claim, state=state, attempt_count=count, next_attempt_at=next_at, now=now
+            )
+            if disable_reason is not None:
+                await self._disable(session, claim, snap, disable_reason, first_failure, now)
+            if state == "abandoned" and current:
+                await emit(
+                    session,
+                    make_event(
+                        DELIVERY_FAILED,
+                        org_id=claim.org_id,
+                        subject=snap.message_id,
+                        version=count,
+                        data=DeliveryFailedData(
+                            message_id=snap.message_id,
+                            subscription_id=snap.subscription_id,
+                            url=snap.url,
+                            event_id=snap.event_id,
+                            event_type=snap.event_type,
+                            attempts=count,
+                            last_status_code=result.status_code,
+                            last_error=result.error,
+                            abandoned_at=now,
+                        ),
+                    ),
+                )
+        if state != "pending":
+            logger.info(
+                "webhook message %s",
+                state,
+                extra={"message_id": str(snap.message_id), "attempts": count},
+            )
+
+    async def _disable(
+        self,
+        session: AsyncSession,
+        claim: ClaimedDelivery,
+        snap: _Snapshot,
+        reason: str,
+        first_failure: datetime | None,
+        now: datetime,
+    ) -> None:
+        sub = await SubscriptionRepository(session).disable(snap.subscription_id, reason, now)
+        if sub is None:
+            return  # already disabled (by a concurrent attempt or a user)
+        await DeliveryQueue(session).fail_outstanding(
+            org_id=claim.org_id, subscription_id=snap.subscription_id, now=now
+        )
+        await emit(
+            session,
+            make_event(
+                ENDPOINT_DISABLED,
+                org_id=claim.org_id,
+                subject=sub.id,
+                version=sub.version,
+                data=EndpointDisabledData(
+                    subscription_id=sub.id,
+                    url=sub.url,
+                    reason=reason,
+                    disabled_at=now,
+                    first_failure_at=first_failure,
+                ),
+            ),
+        )
+        logger.warning(
+            "webhook endpoint disabled",
+            extra={"subscription_id": str(sub.id), "reason": reason},
+        )
