@@ -64,9 +64,8 @@ def _client(app: FastAPI, host: str) -> httpx.AsyncClient:
 
 @pytest.fixture(scope="session")
 async def stack(engines: TestEngines) -> AsyncIterator[Stack]:
-    from gateway.main import create_app as create_gateway
-
     from gateway.config import GatewaySettings
+    from gateway.main import create_app as create_gateway
     from services.evidence.config import EvidenceSettings
     from services.evidence.main import create_app as create_evidence
     from services.inventory.config import InventorySettings

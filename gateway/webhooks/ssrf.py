@@ -402,12 +402,16 @@ def _host_header(target: ResolvedTarget) -> str:
     return host
 
 
+# What is kept of a receiver's reply (the delivery log stores the first kilobyte of it).
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
 async def post_pinned(
     client: httpx.AsyncClient,
     target: ResolvedTarget,
     body: bytes,
     headers: dict[str, str],
-    timeout: float,  # noqa: ASYNC109 - httpx's per-request timeout, not a cancel scope
+    timeout: float,
 ) -> httpx.Response:
     """POST ``body`` to ``target`` over a connection to the pinned ``target.ip``.
 
@@ -416,21 +420,43 @@ async def post_pinned(
     verification use the original host name (``sni_hostname`` extension). Redirects are never
     followed: the caller sees the 3xx response. Network errors propagate as
     :class:`httpx.HTTPError` subclasses.
+
+    The response body is read as a stream and cut at ``MAX_RESPONSE_BYTES``: a hostile receiver
+    cannot make the worker hold an unbounded reply in memory.
     """
     pinned_url = httpx.URL(target.url).copy_with(host=target.ip)
     send_headers = {k: v for k, v in headers.items() if k.lower() != "host"}
     send_headers["Host"] = _host_header(target)
+    # Plain bytes only: a compressed reply could expand far past the cap below in one chunk.
+    send_headers.setdefault("Accept-Encoding", "identity")
     extensions: dict[str, Any] = {}
     if target.scheme == "https" and ":" not in target.host:
         try:
             ipaddress.IPv4Address(target.host)
         except ValueError:
             extensions["sni_hostname"] = target.host
-    return await client.post(
+    request = client.build_request(
+        "POST",
         pinned_url,
         content=body,
         headers=send_headers,
         timeout=timeout,
-        follow_redirects=False,
         extensions=extensions,
+    )
+    response = await client.send(request, stream=True, follow_redirects=False)
+    try:
+        kept = bytearray()
+        async for chunk in response.aiter_bytes():
+            kept += chunk[: MAX_RESPONSE_BYTES - len(kept)]
+            if len(kept) >= MAX_RESPONSE_BYTES:
+                break
+    finally:
+        await response.aclose()
+    headers_out = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers_out, content=bytes(kept), request=request
     )

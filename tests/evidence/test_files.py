@@ -13,9 +13,9 @@ from typing import Any
 
 import nats
 import pytest
-from conftest import MAX_UPLOAD_BYTES, EvidenceStack
 
 from shared.db import uuid7
+from tests.evidence.conftest import MAX_UPLOAD_BYTES, EvidenceStack
 
 pytestmark = pytest.mark.engines
 

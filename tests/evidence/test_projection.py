@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import EvidenceStack
 
 from shared.db import uuid7
 from shared.testing import eventually
+from tests.evidence.conftest import EvidenceStack
 
 pytestmark = pytest.mark.engines
 

@@ -100,9 +100,7 @@ async def test_redelivered_event_is_applied_once(
         applied.append(event.id)
 
     tag = secrets.token_hex(3)
-    _, stop, task = await run_consumer(
-        engines, risk_db, js, handle, f"aims.test.counter.{tag}"
-    )
+    _, stop, task = await run_consumer(engines, risk_db, js, handle, f"aims.test.counter.{tag}")
     try:
         event = make_event(BUMPED, org_id=uuid7(), subject="c", version=1, data=Bumped(n=1))
         event.type = f"aims.test.counter.{tag}"

@@ -295,3 +295,46 @@ async def test_request_is_rewritten_to_the_pinned_ip(
     assert request.content == b"payload"
     assert request.extensions.get("sni_hostname") == sni
     assert request.extensions["timeout"]["connect"] == 3.0
+
+
+async def test_post_pinned_caps_a_huge_reply() -> None:
+    """A receiver streaming an endless reply cannot make the worker hold it all in memory."""
+    import asyncio
+
+    from gateway.webhooks.ssrf import (
+        MAX_RESPONSE_BYTES,
+        ResolvedTarget,
+        delivery_client,
+        post_pinned,
+    )
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try:
+            for _ in range(400):  # 400 x 64 KiB = 25 MiB offered
+                writer.write(b"10000\r\n" + b"x" * 65536 + b"\r\n")
+                await writer.drain()
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(endless, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    target = ResolvedTarget(
+        url=f"http://receiver.test:{port}/hook",
+        scheme="http",
+        host="receiver.test",
+        port=port,
+        ip="127.0.0.1",
+        addresses=("127.0.0.1",),
+    )
+    try:
+        async with delivery_client() as client:
+            response = await post_pinned(client, target, b"{}", {}, 10.0)
+    finally:
+        server.close()
+    assert response.status_code == 200
+    assert len(response.content) == MAX_RESPONSE_BYTES
