@@ -37,6 +37,17 @@ logger = logging.getLogger("aims.consumer")
 HandlerFn = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 
 
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: ``*`` is one token, a final ``>`` one or more tokens."""
+    wanted, parts = pattern.split("."), subject.split(".")
+    for index, piece in enumerate(wanted):
+        if piece == ">":
+            return len(parts) > index
+        if index >= len(parts) or piece not in ("*", parts[index]):
+            return False
+    return len(parts) == len(wanted)
+
+
 @dataclass(frozen=True)
 class EventHandler:
     """A named consumer of the event types matching ``subjects`` (NATS wildcards allowed)."""
@@ -73,15 +84,28 @@ class ConsumerRunner:
         self.ack_wait = ack_wait
 
     async def ensure_consumer(self) -> None:
+        subjects = [self.subject_prefix + s for s in self.handler.subjects]
         config = ConsumerConfig(
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             max_deliver=self.max_deliver,
             ack_wait=self.ack_wait,
-            filter_subjects=[self.subject_prefix + s for s in self.handler.subjects],
         )
+        # One filter subject works on every JetStream server; several need nats-server 2.10+
+        # (older servers silently ignore ``filter_subjects`` — ``process`` guards against that).
+        if len(subjects) == 1:
+            config.filter_subject = subjects[0]
+        else:
+            config.filter_subjects = subjects
         await self.js.add_consumer(self.stream, config)
+
+    def wants(self, subject: str) -> bool:
+        """Whether ``subject`` matches one of this consumer's patterns (NATS wildcards)."""
+        return any(
+            subject_matches(self.subject_prefix + pattern, subject)
+            for pattern in self.handler.subjects
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.ensure_consumer()
@@ -105,6 +129,10 @@ class ConsumerRunner:
                 await sub.unsubscribe()
 
     async def process(self, msg: Msg) -> None:
+        if not self.wants(msg.subject):
+            # A server that ignored our filter delivered someone else's event: not ours to apply.
+            await msg.ack()
+            return
         deliveries = msg.metadata.num_delivered or 1
         try:
             event = CloudEvent.model_validate_json(msg.data)
