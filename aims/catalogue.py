@@ -15,19 +15,21 @@ from typing import Any
 from shared.events.asyncapi import build_asyncapi
 from shared.events.envelope import EventCatalogue
 
+# (module holding a service's catalogue, module whose import registers all its event types)
 CATALOGUE_MODULES = (
-    "services.inventory.events",
-    "services.risk.events",
-    "services.evidence.events",
-    "gateway.webhooks.events",
+    ("services.inventory.events", "services.inventory.main"),
+    ("services.risk.events", "services.risk.main"),
+    ("services.evidence.events", "services.evidence.main"),
+    ("gateway.webhooks.events", "gateway.main"),
 )
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.json"
 
 
 def catalogues() -> list[EventCatalogue]:
     found: list[EventCatalogue] = []
-    for name in CATALOGUE_MODULES:
+    for name, app_module in CATALOGUE_MODULES:
         try:
+            importlib.import_module(app_module)
             module = importlib.import_module(name)
         except ModuleNotFoundError:
             continue  # a service that emits nothing yet

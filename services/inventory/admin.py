@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from services.inventory import service
 from services.inventory.config import InventorySettings
-from services.inventory.repository import OrganisationRepository
+from services.inventory.organisations import service
+from services.inventory.organisations.repository import OrganisationRepository
 from shared.auth import Role
 from shared.db import Database, tenant_transaction, uuid7
 from shared.errors import BadRequest, NotFound

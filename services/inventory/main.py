@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.inventory.api import router
+from services.inventory.components.api import router as components_router
 from services.inventory.config import InventorySettings
+from services.inventory.context.api import router as context_router
 from services.inventory.events import catalogue
+from services.inventory.imports.api import router as imports_router
+from services.inventory.organisations.api import router as organisations_router
+from services.inventory.scope.api import router as scope_router
+from services.inventory.systems.api import router as systems_router
 from shared.app import create_service_app
 
 
@@ -19,7 +24,14 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
             "The register of every AI system the organisation builds, sells or buys "
             "(ISO/IEC 42001 4.1–4.3). Errors are RFC 9457 problem+json."
         ),
-        routers=[router],
+        routers=[
+            systems_router,
+            components_router,
+            context_router,
+            scope_router,
+            imports_router,
+            organisations_router,
+        ],
         project_api_keys=False,  # the inventory owns API keys
         catalogue=catalogue,
     )

@@ -7,31 +7,17 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.errors import AISystemNotFound, ApiKeyNotFound
-from services.inventory.events import (
-    APIKEY_CREATED,
-    APIKEY_REVOKED,
-    SYSTEM_REGISTERED,
-    SYSTEM_RETIRED,
-    SYSTEM_UPDATED,
-)
-from services.inventory.models import AISystem, Organisation
-from services.inventory.repository import (
-    AISystemRepository,
-    ApiKeyRepository,
-    OrganisationRepository,
-)
-from services.inventory.schemas import (
+from services.inventory.systems.errors import AISystemNotFound
+from services.inventory.systems.events import SYSTEM_REGISTERED, SYSTEM_RETIRED, SYSTEM_UPDATED
+from services.inventory.systems.models import AISystem
+from services.inventory.systems.repository import AISystemRepository
+from services.inventory.systems.schemas import (
     AISystemCreate,
     AISystemRead,
     AISystemUpdate,
-    ApiKeyCreated,
-    ApiKeyRead,
     LifecycleStage,
-    OrganisationRead,
 )
-from shared.apikeys import ApiKeyState
-from shared.auth import Principal, generate_api_key
+from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.events import emit, make_event
 from shared.http import check_version
@@ -124,77 +110,3 @@ async def update_system(
         ),
     )
     return state
-
-
-async def create_organisation(
-    session: AsyncSession, org_id: uuid.UUID, name: str
-) -> OrganisationRead:
-    """Record a new organisation; the session must already be scoped to ``org_id``."""
-    org = Organisation(org_id=org_id, name=name, created_at=utcnow())
-    OrganisationRepository(session).add(org)
-    await session.flush()
-    return OrganisationRead(id=org.org_id, name=org.name, created_at=org.created_at)
-
-
-def _key_state(row: dict[str, object]) -> ApiKeyState:
-    return ApiKeyState.model_validate(row)
-
-
-async def create_api_key(
-    session: AsyncSession, org_id: uuid.UUID, name: str, role: str
-) -> ApiKeyCreated:
-    key, prefix, key_hash = generate_api_key()
-    values: dict[str, object] = {
-        "id": uuid7(),
-        "org_id": org_id,
-        "name": name,
-        "role": role,
-        "prefix": prefix,
-        "key_hash": key_hash,
-        "created_at": utcnow(),
-        "revoked_at": None,
-        "version": 1,
-    }
-    await ApiKeyRepository(session).insert(values)
-    state = _key_state(values)
-    await emit(
-        session,
-        make_event(APIKEY_CREATED, org_id=org_id, subject=state.id, version=1, data=state),
-    )
-    return ApiKeyCreated(
-        id=state.id,
-        name=name,
-        role=role,
-        prefix=prefix,
-        created_at=state.created_at,
-        revoked_at=None,
-        key=key,
-    )
-
-
-async def list_api_keys(session: AsyncSession, org_id: uuid.UUID) -> list[ApiKeyRead]:
-    return [
-        ApiKeyRead.model_validate(dict(r)) for r in await ApiKeyRepository(session).list(org_id)
-    ]
-
-
-async def revoke_api_key(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.UUID) -> ApiKeyRead:
-    repo = ApiKeyRepository(session)
-    row = await repo.get(org_id, key_id)
-    if row is None:
-        raise ApiKeyNotFound(f"No API key {key_id} in your organisation.")
-    values = dict(row)
-    if values["revoked_at"] is None:
-        values["revoked_at"] = utcnow()
-        values["version"] = int(str(values["version"])) + 1
-        await repo.update(
-            key_id, {"revoked_at": values["revoked_at"], "version": values["version"]}
-        )
-        state = _key_state(values)
-        await emit(
-            session,
-            make_event(
-                APIKEY_REVOKED, org_id=org_id, subject=key_id, version=state.version, data=state
-            ),
-        )
-    return ApiKeyRead.model_validate(values)

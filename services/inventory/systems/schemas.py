@@ -81,31 +81,3 @@ class AISystemRead(BaseModel):
 
 
 AISystemPage = Page[AISystemRead]
-
-
-class OrganisationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    name: str
-    created_at: datetime
-
-
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Name
-    role: Annotated[str, Field(pattern="^(admin|manager|risk_owner|contributor|auditor|viewer)$")]
-
-
-class ApiKeyRead(BaseModel):
-    id: uuid.UUID
-    name: str
-    role: str
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(description="The key itself; shown once, never stored")

@@ -6,8 +6,3 @@ from shared.errors import NotFound
 class AISystemNotFound(NotFound):
     code = "ai-system-not-found"
     title = "AI system not found"
-
-
-class ApiKeyNotFound(NotFound):
-    code = "api-key-not-found"
-    title = "API key not found"

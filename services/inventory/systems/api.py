@@ -8,17 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from services.inventory import service
-from services.inventory.schemas import (
+from services.inventory.systems import service
+from services.inventory.systems.schemas import (
     AISystemCreate,
     AISystemPage,
     AISystemRead,
     AISystemUpdate,
-    ApiKeyCreate,
-    ApiKeyCreated,
-    ApiKeyRead,
 )
-from shared.auth import ADMINS, EDITORS, READERS, Principal, require_roles
+from shared.auth import EDITORS, READERS, Principal, require_roles
 from shared.http import (
     IdempotencyDep,
     Paging,
@@ -32,7 +29,6 @@ from shared.http import (
 router = APIRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
-Admin = Annotated[Principal, Depends(require_roles(ADMINS))]
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
@@ -118,28 +114,3 @@ async def update_ai_system(
     updated = await service.update_system(session, principal, system_id, body, if_match)
     set_etag(response, updated.version)
     return updated
-
-
-@router.post(
-    "/api-keys",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ApiKeyCreated,
-    tags=["api-keys"],
-    summary="Issue an API key for an integration (admin)",
-)
-async def create_api_key(
-    body: ApiKeyCreate, principal: Admin, session: TenantSession
-) -> ApiKeyCreated:
-    return await service.create_api_key(session, principal.org_id, body.name, body.role)
-
-
-@router.get("/api-keys", response_model=list[ApiKeyRead], tags=["api-keys"])
-async def list_api_keys(principal: Admin, session: TenantSession) -> list[ApiKeyRead]:
-    return await service.list_api_keys(session, principal.org_id)
-
-
-@router.delete(
-    "/api-keys/{key_id}", response_model=ApiKeyRead, tags=["api-keys"], summary="Revoke a key"
-)
-async def revoke_api_key(key_id: uuid.UUID, principal: Admin, session: TenantSession) -> ApiKeyRead:
-    return await service.revoke_api_key(session, principal.org_id, key_id)

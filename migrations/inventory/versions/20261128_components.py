@@ -1,0 +1,21 @@
+"""Inventory: components (placeholder until filled).
+
+Revision ID: 20261128_components
+Revises: 20261128_register
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+revision = "20261128_components"
+down_revision = "20261128_register"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
