@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.risk.models import SystemProjection
+from services.risk.systems.models import SystemProjection
 
 
 class SystemProjectionRepository:

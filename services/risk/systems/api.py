@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from services.risk.errors import SystemNotKnown
-from services.risk.repository import SystemProjectionRepository
-from services.risk.schemas import SystemProjectionPage, SystemProjectionRead
+from services.risk.systems.errors import SystemNotKnown
+from services.risk.systems.repository import SystemProjectionRepository
+from services.risk.systems.schemas import SystemProjectionPage, SystemProjectionRead
 from shared.auth import READERS, Principal, require_roles
 from shared.http import Paging, TenantSession, cursor_after_id, next_cursor
 

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from shared.http import Page
 from shared.projections import SystemProjectionFields
 
 
 class SystemProjectionRead(SystemProjectionFields):
     """The risk service's view of an AI system."""
+
+    intended_purpose: str | None = None
+    sector: str | None = None
+    data_inputs: list[Any] = []
+    ai_roles: list[str] = []
+    affected_stakeholders: list[str] = []
+    in_scope: bool | None = None
 
 
 SystemProjectionPage = Page[SystemProjectionRead]

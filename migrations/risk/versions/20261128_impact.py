@@ -1,0 +1,21 @@
+"""Risk: impact (placeholder until filled).
+
+Revision ID: 20261128_impact
+Revises: 20261128_classification
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+revision = "20261128_impact"
+down_revision = "20261128_classification"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

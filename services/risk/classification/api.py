@@ -1,0 +1,7 @@
+"""REST routes of the risk service's classification domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1")

@@ -1,0 +1,87 @@
+"""Keeps the projection of AI systems from inventory events, and tells listeners what changed.
+
+``aims.inventory.system.*`` carries each system's full state and version: applied only if newer.
+``aims.inventory.scope.changed`` carries the approved scope version with ``systems_in`` and
+``systems_out``: applied to every listed system whose scope version is older.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.risk.systems.hooks import WATCHED_FACTS, notify
+from services.risk.systems.models import SystemProjection
+from shared.db import utcnow
+from shared.events import CloudEvent
+from shared.events.consumer import EventHandler
+from shared.projections import InventorySystemState
+
+
+class InventorySystemFacts(InventorySystemState):
+    """The facts of ``aims.inventory.system.*`` data the risk service keeps."""
+
+    description: str | None = None
+    intended_purpose: str | None = None
+    sector: str | None = None
+    data_inputs: list[Any] = []
+    ai_roles: list[str] = []
+    affected_stakeholders: list[str] = []
+
+
+class ScopeChange(BaseModel):
+    """The part of ``aims.inventory.scope.changed`` data the risk service reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    systems_in: list[uuid.UUID] = []
+    systems_out: list[uuid.UUID] = []
+
+
+def _facts(row: SystemProjection) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in WATCHED_FACTS}
+
+
+async def apply_system_event(session: AsyncSession, event: CloudEvent) -> None:
+    facts = InventorySystemFacts.model_validate(event.data)
+    row = await session.get(SystemProjection, facts.id, with_for_update=True)
+    if row is not None and row.source_version >= event.dataversion:
+        return  # an older or repeated event: what we hold is newer
+    before = _facts(row) if row is not None else {}
+    if row is None:
+        row = SystemProjection(id=facts.id, org_id=facts.org_id, in_scope=None, scope_version=None)
+        session.add(row)
+    for name, value in facts.model_dump(exclude={"id", "org_id"}).items():
+        setattr(row, name, value)
+    row.source_version = event.dataversion
+    row.synced_at = utcnow()
+    await session.flush()
+    after = _facts(row)
+    changed = frozenset(k for k in WATCHED_FACTS if before and before.get(k) != after.get(k))
+    await notify(session, row, changed)
+
+
+async def apply_scope_event(session: AsyncSession, event: CloudEvent) -> None:
+    change = ScopeChange.model_validate(event.data)
+    membership = {sid: True for sid in change.systems_in} | {
+        sid: False for sid in change.systems_out
+    }
+    for system_id, included in membership.items():
+        row = await session.get(SystemProjection, system_id, with_for_update=True)
+        if row is None or (row.scope_version or 0) >= event.dataversion:
+            continue
+        was = row.in_scope
+        row.in_scope = included
+        row.scope_version = event.dataversion
+        await session.flush()
+        if was is not None and was != included:
+            await notify(session, row, frozenset({"in_scope"}))
+
+
+HANDLERS = [
+    EventHandler(name="systems", subjects=["aims.inventory.system.>"], handle=apply_system_event),
+    EventHandler(name="scope", subjects=["aims.inventory.scope.changed"], handle=apply_scope_event),
+]
