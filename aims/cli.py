@@ -620,6 +620,102 @@ def token_create(
     typer.echo(token)
 
 
+# -- import ------------------------------------------------------------------------------------
+
+import_app = typer.Typer(help="Import into the register from spreadsheets.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_PROBLEMS_SHOWN = 200
+
+
+@import_app.command("systems")
+def import_systems(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file.")
+    ],
+    org: Annotated[str, typer.Option("--org", help="Organisation id.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+    ] = False,
+    subject: Annotated[
+        str, typer.Option("--as", help="Who the history records as creator.")
+    ] = "aims-cli",
+) -> None:
+    """Import AI systems from CSV or XLSX: every row or, when any row has a problem, none."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from services.inventory.admin import import_systems as run_import
+
+    media_type = XLSX_MEDIA_TYPE if file.suffix.lower() in (".xlsx", ".xlsm") else "text/csv"
+    data = file.read_bytes()
+    progress = Progress(
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_progress(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = progress.add_task(phase, total=max(total, 1))
+        progress.update(tasks[phase], completed=done, total=max(total, 1))
+
+    async def call(settings: Any) -> dict[str, Any]:
+        return await run_import(
+            settings,
+            org,
+            data,
+            media_type,
+            subject=subject,
+            dry_run=dry_run,
+            progress=on_progress,
+        )
+
+    try:
+        with progress:
+            result = _run_inventory_admin(call)
+    except Exception as exc:
+        if isinstance(exc, typer.Exit):
+            raise
+        detail = getattr(exc, "detail", None) or str(exc)
+        raise _fail(detail) from None
+    _print_import_summary(file, result)
+    if not result["valid"]:
+        raise typer.Exit(1)
+
+
+def _print_import_summary(file: Path, result: dict[str, Any]) -> None:
+    for warning in result["warnings"]:
+        console.print(f"[yellow]warning:[/] column {warning['column']!r}: {warning['message']}")
+    problems = result["problems"]
+    if problems:
+        table = Table(title=f"Problems in {file.name}", title_justify="left")
+        table.add_column("row", justify="right")
+        table.add_column("column")
+        table.add_column("problem")
+        for problem in problems[:MAX_PROBLEMS_SHOWN]:
+            table.add_row(str(problem["row"]), problem["column"] or "", problem["message"])
+        console.print(table)
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            console.print(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more problems")
+    summary = Table(title="Import summary", title_justify="left")
+    summary.add_column("")
+    summary.add_column("", justify="right")
+    summary.add_row("rows", str(result["rows"]))
+    summary.add_row("valid rows", str(result["valid_rows"]))
+    summary.add_row("invalid rows", str(result["invalid_rows"]))
+    summary.add_row("created", str(result["created"]))
+    summary.add_row("dry run", "yes" if result["dry_run"] else "no")
+    summary.add_row("duration", f"{result['duration_ms'] / 1000:.2f} s")
+    console.print(summary)
+    if not result["valid"]:
+        console.print("[bold red]error:[/] nothing was imported; fix the rows above")
+    _emit({k: result[k] for k in ("rows", "created", "dry_run", "valid", "duration_ms")})
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

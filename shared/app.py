@@ -74,7 +74,7 @@ def create_service_app(
     project_api_keys: bool = True,
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
-    upload_prefixes: tuple[str, ...] = (),
+    upload_paths: tuple[str, ...] = (),
     openapi_tags: list[dict[str, Any]] | None = None,
     catalogue: EventCatalogue | None = None,
 ) -> FastAPI:
@@ -138,7 +138,7 @@ def create_service_app(
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_json_body_bytes,
-        exempt_prefixes=upload_prefixes,
+        exempt_paths=upload_paths,
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.include_router(_operations_router(metrics))

@@ -241,16 +241,20 @@ IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 class BodyLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413 before anything parses them.
 
-    Paths under ``exempt_prefixes`` (streamed uploads) enforce their own, larger limits.
+    Paths matching ``exempt_paths`` (regular expressions matched from the start of the path:
+    streamed uploads) enforce their own, larger limits while they stream.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt_paths: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.exempt_prefixes = exempt_prefixes
+        pattern = "|".join(f"(?:{p})" for p in exempt_paths)
+        self.exempt = re.compile(pattern) if exempt_paths else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
+        if scope["type"] != "http" or (
+            self.exempt is not None and self.exempt.match(scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:

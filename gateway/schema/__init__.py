@@ -13,22 +13,46 @@ from strawberry.types import ExecutionContext
 
 from gateway.config import GatewaySettings
 from gateway.schema.ai_systems import AISystemMutation, AISystemQuery
+from gateway.schema.classification import ClassificationMutation, ClassificationQuery
+from gateway.schema.components import ComponentMutation, ComponentQuery
 from gateway.schema.errors import USER_ERROR_TYPES, DomainErrorCodes, log_errors, masked_errors
+from gateway.schema.impact import ImpactAssessmentMutation, ImpactAssessmentQuery
+from gateway.schema.risks import RiskMutation, RiskQuery
 from gateway.schema.scalars import SCALARS
+from gateway.schema.scope import ScopeMutation, ScopeQuery
+from gateway.schema.soa import SoAMutation, SoAQuery
 from gateway.schema.webhooks import WebhookMutation, WebhookQuery
 
 __all__ = ["Mutation", "build_schema"]
 
 
 @strawberry.type
-class Mutation(AISystemMutation, WebhookMutation):
+class Mutation(
+    AISystemMutation,
+    WebhookMutation,
+    ScopeMutation,
+    ClassificationMutation,
+    ImpactAssessmentMutation,
+    SoAMutation,
+    RiskMutation,
+    ComponentMutation,
+):
     pass
 
 
 def _query_type() -> type:
     # Built per schema: ``relay.node()`` fields are bound to the schema they are first used in.
     @strawberry.type(name="Query")
-    class Query(AISystemQuery, WebhookQuery):
+    class Query(
+        AISystemQuery,
+        WebhookQuery,
+        ScopeQuery,
+        ClassificationQuery,
+        ImpactAssessmentQuery,
+        SoAQuery,
+        RiskQuery,
+        ComponentQuery,
+    ):
         node: relay.Node | None = relay.node(
             description="Any object by its global ID; null when your organisation has no such "
             "object."

@@ -31,7 +31,7 @@ def create_app(settings: EvidenceSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         catalogue=catalogue,
         on_startup=open_blob_store,
-        # Only the upload route reads a body under this prefix, and it enforces
+        # The upload route enforces
         # ``max_upload_bytes`` itself while streaming.
-        upload_prefixes=("/v1/systems/",),
+        upload_paths=(r"/v1/systems/[^/]+/files$",),
     )

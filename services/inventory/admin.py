@@ -5,12 +5,13 @@ through the outbox exactly as they do for API calls."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from services.inventory.config import InventorySettings
 from services.inventory.organisations import service
 from services.inventory.organisations.repository import OrganisationRepository
-from shared.auth import Role
+from shared.auth import Principal, Role
 from shared.db import Database, tenant_transaction, uuid7
 from shared.errors import BadRequest, NotFound
 
@@ -44,5 +45,71 @@ async def create_api_key(
                 raise NotFound(f"No organisation {org_id}.")
             created = await service.create_api_key(session, org, name, role)
         return created.model_dump(mode="json")
+    finally:
+        await db.dispose()
+
+
+async def import_systems(
+    settings: InventorySettings,
+    org_id: str,
+    data: bytes,
+    media_type: str,
+    *,
+    subject: str,
+    dry_run: bool,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """``aims import systems``: validate a spreadsheet and, unless ``dry_run`` or any row has a
+    problem, register every row in one transaction. ``progress(phase, done, total)`` reports
+    the phases ``parse``, ``validate`` and ``write``."""
+    import time
+
+    from services.inventory.imports import service as imports
+    from services.inventory.imports.validation import validate_sheet
+
+    started = time.perf_counter()
+    try:
+        org = uuid.UUID(org_id)
+    except ValueError as exc:
+        raise BadRequest(f"Not a valid organisation id: {org_id!r}") from exc
+
+    def report(phase: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(phase, done, total)
+
+    report("parse", 0, 1)
+    sheet = imports.read_sheet(data, media_type)
+    total = len(sheet.rows)
+    report("parse", 1, 1)
+    checked = validate_sheet(sheet, progress=lambda done: report("validate", done, total))
+    principal = Principal(
+        subject=subject,
+        org_id=org,
+        roles=frozenset({Role.ADMIN}),
+        kind="user",
+        authorization="",
+        name=subject,
+    )
+    db = Database(settings.app_database_url, pool_size=1)
+    try:
+        async with tenant_transaction(db, org) as session:
+            if await OrganisationRepository(session).get(org) is None:
+                raise NotFound(f"No organisation {org_id}.")
+            await imports.check_against_register(session, checked)
+            created = 0
+            if checked.valid and not dry_run:
+                ids = await imports.write_systems(
+                    session,
+                    principal,
+                    checked.bodies,
+                    progress=lambda done: report("write", done, len(checked.bodies)),
+                )
+                created = len(ids)
+        return {
+            **checked.summary(),
+            "dry_run": dry_run,
+            "created": created,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
     finally:
         await db.dispose()

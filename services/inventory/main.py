@@ -12,6 +12,7 @@ from services.inventory.imports.api import router as imports_router
 from services.inventory.organisations.api import router as organisations_router
 from services.inventory.scope.api import router as scope_router
 from services.inventory.systems.api import router as systems_router
+from services.inventory.systems.consumers import HANDLERS
 from shared.app import create_service_app
 
 
@@ -25,13 +26,16 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
             "(ISO/IEC 42001 4.1–4.3). Errors are RFC 9457 problem+json."
         ),
         routers=[
+            imports_router,  # before systems: /ai-systems/export.csv is not a /{system_id}
             systems_router,
             components_router,
             context_router,
             scope_router,
-            imports_router,
             organisations_router,
         ],
+        # Streamed uploads that enforce their own limits: spreadsheets (20 MB), BOMs (5 MB).
+        upload_paths=("/v1/ai-systems/import", r"/v1/ai-systems/[^/]+/bom$"),
+        handlers=HANDLERS,
         project_api_keys=False,  # the inventory owns API keys
         catalogue=catalogue,
     )

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
@@ -61,8 +62,9 @@ class OutboxRelay:
         listen_dsn: str,
         metrics: Metrics,
         subject_prefix: str = "",
-        batch_size: int = 100,
+        batch_size: int = 500,
         poll_interval: float = 1.0,
+        ack_timeout: float = 5.0,
     ) -> None:
         self.db = db
         self.js = js
@@ -71,6 +73,7 @@ class OutboxRelay:
         self.subject_prefix = subject_prefix
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.ack_timeout = ack_timeout
         self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -108,6 +111,61 @@ class OutboxRelay:
             logger.warning("LISTEN unavailable; the relay polls only", exc_info=True)
             return None
 
+    async def _publish(self, rows: Sequence[Any]) -> list[BaseException | None]:
+        """Publish ``rows`` in order with their acks pipelined; one outcome per row, ``None``
+        when JetStream acknowledged it.
+
+        Messages go out in order on the one connection and the broker stores them in that
+        order; only the acks are awaited together, instead of one round trip per row. A row
+        after a failed one may have been stored too: it is published again with the same
+        ``Nats-Msg-Id`` (so the broker drops the copy), and events carry their version, so a
+        consumer never applies an older state over a newer one.
+        """
+        if not hasattr(self.js, "publish_async"):  # nats-py < 2.10: one round trip per row
+            sequential: list[BaseException | None] = []
+            for row in rows:
+                sequential.append(await self._publish_one(row))
+                if sequential[-1] is not None:
+                    break
+            return sequential + [RuntimeError("not sent")] * (len(rows) - len(sequential))
+        pending: list[asyncio.Future[Any] | BaseException] = []
+        for row in rows:
+            try:
+                future = await self.js.publish_async(
+                    self.subject_prefix + row.subject,
+                    row.envelope.encode(),
+                    headers={"Nats-Msg-Id": str(row.event_id)},
+                )
+            except Exception as exc:  # not even sent (disconnected, too many pending)
+                pending.append(exc)
+                break
+            pending.append(future)
+        futures = [f for f in pending if isinstance(f, asyncio.Future)]
+        if futures:
+            await asyncio.wait(futures, timeout=self.ack_timeout)
+        outcomes: list[BaseException | None] = []
+        for item in pending:
+            if isinstance(item, BaseException):
+                outcomes.append(item)
+            elif not item.done():
+                item.cancel()
+                outcomes.append(TimeoutError("no acknowledgement from JetStream"))
+            else:
+                outcomes.append(item.exception())  # None: acknowledged
+        outcomes.extend(RuntimeError("not sent") for _ in range(len(rows) - len(outcomes)))
+        return outcomes
+
+    async def _publish_one(self, row: Any) -> BaseException | None:
+        try:
+            await self.js.publish(
+                self.subject_prefix + row.subject,
+                row.envelope.encode(),
+                headers={"Nats-Msg-Id": str(row.event_id)},
+            )
+        except Exception as exc:
+            return exc
+        return None
+
     async def publish_batch(self) -> int:
         """Publish up to ``batch_size`` unpublished rows in order; returns how many were sent."""
         async with self.db.sessions() as session, session.begin():
@@ -117,7 +175,8 @@ class OutboxRelay:
                         outbox_table.c.seq,
                         outbox_table.c.event_id,
                         outbox_table.c.subject,
-                        outbox_table.c.envelope,
+                        # As text: the JSON goes out as stored, not decoded and encoded again.
+                        sa.cast(outbox_table.c.envelope, sa.Text).label("envelope"),
                     )
                     .where(outbox_table.c.published_at.is_(None))
                     .order_by(outbox_table.c.seq)
@@ -126,19 +185,14 @@ class OutboxRelay:
                 )
             ).all()
             published: list[int] = []
-            for row in rows:
-                try:
-                    await self.js.publish(
-                        self.subject_prefix + row.subject,
-                        json.dumps(row.envelope).encode(),
-                        headers={"Nats-Msg-Id": str(row.event_id)},
-                    )
-                except Exception as exc:
+            outcomes = await self._publish(rows)
+            for row, error in zip(rows, outcomes, strict=True):
+                if error is not None:
                     # Stop at the first failure so that order is kept; the row is retried.
                     await session.execute(
                         outbox_table.update()
                         .where(outbox_table.c.seq == row.seq)
-                        .values(attempts=outbox_table.c.attempts + 1, last_error=str(exc)[:2000])
+                        .values(attempts=outbox_table.c.attempts + 1, last_error=str(error)[:2000])
                     )
                     logger.warning("publish failed", extra={"event_id": str(row.event_id)})
                     break

@@ -1,7 +1,135 @@
-"""REST routes of the inventory's imports domain."""
+"""REST routes of the inventory's imports domain: spreadsheet import and CSV export of systems."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from services.inventory.imports import service
+from services.inventory.imports.errors import ImportInvalid
+from services.inventory.imports.parser import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from shared.auth import EDITORS, READERS, Principal, require_roles
+from shared.db import Database, tenant_transaction
+from shared.errors import PayloadTooLarge, UnsupportedMediaType
 
 router = APIRouter(prefix="/v1")
+Reader = Annotated[Principal, Depends(require_roles(READERS))]
+Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
+
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+CSV_TYPES = frozenset({CSV_MEDIA_TYPE, "application/csv", "text/plain"})
+
+
+def _media_type(request: Request) -> str:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type in CSV_TYPES:
+        return CSV_MEDIA_TYPE
+    if media_type == XLSX_MEDIA_TYPE:
+        return XLSX_MEDIA_TYPE
+    raise UnsupportedMediaType(f"Send the file as {CSV_MEDIA_TYPE} or {XLSX_MEDIA_TYPE}.")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The file exceeds {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The file exceeds {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/ai-systems/import",
+    tags=["ai-systems"],
+    summary="Import AI systems from a CSV or XLSX file (all rows or none)",
+    responses={
+        200: {"description": "Dry run: the validation report; nothing written"},
+        201: {"description": "Every row imported"},
+        409: PROBLEM,
+        413: PROBLEM,
+        415: PROBLEM,
+        422: PROBLEM,
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def import_ai_systems(
+    request: Request,
+    principal: Editor,
+    dry_run: Annotated[
+        bool, Query(description="Validate and report every row's problems; write nothing")
+    ] = False,
+) -> JSONResponse:
+    """Send the file as the raw body. The header row names the columns (any field of a new
+    system; case, spaces, underscores and hyphens do not matter). Lists are `;`-separated,
+    objects JSON. With problems in any row a real run writes nothing and answers 422 listing
+    every problem; limits: 20 MB, 50,000 rows."""
+    started = time.perf_counter()
+    media_type = _media_type(request)
+    data = await _read_body(request, service.MAX_BYTES)
+    report = await asyncio.to_thread(service.check_file, data, media_type)
+    db: Database = request.app.state.ctx.db
+    async with tenant_transaction(db, principal.org_id) as session:
+        await service.check_against_register(session, report)
+        if dry_run:
+            return JSONResponse({"dry_run": True, **report.summary()})
+        if not report.valid:
+            summary = report.summary()
+            raise ImportInvalid(
+                f"{report.invalid_rows} of {report.rows} rows have problems; nothing was imported.",
+                errors=summary["problems"],
+                rows=report.rows,
+                invalid_rows=report.invalid_rows,
+                warnings=report.warnings,
+            )
+        ids = await service.write_systems(session, principal, report.bodies)
+    return JSONResponse(
+        {
+            "created": len(ids),
+            "rows": report.rows,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "warnings": report.warnings,
+        },
+        status_code=201,
+    )
+
+
+@router.get(
+    "/ai-systems/export.csv",
+    tags=["ai-systems"],
+    summary="Export the register as CSV",
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV_MEDIA_TYPE: {}}}},
+)
+async def export_ai_systems(request: Request, principal: Reader) -> StreamingResponse:
+    """Every field of every system; lists `;`-joined, objects as JSON, and cells a spreadsheet
+    would evaluate (`=`, `+`, `-`, `@`, tab, CR) prefixed with `'`. Imports back as it is."""
+    db: Database = request.app.state.ctx.db
+
+    async def body() -> AsyncIterator[str]:
+        async with tenant_transaction(db, principal.org_id) as session:
+            async for chunk in service.export_csv(session):
+                yield chunk
+
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="ai-systems.csv"'},
+    )

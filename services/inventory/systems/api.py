@@ -1,36 +1,52 @@
-"""REST routes of the inventory service (``/v1``)."""
+"""REST routes of the AI system register (``/v1``)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.inventory.systems import service
+from services.inventory.systems.repository import SystemFilter
 from services.inventory.systems.schemas import (
+    AIRole,
+    AISystemChangePage,
     AISystemCreate,
     AISystemPage,
     AISystemRead,
+    AISystemSort,
     AISystemUpdate,
+    CompletenessPage,
+    CustomFieldCreate,
+    CustomFieldPage,
+    CustomFieldRead,
+    CustomFieldUpdate,
+    EUAIActTier,
+    LifecycleStage,
+    Sector,
 )
-from shared.auth import EDITORS, READERS, Principal, require_roles
+from shared.auth import APPROVERS, EDITORS, READERS, Principal, require_roles
+from shared.errors import InvalidCursor
 from shared.http import (
     IdempotencyDep,
     Paging,
     TenantSession,
     cursor_after_id,
+    encode_cursor,
     etag,
-    next_cursor,
     set_etag,
 )
 
 router = APIRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
+Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]
 
 
 @router.post(
@@ -47,7 +63,10 @@ async def register_ai_system(
     session: TenantSession,
     idem: IdempotencyDep,
 ) -> Response:
-    """Add a system to the register. Send `Idempotency-Key` to make retries safe."""
+    """Add a system to the register. Send `Idempotency-Key` to make retries safe.
+
+    `custom_fields` are checked against the organisation's definitions (`/v1/custom-fields`).
+    """
     if (replayed := await idem.replay(session, principal)) is not None:
         return replayed
     created = await service.register_system(session, principal, body)
@@ -61,7 +80,8 @@ async def register_ai_system(
     "/ai-systems",
     response_model=AISystemPage,
     tags=["ai-systems"],
-    summary="List AI systems",
+    summary="List, search and filter AI systems",
+    responses={400: PROBLEM},
 )
 async def list_ai_systems(
     principal: Reader,
@@ -74,11 +94,73 @@ async def list_ai_systems(
         list[uuid.UUID] | None,
         Query(description="Fetch these systems (batch; at most 500)", max_length=500),
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Full-text search over name, description and intended purpose "
+            '(web-search syntax: words, "phrases", -excluded, or)',
+        ),
+    ] = None,
+    lifecycle_stage: Annotated[
+        list[LifecycleStage] | None, Query(description="Any of these stages")
+    ] = None,
+    role: Annotated[
+        list[AIRole] | None, Query(description="Systems where the organisation holds any of these")
+    ] = None,
+    owner: Annotated[str | None, Query(max_length=200, description="Exact owner")] = None,
+    sector: Annotated[list[Sector] | None, Query(description="Any of these sectors")] = None,
+    in_scope: Annotated[
+        bool | None, Query(description="In (true) or out of (false) the approved scope")
+    ] = None,
+    tier: Annotated[
+        list[EUAIActTier] | None, Query(description="Any of these EU AI Act tiers")
+    ] = None,
+    review_overdue: Annotated[
+        bool | None, Query(description="Review date passed (true) or not (false)")
+    ] = None,
+    sort: Annotated[
+        AISystemSort,
+        Query(description="Order; `-` descends. Systems without a review date come last."),
+    ] = AISystemSort.CREATED_AT,
 ) -> AISystemPage:
-    items, fetched = await service.list_systems(
-        session, limit=paging.limit, after=cursor_after_id(paging), name_contains=name, ids=id or []
+    filters = SystemFilter(
+        org_id=principal.org_id,
+        name_contains=name,
+        ids=id or [],
+        query=q.strip() if q and q.strip() else None,
+        lifecycle_stages=[s.value for s in lifecycle_stage or []],
+        roles=[r.value for r in role or []],
+        owner=owner,
+        sectors=[s.value for s in sector or []],
+        in_scope=in_scope,
+        tiers=[t.value for t in tier or []],
+        review_overdue=review_overdue,
+        today=date.today(),
     )
-    return AISystemPage(items=items, next_cursor=next_cursor(items, fetched, paging))
+    items, following = await service.list_systems(
+        session, limit=paging.limit, filters=filters, sort=sort, cursor=paging.after
+    )
+    return AISystemPage(items=items, next_cursor=following)
+
+
+@router.get(
+    "/ai-systems/completeness",
+    response_model=CompletenessPage,
+    tags=["ai-systems"],
+    summary="Systems missing what an auditor asks for",
+)
+async def ai_systems_completeness(
+    principal: Reader, session: TenantSession, paging: Paging
+) -> CompletenessPage:
+    """Each live (not retired) system that lacks an owner, review date, intended purpose, data
+    inputs, sector or AI roles, or whose review date has passed; with counts over the register.
+    """
+    items, counts, more = await service.completeness(
+        session, principal.org_id, limit=paging.limit, after=cursor_after_id(paging)
+    )
+    following = encode_cursor({"id": str(items[-1].id)}) if more and items else None
+    return CompletenessPage(items=items, counts=counts, next_cursor=following)
 
 
 @router.get(
@@ -101,7 +183,7 @@ async def get_ai_system(
     response_model=AISystemRead,
     tags=["ai-systems"],
     summary="Change an AI system (send If-Match)",
-    responses={404: PROBLEM, 412: PROBLEM, 428: PROBLEM},
+    responses={404: PROBLEM, 412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
 )
 async def update_ai_system(
     system_id: uuid.UUID,
@@ -109,8 +191,117 @@ async def update_ai_system(
     principal: Editor,
     session: TenantSession,
     response: Response,
-    if_match: Annotated[str | None, Header(description="ETag of the version you read")] = None,
+    if_match: IfMatch = None,
 ) -> AISystemRead:
     updated = await service.update_system(session, principal, system_id, body, if_match)
     set_etag(response, updated.version)
     return updated
+
+
+@router.get(
+    "/ai-systems/{system_id}/history",
+    response_model=AISystemChangePage,
+    tags=["ai-systems"],
+    summary="Who changed what in a system, newest first",
+    responses={404: PROBLEM},
+)
+async def ai_system_history(
+    system_id: uuid.UUID, principal: Reader, session: TenantSession, paging: Paging
+) -> AISystemChangePage:
+    before: int | None = None
+    if paging.after is not None:
+        raw = paging.after.get("before_version")
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise InvalidCursor("The cursor is not one this API issued.")
+        before = raw
+    items, following = await service.system_history(
+        session, system_id, limit=paging.limit, before_version=before
+    )
+    cursor = encode_cursor({"before_version": following}) if following is not None else None
+    return AISystemChangePage(items=items, next_cursor=cursor)
+
+
+# --- Custom fields ----------------------------------------------------------------------------
+
+
+@router.post(
+    "/custom-fields",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CustomFieldRead,
+    tags=["custom-fields"],
+    summary="Define a custom field of the register (admin, manager)",
+    responses={409: PROBLEM, 422: PROBLEM},
+)
+async def create_custom_field(
+    body: CustomFieldCreate, principal: Approver, session: TenantSession, response: Response
+) -> CustomFieldRead:
+    created = await service.create_custom_field(session, principal, body)
+    set_etag(response, created.version)
+    response.headers["Location"] = f"/v1/custom-fields/{created.id}"
+    return created
+
+
+@router.get(
+    "/custom-fields",
+    response_model=CustomFieldPage,
+    tags=["custom-fields"],
+    summary="The organisation's custom fields, by key",
+)
+async def list_custom_fields(
+    principal: Reader, session: TenantSession, paging: Paging
+) -> CustomFieldPage:
+    after = paging.after.get("key") if paging.after else None
+    if paging.after is not None and not isinstance(after, str):
+        raise InvalidCursor("The cursor is not one this API issued.")
+    items, last_key = await service.list_custom_fields(session, limit=paging.limit, after=after)
+    cursor = encode_cursor({"key": last_key}) if last_key is not None else None
+    return CustomFieldPage(items=items, next_cursor=cursor)
+
+
+@router.get(
+    "/custom-fields/{field_id}",
+    response_model=CustomFieldRead,
+    tags=["custom-fields"],
+    summary="Read one custom field",
+    responses={404: PROBLEM},
+)
+async def get_custom_field(
+    field_id: uuid.UUID, principal: Reader, session: TenantSession, response: Response
+) -> CustomFieldRead:
+    found = await service.get_custom_field(session, field_id)
+    set_etag(response, found.version)
+    return found
+
+
+@router.patch(
+    "/custom-fields/{field_id}",
+    response_model=CustomFieldRead,
+    tags=["custom-fields"],
+    summary="Change a custom field's label, choices or required flag (send If-Match)",
+    responses={404: PROBLEM, 412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
+)
+async def update_custom_field(
+    field_id: uuid.UUID,
+    body: CustomFieldUpdate,
+    principal: Approver,
+    session: TenantSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CustomFieldRead:
+    updated = await service.update_custom_field(session, field_id, body, if_match)
+    set_etag(response, updated.version)
+    return updated
+
+
+@router.delete(
+    "/custom-fields/{field_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["custom-fields"],
+    summary="Remove a custom field (send If-Match); values on systems are kept",
+    responses={404: PROBLEM, 412: PROBLEM, 428: PROBLEM},
+)
+async def delete_custom_field(
+    field_id: uuid.UUID, principal: Approver, session: TenantSession, if_match: IfMatch = None
+) -> Response:
+    await service.delete_custom_field(session, field_id, if_match)
+    return Response(status_code=204)

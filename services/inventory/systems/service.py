@@ -1,46 +1,141 @@
-"""Inventory use cases. Services flush, never commit: the request (or CLI command) owns the
-transaction, so the change and its outbox event commit together or not at all."""
+"""Use cases of the AI system register. Services flush, never commit: the request (or CLI
+command) owns the transaction, so a change, its history row and its outbox event commit
+together or not at all."""
 
 from __future__ import annotations
 
+import enum
 import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.systems.errors import AISystemNotFound
+from services.inventory.systems.custom_fields import validate_custom_fields
+from services.inventory.systems.errors import (
+    AISystemNotFound,
+    CustomFieldKeyTaken,
+    CustomFieldNotFound,
+    UnknownVendor,
+)
 from services.inventory.systems.events import SYSTEM_REGISTERED, SYSTEM_RETIRED, SYSTEM_UPDATED
-from services.inventory.systems.models import AISystem
-from services.inventory.systems.repository import AISystemRepository
+from services.inventory.systems.models import AISystem, AISystemChange, CustomField
+from services.inventory.systems.repository import (
+    AISystemRepository,
+    CustomFieldRepository,
+    SystemFilter,
+)
 from services.inventory.systems.schemas import (
+    AISystemChangeRead,
     AISystemCreate,
     AISystemRead,
+    AISystemSort,
     AISystemUpdate,
+    CompletenessCounts,
+    CompletenessItem,
+    CustomFieldCreate,
+    CustomFieldRead,
+    CustomFieldUpdate,
     LifecycleStage,
+    SystemGaps,
 )
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
+from shared.errors import InvalidCursor, ValidationFailed
 from shared.events import emit, make_event
-from shared.http import check_version
+from shared.http import check_version, encode_cursor
+
+# Fields a client writes; the rest of AISystemRead is kept by the service or mirrored.
+EDITABLE = tuple(AISystemCreate.model_fields)
+# Fields an update may not clear: ``null`` for them means "leave as is".
+NOT_NULL = {"name", "lifecycle_stage", "description"}
+LIST_FIELDS = {"data_inputs", "affected_stakeholders", "ai_roles"}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as the JSON the history and the columns hold."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _column(field: str, value: Any) -> Any:
+    """``value`` as the ORM column of ``field`` takes it."""
+    if field in ("next_review_at", "vendor_id"):
+        return value
+    return _plain(value)
+
+
+async def _vendor_exists(session: AsyncSession, vendor_id: uuid.UUID) -> bool:
+    return await AISystemRepository(session).vendor_exists(vendor_id)
+
+
+async def _custom_field_definitions(session: AsyncSession) -> list[CustomField]:
+    return await CustomFieldRepository(session).all()
+
+
+def _record_change(
+    session: AsyncSession,
+    system: AISystem,
+    principal: Principal,
+    changes: dict[str, dict[str, Any]],
+) -> None:
+    AISystemRepository(session).add_change(
+        AISystemChange(
+            id=uuid7(),
+            org_id=system.org_id,
+            system_id=system.id,
+            version=system.version,
+            changed_by=principal.subject,
+            changed_at=system.updated_at,
+            changes=changes,
+        )
+    )
 
 
 async def register_system(
     session: AsyncSession, principal: Principal, body: AISystemCreate
 ) -> AISystemRead:
+    if body.vendor_id is not None and not await _vendor_exists(session, body.vendor_id):
+        raise UnknownVendor(
+            f"No vendor {body.vendor_id} in your organisation.",
+            errors=[{"location": ["body", "vendor_id"], "message": "unknown vendor"}],
+        )
+    definitions = await _custom_field_definitions(session)
+    custom = validate_custom_fields(body.custom_fields, definitions, present=body.custom_fields)
+    now = utcnow()
+    values = {f: _column(f, getattr(body, f)) for f in EDITABLE if f != "custom_fields"}
     system = AISystem(
         id=uuid7(),
         org_id=principal.org_id,
         version=1,
-        name=body.name,
-        description=body.description,
-        owner=body.owner,
-        business_function=body.business_function,
-        lifecycle_stage=body.lifecycle_stage.value,
+        **values,
+        custom_fields=custom,
         created_by=principal.subject,
         updated_by=principal.subject,
-        created_at=utcnow(),
-        updated_at=utcnow(),
+        created_at=now,
+        updated_at=now,
     )
     AISystemRepository(session).add(system)
+    await session.flush()
+    changes = {
+        f: {"from": None, "to": _plain(v)}
+        for f in EDITABLE
+        if (v := getattr(system, f)) not in (None, "", [], {})
+    }
+    _record_change(session, system, principal, changes)
     await session.flush()
     state = AISystemRead.model_validate(system)
     await emit(
@@ -59,19 +154,66 @@ async def get_system(session: AsyncSession, system_id: uuid.UUID) -> AISystemRea
     return AISystemRead.model_validate(system)
 
 
+# --- Listing ----------------------------------------------------------------------------------
+
+
+def sort_value(system: AISystemRead, sort: AISystemSort) -> Any:
+    return getattr(system, sort.value.lstrip("-"))
+
+
+def encode_position(system: AISystemRead, sort: AISystemSort) -> dict[str, Any]:
+    return {"s": sort.value, "v": _plain(sort_value(system, sort)), "id": str(system.id)}
+
+
+def decode_position(cursor: dict[str, Any], sort: AISystemSort) -> tuple[Any, uuid.UUID]:
+    """The sort key and id a page starts after; the cursor must come from the same sort."""
+    if cursor.get("s") != sort.value:
+        raise InvalidCursor("The cursor belongs to another sort order; start again without it.")
+    raw = cursor.get("v")
+    try:
+        after_id = uuid.UUID(str(cursor.get("id")))
+        field = sort.value.lstrip("-")
+        value: Any
+        if raw is None:
+            if field != "next_review_at":
+                raise ValueError("only the review date may be null")
+            value = None
+        elif not isinstance(raw, str):
+            raise ValueError("not a string")
+        elif field == "name":
+            value = raw
+        elif field == "next_review_at":
+            value = date.fromisoformat(raw)
+        else:
+            value = datetime.fromisoformat(raw)
+            if value.tzinfo is None:
+                raise ValueError("naive timestamp")
+    except ValueError as exc:
+        raise InvalidCursor("The cursor is not one this API issued.") from exc
+    return value, after_id
+
+
 async def list_systems(
     session: AsyncSession,
     *,
     limit: int,
-    after: uuid.UUID | None,
-    name_contains: str | None,
-    ids: list[uuid.UUID],
-) -> tuple[list[AISystemRead], list[AISystem]]:
-    """One page of systems, and the rows fetched (one more than the page when more follow)."""
-    rows = await AISystemRepository(session).list(
-        limit=limit + 1, after=after, name_contains=name_contains, ids=ids
+    filters: SystemFilter,
+    sort: AISystemSort = AISystemSort.CREATED_AT,
+    cursor: dict[str, Any] | None = None,
+) -> tuple[list[AISystemRead], str | None]:
+    """One page of systems and the cursor of the next (None on the last page)."""
+    after = decode_position(cursor, sort) if cursor is not None else None
+    rows = await AISystemRepository(session).find(
+        limit=limit + 1, filters=filters, sort=sort, after=after
     )
-    return [AISystemRead.model_validate(r) for r in rows[:limit]], rows
+    items = [AISystemRead.model_validate(r) for r in rows[:limit]]
+    following = (
+        encode_cursor(encode_position(items[-1], sort)) if len(rows) > limit and items else None
+    )
+    return items, following
+
+
+# --- Updating ---------------------------------------------------------------------------------
 
 
 async def update_system(
@@ -86,19 +228,54 @@ async def update_system(
     if system is None:
         raise AISystemNotFound(f"No AI system {system_id} in your organisation.")
     check_version(if_match, system.version)
-    changes = body.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] is None:
-        changes.pop("name")
-    if "lifecycle_stage" in changes and changes["lifecycle_stage"] is None:
-        changes.pop("lifecycle_stage")
+    sent = {f: getattr(body, f) for f in body.model_fields_set}
+    for field in NOT_NULL:
+        if field in sent and sent[field] is None:
+            sent.pop(field)
+    new_values: dict[str, Any] = {}
+    for field, value in sent.items():
+        if field == "custom_fields":
+            continue
+        if value is None and field in LIST_FIELDS:
+            value = []
+        new_values[field] = _column(field, value)
+    if "custom_fields" in sent:
+        patch: dict[str, Any] = sent["custom_fields"] or {}
+        definitions = await _custom_field_definitions(session)
+        merged = dict(system.custom_fields)
+        for key, value in patch.items():
+            if value is None:
+                merged.pop(key, None)
+        cleaned = validate_custom_fields(
+            {k: v for k, v in patch.items() if v is not None},
+            definitions,
+            present={**merged, **{k: v for k, v in patch.items() if v is not None}},
+        )
+        new_values["custom_fields"] = {**merged, **cleaned}
+    vendor = new_values.get("vendor_id")
+    if (
+        vendor is not None
+        and vendor != system.vendor_id
+        and not await _vendor_exists(session, vendor)
+    ):
+        raise UnknownVendor(
+            f"No vendor {vendor} in your organisation.",
+            errors=[{"location": ["body", "vendor_id"], "message": "unknown vendor"}],
+        )
+    changes: dict[str, dict[str, Any]] = {}
+    for field, value in new_values.items():
+        before, after = _plain(getattr(system, field)), _plain(value)
+        if before != after:
+            changes[field] = {"from": before, "to": after}
     if not changes:
         return AISystemRead.model_validate(system)
     was_retired = system.lifecycle_stage == LifecycleStage.RETIRED.value
-    for field, value in changes.items():
-        setattr(system, field, value.value if isinstance(value, LifecycleStage) else value)
+    for field in changes:
+        setattr(system, field, new_values[field])
     system.version += 1
     system.updated_by = principal.subject
     system.updated_at = utcnow()
+    _record_change(session, system, principal, changes)
     await session.flush()
     state = AISystemRead.model_validate(system)
     retired_now = not was_retired and system.lifecycle_stage == LifecycleStage.RETIRED.value
@@ -110,3 +287,146 @@ async def update_system(
         ),
     )
     return state
+
+
+# --- History and completeness -----------------------------------------------------------------
+
+
+async def system_history(
+    session: AsyncSession, system_id: uuid.UUID, *, limit: int, before_version: int | None
+) -> tuple[list[AISystemChangeRead], int | None]:
+    """A page of a system's changes, newest first, and the version the next page starts below."""
+    repo = AISystemRepository(session)
+    if await repo.get(system_id) is None:
+        raise AISystemNotFound(f"No AI system {system_id} in your organisation.")
+    rows = await repo.history(system_id, limit=limit + 1, before_version=before_version)
+    items = [AISystemChangeRead.model_validate(r) for r in rows[:limit]]
+    return items, (items[-1].version if len(rows) > limit and items else None)
+
+
+async def completeness(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    today: date | None = None,
+) -> tuple[list[SystemGaps], CompletenessCounts, bool]:
+    today = today or date.today()
+    repo = AISystemRepository(session)
+    rows = await repo.gaps(org_id=org_id, today=today, limit=limit + 1, after=after)
+    items = [
+        SystemGaps(
+            id=system.id,
+            name=system.name,
+            owner=system.owner,
+            missing=[item for item in CompletenessItem if missing[item]],
+            review_overdue=overdue,
+            next_review_at=system.next_review_at,
+        )
+        for system, missing, overdue in rows[:limit]
+    ]
+    counts = CompletenessCounts(**await repo.gap_counts(org_id=org_id, today=today))
+    return items, counts, len(rows) > limit
+
+
+# --- Mirrors ----------------------------------------------------------------------------------
+
+
+async def set_scope_membership(
+    session: AsyncSession, *, included: Sequence[uuid.UUID], excluded: Sequence[uuid.UUID]
+) -> None:
+    """Record which systems the newly approved scope includes (for the scope domain).
+
+    ``in_scope`` is a mirror of the approved scope, not a fact the register owns: it changes
+    neither the version nor the history, and ``scope.changed`` is the event that announces it.
+    """
+    await AISystemRepository(session).set_in_scope(included=included, excluded=excluded)
+
+
+# --- Custom fields ----------------------------------------------------------------------------
+
+
+async def create_custom_field(
+    session: AsyncSession, principal: Principal, body: CustomFieldCreate
+) -> CustomFieldRead:
+    repo = CustomFieldRepository(session)
+    if await repo.key_exists(body.key):
+        raise CustomFieldKeyTaken(f"Your organisation already has a custom field `{body.key}`.")
+    now = utcnow()
+    field = CustomField(
+        id=uuid7(),
+        org_id=principal.org_id,
+        version=1,
+        key=body.key,
+        label=body.label,
+        type=body.type.value,
+        choices=list(body.choices),
+        required=body.required,
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add(field)
+    await session.flush()
+    return CustomFieldRead.model_validate(field)
+
+
+async def _custom_field(
+    session: AsyncSession, field_id: uuid.UUID, *, for_update: bool = False
+) -> CustomField:
+    field = await CustomFieldRepository(session).get(field_id, for_update=for_update)
+    if field is None:
+        raise CustomFieldNotFound(f"No custom field {field_id} in your organisation.")
+    return field
+
+
+async def get_custom_field(session: AsyncSession, field_id: uuid.UUID) -> CustomFieldRead:
+    return CustomFieldRead.model_validate(await _custom_field(session, field_id))
+
+
+async def list_custom_fields(
+    session: AsyncSession, *, limit: int, after: str | None
+) -> tuple[list[CustomFieldRead], str | None]:
+    rows = await CustomFieldRepository(session).page(limit=limit + 1, after=after)
+    items = [CustomFieldRead.model_validate(r) for r in rows[:limit]]
+    return items, (items[-1].key if len(rows) > limit and items else None)
+
+
+async def update_custom_field(
+    session: AsyncSession, field_id: uuid.UUID, body: CustomFieldUpdate, if_match: str | None
+) -> CustomFieldRead:
+    field = await _custom_field(session, field_id, for_update=True)
+    check_version(if_match, field.version)
+    sent = {f: getattr(body, f) for f in body.model_fields_set if getattr(body, f) is not None}
+    if "choices" in sent:
+        choices: list[str] = sent["choices"]
+        if field.type != "choice":
+            raise ValidationFailed(
+                "Only choice fields have choices.",
+                errors=[{"location": ["body", "choices"], "message": "not a choice field"}],
+            )
+        if not choices or len(set(choices)) != len(choices):
+            raise ValidationFailed(
+                "A choice field needs at least one choice, each once.",
+                errors=[{"location": ["body", "choices"], "message": "empty or repeated"}],
+            )
+    changed = False
+    for name, value in sent.items():
+        if getattr(field, name) != value:
+            setattr(field, name, list(value) if name == "choices" else value)
+            changed = True
+    if changed:
+        field.version += 1
+        field.updated_at = utcnow()
+        await session.flush()
+    return CustomFieldRead.model_validate(field)
+
+
+async def delete_custom_field(
+    session: AsyncSession, field_id: uuid.UUID, if_match: str | None
+) -> None:
+    """Remove a definition; values already on systems stay in their history and state."""
+    field = await _custom_field(session, field_id, for_update=True)
+    check_version(if_match, field.version)
+    await CustomFieldRepository(session).delete(field)
+    await session.flush()

@@ -1,7 +1,326 @@
-"""REST routes of the risk service's register domain."""
+"""REST routes of the risk service's register domain: matrices, cadences, risks, dashboard."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from services.risk.register import listeners as _listeners  # noqa: F401 — registers the hook
+from services.risk.register import service
+from services.risk.register.repository import RiskFilter
+from services.risk.register.schemas import (
+    Basis,
+    RescoreReport,
+    ReviewCadences,
+    ReviewCadencesPut,
+    RiskAccept,
+    RiskCreate,
+    RiskDashboard,
+    RiskHistoryPage,
+    RiskMatrixPage,
+    RiskMatrixPut,
+    RiskMatrixRead,
+    RiskPage,
+    RiskRead,
+    RiskStatus,
+    RiskSummaryPage,
+    RiskUpdate,
+)
+from shared.auth import APPROVERS, EDITORS, READERS, Principal, require_roles
+from shared.db import utcnow
+from shared.errors import InvalidCursor
+from shared.http import (
+    IdempotencyDep,
+    Paging,
+    TenantSession,
+    cursor_after_id,
+    encode_cursor,
+    etag,
+    next_cursor,
+    set_etag,
+)
 
 router = APIRouter(prefix="/v1")
+Reader = Annotated[Principal, Depends(require_roles(READERS))]
+Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
+Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]
+IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]
+
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+MATRICES: list[str | Enum] = ["risk-matrices"]
+RISKS: list[str | Enum] = ["risks"]
+
+# --- Matrices ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/risk-matrices",
+    response_model=RiskMatrixRead,
+    tags=MATRICES,
+    summary="The organisation's current risk matrix (ETag = its version number)",
+)
+async def get_risk_matrix(
+    principal: Reader, session: TenantSession, response: Response
+) -> RiskMatrixRead:
+    matrix = await service.get_current_matrix(session, principal)
+    set_etag(response, matrix.number)
+    return matrix
+
+
+@router.put(
+    "/risk-matrices",
+    response_model=RiskMatrixRead,
+    tags=MATRICES,
+    summary="Choose a preset or define a matrix: a new version (send If-Match)",
+    responses={412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
+)
+async def put_risk_matrix(
+    body: RiskMatrixPut,
+    principal: Approver,
+    session: TenantSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RiskMatrixRead:
+    """Earlier versions never change; assessments keep the version they were scored on."""
+    matrix = await service.put_matrix(session, principal, body, if_match)
+    set_etag(response, matrix.number)
+    return matrix
+
+
+@router.get(
+    "/risk-matrices/versions",
+    response_model=RiskMatrixPage,
+    tags=MATRICES,
+    summary="Every version of the organisation's risk matrix, oldest first",
+)
+async def list_risk_matrix_versions(principal: Reader, session: TenantSession) -> RiskMatrixPage:
+    return RiskMatrixPage(items=await service.list_matrix_versions(session, principal))
+
+
+@router.get(
+    "/risk-matrices/versions/{number}",
+    response_model=RiskMatrixRead,
+    tags=MATRICES,
+    summary="One version of the risk matrix",
+    responses={404: PROBLEM},
+)
+async def get_risk_matrix_version(
+    number: int, principal: Reader, session: TenantSession
+) -> RiskMatrixRead:
+    return await service.get_matrix_version(session, principal, number)
+
+
+@router.post(
+    "/risk-matrices/rescore",
+    response_model=RescoreReport,
+    tags=MATRICES,
+    summary="Re-score open risks on the current matrix and report what moved",
+)
+async def rescore_risks(
+    principal: Approver,
+    session: TenantSession,
+    dry_run: Annotated[bool, Query(description="Only report; change nothing")] = False,
+) -> RescoreReport:
+    return await service.rescore(session, principal, dry_run)
+
+
+@router.get(
+    "/risk-review-cadences",
+    response_model=ReviewCadences,
+    tags=MATRICES,
+    summary="Days from an assessment to its review, per level",
+)
+async def get_review_cadences(
+    principal: Reader, session: TenantSession, response: Response
+) -> ReviewCadences:
+    cadences = await service.get_cadences(session, principal)
+    set_etag(response, cadences.version)
+    return cadences
+
+
+@router.put(
+    "/risk-review-cadences",
+    response_model=ReviewCadences,
+    tags=MATRICES,
+    summary='Set review cadences per level (send If-Match; `"0"` before the first)',
+    responses={412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
+)
+async def put_review_cadences(
+    body: ReviewCadencesPut,
+    principal: Approver,
+    session: TenantSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReviewCadences:
+    cadences = await service.put_cadences(session, principal, body, if_match)
+    set_etag(response, cadences.version)
+    return cadences
+
+
+# --- Risks ------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/risks",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RiskRead,
+    tags=RISKS,
+    summary="Add a risk to the register",
+    responses={409: PROBLEM, 422: PROBLEM},
+)
+async def create_risk(
+    body: RiskCreate, principal: Editor, session: TenantSession, idem: IdempotencyDep
+) -> Response:
+    """Scored on the current matrix. Send `Idempotency-Key` to make retries safe."""
+    if (replayed := await idem.replay(session, principal)) is not None:
+        return replayed
+    created = await service.create_risk(session, principal, body)
+    payload = created.model_dump(mode="json")
+    headers = {"ETag": etag(created.version), "Location": f"/v1/risks/{created.id}"}
+    await idem.remember(session, principal, 201, payload, headers)
+    return JSONResponse(payload, status_code=201, headers=headers)
+
+
+@router.get("/risks", response_model=RiskPage, tags=RISKS, summary="The risk register")
+async def list_risks(
+    principal: Reader,
+    session: TenantSession,
+    paging: Paging,
+    id: Annotated[list[uuid.UUID] | None, Query(max_length=500, description="Batch")] = None,
+    system_id: Annotated[list[uuid.UUID] | None, Query(max_length=500)] = None,
+    inherent_level: Annotated[list[str] | None, Query(max_length=10)] = None,
+    residual_level: Annotated[list[str] | None, Query(max_length=10)] = None,
+    domain_id: Annotated[list[str] | None, Query(max_length=7)] = None,
+    status: Annotated[list[RiskStatus] | None, Query(max_length=5)] = None,
+    owner: Annotated[str | None, Query(max_length=200)] = None,
+    above_tolerance: bool | None = None,
+    review_overdue: bool | None = None,
+) -> RiskPage:
+    filter = RiskFilter(
+        org_id=principal.org_id,
+        ids=id or [],
+        system_ids=system_id or [],
+        inherent_levels=inherent_level or [],
+        residual_levels=residual_level or [],
+        domain_ids=domain_id or [],
+        statuses=[s.value for s in status or []],
+        owner=owner,
+        above_tolerance=above_tolerance,
+        review_overdue=review_overdue,
+        now=utcnow(),
+    )
+    items, fetched = await service.list_risks(
+        session, filter, limit=paging.limit, after=cursor_after_id(paging)
+    )
+    return RiskPage(items=items, next_cursor=next_cursor(items, fetched, paging))
+
+
+@router.get(
+    "/risks/summary",
+    response_model=RiskSummaryPage,
+    tags=RISKS,
+    summary="Per system: open risks and the highest residual level (batch)",
+)
+async def risk_summaries(
+    principal: Reader,
+    session: TenantSession,
+    system_id: Annotated[list[uuid.UUID], Query(min_length=1, max_length=500)],
+) -> RiskSummaryPage:
+    return RiskSummaryPage(items=await service.summaries(session, principal, system_id))
+
+
+@router.get(
+    "/risks/{risk_id}",
+    response_model=RiskRead,
+    tags=RISKS,
+    summary="Read one risk",
+    responses={404: PROBLEM},
+)
+async def get_risk(
+    risk_id: uuid.UUID, principal: Reader, session: TenantSession, response: Response
+) -> RiskRead:
+    risk = await service.get_risk(session, risk_id)
+    set_etag(response, risk.version)
+    return risk
+
+
+@router.patch(
+    "/risks/{risk_id}",
+    response_model=RiskRead,
+    tags=RISKS,
+    summary="Change or re-assess a risk (send If-Match)",
+    responses={404: PROBLEM, 409: PROBLEM, 412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
+)
+async def update_risk(
+    risk_id: uuid.UUID,
+    body: RiskUpdate,
+    principal: Editor,
+    session: TenantSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RiskRead:
+    """Any of likelihood, severity and the residual pair re-scores the risk on the current
+    matrix (`risk.assessed`); a new residual scoring voids an earlier acceptance."""
+    risk = await service.update_risk(session, principal, risk_id, body, if_match)
+    set_etag(response, risk.version)
+    return risk
+
+
+@router.post(
+    "/risks/{risk_id}/accept",
+    response_model=RiskRead,
+    tags=RISKS,
+    summary="Accept a risk's residual level (manager/admin; send If-Match)",
+    responses={404: PROBLEM, 409: PROBLEM, 412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
+)
+async def accept_risk(
+    risk_id: uuid.UUID,
+    body: RiskAccept,
+    principal: Approver,
+    session: TenantSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RiskRead:
+    risk = await service.accept_risk(session, principal, risk_id, body, if_match)
+    set_etag(response, risk.version)
+    return risk
+
+
+@router.get(
+    "/risks/{risk_id}/history",
+    response_model=RiskHistoryPage,
+    tags=RISKS,
+    summary="Every version of a risk, oldest first",
+    responses={404: PROBLEM},
+)
+async def risk_history(
+    risk_id: uuid.UUID, principal: Reader, session: TenantSession, paging: Paging
+) -> RiskHistoryPage:
+    after: int | None = None
+    if paging.after is not None:
+        raw = paging.after.get("version")
+        if not isinstance(raw, int):
+            raise InvalidCursor("The cursor is not one this API issued.")
+        after = raw
+    items, fetched = await service.history(session, risk_id, limit=paging.limit, after=after)
+    cursor = (
+        encode_cursor({"version": items[-1].version}) if fetched > paging.limit and items else None
+    )
+    return RiskHistoryPage(items=items, next_cursor=cursor)
+
+
+@router.get(
+    "/risk-dashboard",
+    response_model=RiskDashboard,
+    tags=RISKS,
+    summary="Counts of non-closed risks per matrix cell, level, MIT domain and system",
+)
+async def risk_dashboard(
+    principal: Reader, session: TenantSession, basis: Basis = Basis.RESIDUAL
+) -> RiskDashboard:
+    """`residual` counts a risk with no residual scores at its inherent cell and level."""
+    return await service.dashboard(session, principal, basis)

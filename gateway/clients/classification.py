@@ -1,0 +1,109 @@
+"""Client of the risk service's EU AI Act classification."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from gateway.clients.base import UpstreamClient
+from gateway.clients.risk import RiskClient
+from gateway.clients.schemas import UpstreamModel
+
+
+class UpstreamObligation(UpstreamModel):
+    article: str
+    title: str
+    role: str
+    kind: str
+    summary: str
+
+
+class UpstreamReclassificationRequest(UpstreamModel):
+    requested_at: datetime
+    changed_facts: list[str]
+
+
+class UpstreamClassification(UpstreamModel):
+    id: uuid.UUID
+    system_id: uuid.UUID
+    version: int
+    current: bool
+    tier: str
+    risk_level: str | None = None
+    route: str
+    articles: list[str]
+    obligations: list[UpstreamObligation]
+    reasons: list[str]
+    prohibited_practices: list[str] = []
+    annex_iii_area: str | None = None
+    annex_iii_point: str | None = None
+    exemption: str | None = None
+    transparency: list[str] = []
+    gpai_model: bool
+    gpai_systemic_risk: bool
+    answers: dict[str, Any]
+    classified_at: datetime
+    classified_by: str
+    reclassification_requested: UpstreamReclassificationRequest | None = None
+
+
+class UpstreamClassificationList(UpstreamModel):
+    items: list[UpstreamClassification]
+
+
+class UpstreamQuestionOption(UpstreamModel):
+    value: str
+    label: str
+    ref: str | None = None
+    group: str | None = None
+
+
+class UpstreamQuestion(UpstreamModel):
+    id: str
+    text: str
+    kind: str
+    required: bool
+    refs: list[str] = []
+    options: list[UpstreamQuestionOption] = []
+    help: str | None = None
+    shown_when: str | None = None
+
+
+class UpstreamQuestionnaire(UpstreamModel):
+    regulation: str
+    questions: list[UpstreamQuestion]
+
+
+class ClassificationClient(UpstreamClient):
+    """Talks to the risk service with the caller's credentials (as the risk client)."""
+
+    service = "risk"
+
+    @classmethod
+    def of(cls, risk: RiskClient) -> ClassificationClient:
+        """A client sharing ``risk``'s connection pool, base URL and forwarded headers."""
+        client = cls.__new__(cls)
+        client.__dict__.update(vars(risk))
+        return client
+
+    async def current_of(self, system_ids: Sequence[uuid.UUID]) -> list[UpstreamClassification]:
+        """Current classifications of ``system_ids`` in one call (unclassified are absent)."""
+        found = await self._get(
+            "/v1/classifications",
+            UpstreamClassificationList,
+            params=[("system_id", str(i)) for i in system_ids],
+        )
+        return found.items
+
+    async def classify(
+        self, system_id: uuid.UUID, answers: dict[str, Any]
+    ) -> UpstreamClassification:
+        response = await self._send(
+            "POST", f"/v1/systems/{system_id}/classifications", json=answers
+        )
+        return UpstreamClassification.model_validate_json(response.content)
+
+    async def questionnaire(self) -> UpstreamQuestionnaire:
+        return await self._get("/v1/eu-ai-act/questionnaire", UpstreamQuestionnaire)

@@ -1,0 +1,457 @@
+"""Components of AI systems, vendors and the dependency graph (inventory)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from gateway.clients.components import UpstreamComponent, UpstreamVendor
+from gateway.clients.schemas import UpstreamPage
+from gateway.loaders.components import components_loaders
+from gateway.schema.ai_systems import parse_ai_system_id
+from gateway.schema.context import Info
+from gateway.schema.errors import UserError, user_errors
+from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
+from shared.errors import BadRequest, DomainError, NotFound
+
+N = TypeVar("N", bound=relay.Node)
+U = TypeVar("U")
+
+
+@strawberry.enum(description="What a component is.")
+class ComponentKind(enum.Enum):
+    MODEL = "model"
+    DATASET = "dataset"
+    THIRD_PARTY_AI_SERVICE = "third_party_ai_service"
+    SOFTWARE = "software"
+    SERVICE = "service"
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+@strawberry.type(name="Vendor", description="A third party providing components or services.")
+class Vendor(relay.Node):
+    vendor_id: relay.NodeID[uuid.UUID]
+    name: str
+    services: list[str] = strawberry.field(description="Services the vendor provides.")
+    website: str | None
+    contact: str | None
+    last_reviewed_at: datetime | None
+    next_review_at: datetime | None
+    notes: str
+    version: int = strawberry.field(description="Increases by one on every change.")
+
+    @classmethod
+    def from_upstream(cls, vendor: UpstreamVendor) -> Vendor:
+        return cls(
+            vendor_id=vendor.id,
+            name=vendor.name,
+            services=vendor.services,
+            website=vendor.website,
+            contact=vendor.contact,
+            last_reviewed_at=vendor.last_reviewed_at,
+            next_review_at=vendor.next_review_at,
+            notes=vendor.notes,
+            version=vendor.version,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Vendor | None]:
+        ids = [_uuid_or_none(i) for i in node_ids]
+        found = await components_loaders(info.context).vendors.load_many(
+            [i for i in ids if i is not None]
+        )
+        by_id = {v.id: v for v in found if v is not None}
+        nodes = [Vendor.from_upstream(by_id[i]) if i in by_id else None for i in ids]
+        if required and any(n is None for n in nodes):
+            raise NotFound("No such vendor in your organisation.")
+        return nodes
+
+
+@strawberry.type(
+    name="Component",
+    description="A model, dataset, third-party AI service, software or service of a system.",
+)
+class Component(relay.Node):
+    component_id: relay.NodeID[uuid.UUID]
+    kind: ComponentKind
+    name: str
+    component_version: str | None = strawberry.field(description="The component's own release.")
+    description: str
+    bom_ref: str | None = strawberry.field(description="CycloneDX bom-ref, when imported.")
+    model_card: JSON | None = strawberry.field(
+        description="CycloneDX modelCard (modelParameters, quantitativeAnalysis, considerations)."
+    )
+    properties: JSON
+    system_id: uuid.UUID | None = strawberry.field(
+        description="Register UUID of the system it belongs to."
+    )
+    vendor_uuid: strawberry.Private[uuid.UUID | None]
+    version: int = strawberry.field(description="Increases by one on every change.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_upstream(cls, component: UpstreamComponent) -> Component:
+        return cls(
+            component_id=component.id,
+            kind=ComponentKind(component.kind),
+            name=component.name,
+            component_version=component.component_version,
+            description=component.description,
+            bom_ref=component.bom_ref,
+            model_card=JSON(component.model_card) if component.model_card is not None else None,
+            properties=JSON(component.properties),
+            system_id=component.system_id,
+            vendor_uuid=component.vendor_id,
+            version=component.version,
+            created_at=component.created_at,
+            updated_at=component.updated_at,
+        )
+
+    @strawberry.field(description="Who supplies it; null when built in-house.")  # type: ignore[untyped-decorator]
+    async def vendor(self, info: Info) -> Vendor | None:
+        if self.vendor_uuid is None:
+            return None
+        found = await components_loaders(info.context).vendors.load(self.vendor_uuid)
+        return Vendor.from_upstream(found) if found is not None else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Component | None]:
+        ids = [_uuid_or_none(i) for i in node_ids]
+        found = await components_loaders(info.context).components.load_many(
+            [i for i in ids if i is not None]
+        )
+        by_id = {c.id: c for c in found if c is not None}
+        nodes = [Component.from_upstream(by_id[i]) if i in by_id else None for i in ids]
+        if required and any(n is None for n in nodes):
+            raise NotFound("No such component in your organisation.")
+        return nodes
+
+
+@strawberry.type(name="VendorConnection", description="A page of vendors.")
+class VendorConnection(relay.Connection[Vendor]):
+    pass
+
+
+@strawberry.type(name="ComponentConnection", description="A page of components.")
+class ComponentConnection(relay.Connection[Component]):
+    pass
+
+
+async def _connection(
+    first: int,
+    after: str | None,
+    fetch: Callable[[int, str | None], Awaitable[UpstreamPage[U]]],
+    node: Callable[[U], N],
+) -> tuple[list[relay.Edge[N]], relay.PageInfo]:
+    """Relay edges over a service page (same cursor scheme as ``aiSystems``)."""
+    check_page_size(first)
+    start = Position.decode(after)
+    page = await fetch(start.skip + first, start.upstream)
+    items = page.items[start.skip :]
+    edges: list[relay.Edge[N]] = []
+    for index, item in enumerate(items):
+        is_last = index == len(items) - 1
+        position = (
+            Position(upstream=page.next_cursor)
+            if is_last and page.next_cursor
+            else Position(upstream=start.upstream, skip=start.skip + index + 1)
+        )
+        edges.append(relay.Edge(cursor=position.encode(), node=node(item)))
+    info = relay.PageInfo(
+        has_next_page=page.next_cursor is not None,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return edges, info
+
+
+async def components_of_system(
+    info: Info, system_id: uuid.UUID | None, first: int, after: str | None
+) -> ComponentConnection:
+    """A page of components (of one system when ``system_id`` is given)."""
+    client = components_loaders(info.context).client
+    loader = components_loaders(info.context).components
+
+    def node(item: UpstreamComponent) -> Component:
+        loader.prime(item.id, item)
+        return Component.from_upstream(item)
+
+    edges, page_info = await _connection(
+        first,
+        after,
+        lambda limit, cursor: client.list_components(
+            limit=limit, after=cursor, system_id=system_id
+        ),
+        node,
+    )
+    return ComponentConnection(edges=edges, page_info=page_info)
+
+
+@strawberry.type(name="DependencyNode", description="A system, component or vendor in the graph.")
+class DependencyNode:
+    type: str = strawberry.field(description="`system`, `component` or `vendor`.")
+    id: uuid.UUID = strawberry.field(description="The node's UUID in the inventory.")
+    name: str
+
+
+@strawberry.type(name="DependencyPath", description="A node reached, with its shortest path.")
+class DependencyPath:
+    node: DependencyNode
+    depth: int = strawberry.field(description="Edges between the start and the node.")
+    path: list[DependencyNode] = strawberry.field(description="From the start to the node.")
+
+
+@strawberry.type(name="ImportCounts")
+class ImportCounts:
+    created: int
+    updated: int
+    unchanged: int
+
+
+@strawberry.type(name="BomImportSummary", description="What a CycloneDX import changed.")
+class BomImportSummary:
+    system_id: uuid.UUID
+    spec_version: str
+    components: ImportCounts
+    vendors: ImportCounts
+    dependencies: ImportCounts
+
+
+@strawberry.input(name="CreateVendorInput")
+class CreateVendorInput:
+    name: str
+    services: list[str] = strawberry.field(default_factory=list)
+    website: str | None = None
+    contact: str | None = None
+    last_reviewed_at: datetime | None = None
+    next_review_at: datetime | None = None
+    notes: str = ""
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Send the same key when retrying: created once."
+    )
+
+
+@strawberry.input(name="CreateComponentInput")
+class CreateComponentInput:
+    kind: ComponentKind
+    name: str
+    component_version: str | None = None
+    description: str = ""
+    system_id: strawberry.ID | None = strawberry.field(
+        default=None, description="AISystem ID (or register UUID) it belongs to."
+    )
+    vendor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Vendor ID (or UUID) that supplies it."
+    )
+    model_card: JSON | None = None
+    properties: JSON | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Send the same key when retrying: created once."
+    )
+
+
+@strawberry.type(name="CreateVendorPayload")
+class CreateVendorPayload:
+    vendor: Vendor | None = strawberry.field(description="Null when `errors` is not empty.")
+    errors: list[UserError]
+
+
+@strawberry.type(name="CreateComponentPayload")
+class CreateComponentPayload:
+    component: Component | None = strawberry.field(description="Null when `errors` is not empty.")
+    errors: list[UserError]
+
+
+@strawberry.type(name="ImportBomPayload")
+class ImportBomPayload:
+    summary: BomImportSummary | None = strawberry.field(
+        description="Null when `errors` is not empty (then nothing changed)."
+    )
+    errors: list[UserError]
+
+
+def _parse_vendor_id(value: str) -> uuid.UUID:
+    if (as_uuid := _uuid_or_none(value)) is not None:
+        return as_uuid
+    try:
+        global_id = relay.GlobalID.from_id(value)
+    except relay.GlobalIDValueError as exc:
+        raise BadRequest("`vendorId` is neither a Vendor ID nor a UUID.") from exc
+    if global_id.type_name != "Vendor" or (parsed := _uuid_or_none(global_id.node_id)) is None:
+        raise BadRequest("`vendorId` is not a Vendor ID.")
+    return parsed
+
+
+def _dependency_path(item: Any) -> DependencyPath:
+    def node(n: Any) -> DependencyNode:
+        return DependencyNode(type=n.type, id=n.id, name=n.name)
+
+    return DependencyPath(node=node(item.node), depth=item.depth, path=[node(n) for n in item.path])
+
+
+@strawberry.type
+class ComponentQuery:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=f"The organisation's vendors, oldest first. `first` is at most {MAX_PAGE_SIZE}."
+    )
+    async def vendors(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        name_contains: str | None = None,
+    ) -> VendorConnection:
+        loaders = components_loaders(info.context)
+
+        def node(item: UpstreamVendor) -> Vendor:
+            loaders.vendors.prime(item.id, item)
+            return Vendor.from_upstream(item)
+
+        edges, page_info = await _connection(
+            first,
+            after,
+            lambda limit, cursor: loaders.client.list_vendors(
+                limit=limit, after=cursor, name_contains=name_contains
+            ),
+            node,
+        )
+        return VendorConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The organisation's components, oldest first; `systemId` narrows to one "
+        "system's."
+    )
+    async def components(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        system_id: strawberry.ID | None = None,
+    ) -> ComponentConnection:
+        system = parse_ai_system_id(system_id) if system_id is not None else None
+        return await components_of_system(info, system, first, after)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="systemDependencies",
+        description="Every system, component and vendor an AI system depends on (transitively "
+        "unless `transitive: false`), nearest first, each with its shortest path; null when "
+        "your organisation has no such system.",
+    )
+    async def system_dependencies(
+        self, info: Info, id: strawberry.ID, transitive: bool = True
+    ) -> list[DependencyPath] | None:
+        client = components_loaders(info.context).client
+        try:
+            graph = await client.system_dependencies(parse_ai_system_id(id), transitive=transitive)
+        except NotFound:
+            return None
+        return [_dependency_path(item) for item in graph.items]
+
+
+@strawberry.type
+class ComponentMutation:
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="createVendor", description="Record a vendor (roles: editors)."
+    )
+    async def create_vendor(self, info: Info, input: CreateVendorInput) -> CreateVendorPayload:
+        body: dict[str, Any] = {
+            "name": input.name,
+            "services": input.services,
+            "website": input.website,
+            "contact": input.contact,
+            "last_reviewed_at": input.last_reviewed_at.isoformat()
+            if input.last_reviewed_at
+            else None,
+            "next_review_at": input.next_review_at.isoformat() if input.next_review_at else None,
+            "notes": input.notes,
+        }
+        loaders = components_loaders(info.context)
+        try:
+            created = await loaders.client.create_vendor(
+                body, idempotency_key=input.idempotency_key
+            )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return CreateVendorPayload(vendor=None, errors=errors)
+        loaders.vendors.prime(created.id, created)
+        return CreateVendorPayload(vendor=Vendor.from_upstream(created), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="createComponent", description="Record a component (roles: editors)."
+    )
+    async def create_component(
+        self, info: Info, input: CreateComponentInput
+    ) -> CreateComponentPayload:
+        loaders = components_loaders(info.context)
+        try:
+            body: dict[str, Any] = {
+                "kind": input.kind.value,
+                "name": input.name,
+                "component_version": input.component_version,
+                "description": input.description,
+                "system_id": str(parse_ai_system_id(input.system_id)) if input.system_id else None,
+                "vendor_id": str(_parse_vendor_id(input.vendor_id)) if input.vendor_id else None,
+                "model_card": input.model_card,
+                "properties": input.properties or {},
+            }
+            created = await loaders.client.create_component(
+                body, idempotency_key=input.idempotency_key
+            )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return CreateComponentPayload(component=None, errors=errors)
+        loaders.components.prime(created.id, created)
+        return CreateComponentPayload(component=Component.from_upstream(created), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="importBom",
+        description="Import a CycloneDX ML-BOM (JSON, spec 1.5/1.6) into an AI system: all or "
+        "nothing; re-importing updates by bom-ref and never duplicates (roles: editors).",
+    )
+    async def import_bom(self, info: Info, system_id: strawberry.ID, bom: JSON) -> ImportBomPayload:
+        client = components_loaders(info.context).client
+        try:
+            summary = await client.import_bom(parse_ai_system_id(system_id), bom)
+        except DomainError as error:
+            if isinstance(error, NotFound):
+                return ImportBomPayload(
+                    summary=None, errors=[UserError(message=error.detail, code=error.code)]
+                )
+            if (errors := user_errors(error)) is None:
+                raise
+            return ImportBomPayload(summary=None, errors=errors)
+
+        def counts(c: Any) -> ImportCounts:
+            return ImportCounts(created=c.created, updated=c.updated, unchanged=c.unchanged)
+
+        return ImportBomPayload(
+            summary=BomImportSummary(
+                system_id=summary.system_id,
+                spec_version=summary.spec_version,
+                components=counts(summary.components),
+                vendors=counts(summary.vendors),
+                dependencies=counts(summary.dependencies),
+            ),
+            errors=[],
+        )

@@ -1,0 +1,465 @@
+"""The organisation's context (ISO/IEC 42001 4.1, 4.2): issues and interested parties.
+
+(``gateway/schema/context.py`` is the per-request GraphQL context, hence this module's name.)
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from gateway.clients.context import (
+    ContextClient,
+    UpstreamContextIssue,
+    UpstreamInterestedParty,
+    bound_like,
+)
+from gateway.schema.context import Info
+from gateway.schema.errors import UserError, user_errors
+from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
+from shared.db import utcnow
+from shared.errors import BadRequest, DomainError, NotFound
+
+N = TypeVar("N", bound=relay.Node)
+
+
+class _Item(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+ItemT = TypeVar("ItemT", bound=_Item)
+
+
+def context_client(info: Info) -> ContextClient:
+    return bound_like(ContextClient, info.context.clients.inventory)
+
+
+def parse_node_id(value: str, type_name: str) -> uuid.UUID:
+    """A ``type_name`` global ID, or the service's own UUID (which REST clients hold)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        pass
+    try:
+        global_id = relay.GlobalID.from_id(value)
+    except relay.GlobalIDValueError as exc:
+        raise BadRequest(f"`id` is neither a {type_name} ID nor a UUID.") from exc
+    if global_id.type_name != type_name:
+        raise BadRequest(f"`id` names a {global_id.type_name}, not a {type_name}.")
+    try:
+        return uuid.UUID(global_id.node_id)
+    except ValueError as exc:
+        raise BadRequest(f"`id` is not a {type_name} ID.") from exc
+
+
+def uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def page_edges(
+    items: Sequence[ItemT],
+    next_cursor: str | None,
+    start: Position,
+    after: str | None,
+    convert: Callable[[ItemT], N],
+) -> tuple[list[relay.Edge[N]], relay.PageInfo]:
+    """Relay edges over one upstream page that started at ``start`` (see ``pagination``)."""
+    edges: list[relay.Edge[N]] = []
+    for index, item in enumerate(items):
+        is_last = index == len(items) - 1
+        position = (
+            Position(upstream=next_cursor)
+            if is_last and next_cursor
+            else Position(upstream=start.upstream, skip=start.skip + index + 1)
+        )
+        edges.append(relay.Edge(cursor=position.encode(), node=convert(item)))
+    page_info = relay.PageInfo(
+        has_next_page=next_cursor is not None,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return edges, page_info
+
+
+@strawberry.enum(description="Whether an issue arises inside or outside the organisation.")
+class ContextIssueKind(enum.Enum):
+    INTERNAL = "internal"
+    EXTERNAL = "external"
+
+
+@strawberry.enum(description="The analysis framework an issue is tagged in.")
+class ContextFramework(enum.Enum):
+    PESTLE = "pestle"
+    SWOT = "swot"
+
+
+@strawberry.enum(
+    description="PESTLE (political … environmental) or SWOT (strength … threat) category; it "
+    "must belong to the issue's framework."
+)
+class ContextCategory(enum.Enum):
+    POLITICAL = "political"
+    ECONOMIC = "economic"
+    SOCIAL = "social"
+    TECHNOLOGICAL = "technological"
+    LEGAL = "legal"
+    ENVIRONMENTAL = "environmental"
+    STRENGTH = "strength"
+    WEAKNESS = "weakness"
+    OPPORTUNITY = "opportunity"
+    THREAT = "threat"
+
+
+@strawberry.enum(description="What kind of interested party.")
+class InterestedPartyType(enum.Enum):
+    REGULATOR = "regulator"
+    CUSTOMER = "customer"
+    EMPLOYEE = "employee"
+    SUPPLIER = "supplier"
+    PARTNER = "partner"
+    INVESTOR = "investor"
+    PUBLIC = "public"
+    OTHER = "other"
+
+
+@strawberry.type(
+    name="ContextIssue",
+    description="An internal or external issue relevant to the AIMS (ISO/IEC 42001 4.1).",
+)
+class ContextIssue(relay.Node):
+    issue_id: relay.NodeID[uuid.UUID]
+    kind: ContextIssueKind
+    framework: ContextFramework
+    category: ContextCategory
+    title: str
+    description: str
+    impact: str
+    owner: str | None
+    next_review_at: datetime | None
+    review_overdue: bool = strawberry.field(description="The review date has passed.")
+    version: int = strawberry.field(description="Increases by one on every change.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_upstream(
+        cls, issue: UpstreamContextIssue, now: datetime | None = None
+    ) -> ContextIssue:
+        return cls(
+            issue_id=issue.id,
+            kind=ContextIssueKind(issue.kind),
+            framework=ContextFramework(issue.framework),
+            category=ContextCategory(issue.category),
+            title=issue.title,
+            description=issue.description,
+            impact=issue.impact,
+            owner=issue.owner,
+            next_review_at=issue.next_review_at,
+            review_overdue=_overdue(issue.next_review_at),
+            version=issue.version,
+            created_at=issue.created_at,
+            updated_at=issue.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ContextIssue | None]:
+        client = context_client(info)
+        nodes: list[ContextIssue | None] = []
+        for node_id in node_ids:
+            found = None
+            if (key := uuid_or_none(node_id)) is not None:
+                try:
+                    found = ContextIssue.from_upstream(await client.get_issue(key))
+                except NotFound:
+                    found = None
+            if found is None and required:
+                raise NotFound("No such context issue in your organisation.")
+            nodes.append(found)
+        return nodes
+
+
+def _overdue(next_review_at: datetime | None) -> bool:
+    return next_review_at is not None and next_review_at < utcnow()
+
+
+@strawberry.type(name="Requirement", description="A need or expectation of an interested party.")
+class Requirement:
+    text: str
+    addressed: bool = strawberry.field(description="Whether the AIMS addresses it.")
+    note: str
+
+
+@strawberry.type(
+    name="InterestedParty",
+    description="Someone with requirements on the AIMS (ISO/IEC 42001 4.2).",
+)
+class InterestedParty(relay.Node):
+    party_id: relay.NodeID[uuid.UUID]
+    name: str
+    type: InterestedPartyType
+    description: str
+    requirements: list[Requirement]
+    owner: str | None
+    next_review_at: datetime | None
+    review_overdue: bool = strawberry.field(description="The review date has passed.")
+    version: int = strawberry.field(description="Increases by one on every change.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_upstream(cls, party: UpstreamInterestedParty) -> InterestedParty:
+        return cls(
+            party_id=party.id,
+            name=party.name,
+            type=InterestedPartyType(party.type),
+            description=party.description,
+            requirements=[
+                Requirement(text=r.text, addressed=r.addressed, note=r.note)
+                for r in party.requirements
+            ],
+            owner=party.owner,
+            next_review_at=party.next_review_at,
+            review_overdue=_overdue(party.next_review_at),
+            version=party.version,
+            created_at=party.created_at,
+            updated_at=party.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[InterestedParty | None]:
+        client = context_client(info)
+        nodes: list[InterestedParty | None] = []
+        for node_id in node_ids:
+            found = None
+            if (key := uuid_or_none(node_id)) is not None:
+                try:
+                    found = InterestedParty.from_upstream(await client.get_party(key))
+                except NotFound:
+                    found = None
+            if found is None and required:
+                raise NotFound("No such interested party in your organisation.")
+            nodes.append(found)
+        return nodes
+
+
+@strawberry.type(name="ContextIssueConnection", description="A page of context issues.")
+class ContextIssueConnection(relay.Connection[ContextIssue]):
+    pass
+
+
+@strawberry.type(name="InterestedPartyConnection", description="A page of interested parties.")
+class InterestedPartyConnection(relay.Connection[InterestedParty]):
+    pass
+
+
+@strawberry.input(name="ContextIssueFilter", description="Which context issues to list.")
+class ContextIssueFilter:
+    kind: ContextIssueKind | None = None
+    framework: ContextFramework | None = None
+    category: ContextCategory | None = None
+    review_overdue: bool | None = strawberry.field(
+        default=None, description="`true`: only those past their review date; `false`: the rest."
+    )
+
+
+@strawberry.input(name="InterestedPartyFilter", description="Which interested parties to list.")
+class InterestedPartyFilter:
+    type: InterestedPartyType | None = None
+    review_overdue: bool | None = None
+    unaddressed: bool | None = strawberry.field(
+        default=None, description="`true`: only parties with a requirement not yet addressed."
+    )
+
+
+@strawberry.input(name="CreateContextIssueInput", description="A new context issue.")
+class CreateContextIssueInput:
+    kind: ContextIssueKind
+    framework: ContextFramework
+    category: ContextCategory
+    title: str
+    description: str = ""
+    impact: str = ""
+    owner: str | None = None
+    next_review_at: datetime | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Send the same key when retrying: the issue is created once."
+    )
+
+
+@strawberry.input(name="RequirementInput")
+class RequirementInput:
+    text: str
+    addressed: bool = False
+    note: str = ""
+
+
+@strawberry.input(name="CreateInterestedPartyInput", description="A new interested party.")
+class CreateInterestedPartyInput:
+    name: str
+    type: InterestedPartyType
+    description: str = ""
+    requirements: list[RequirementInput] = strawberry.field(default_factory=list)
+    owner: str | None = None
+    next_review_at: datetime | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Send the same key when retrying: the party is created once."
+    )
+
+
+@strawberry.type(name="CreateContextIssuePayload")
+class CreateContextIssuePayload:
+    context_issue: ContextIssue | None = strawberry.field(
+        description="The new issue; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Why nothing was created.")
+
+
+@strawberry.type(name="CreateInterestedPartyPayload")
+class CreateInterestedPartyPayload:
+    interested_party: InterestedParty | None = strawberry.field(
+        description="The new party; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Why nothing was created.")
+
+
+def _value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+@strawberry.type
+class ContextQuery:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="contextIssues",
+        description=f"Internal and external issues (4.1), oldest first. `first` is at most "
+        f"{MAX_PAGE_SIZE}.",
+    )
+    async def context_issues(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: ContextIssueFilter | None = None,
+    ) -> ContextIssueConnection:
+        check_page_size(first)
+        start = Position.decode(after)
+        page = await context_client(info).list_issues(
+            limit=start.skip + first,
+            after=start.upstream,
+            kind=_value(filter.kind) if filter else None,
+            framework=_value(filter.framework) if filter else None,
+            category=_value(filter.category) if filter else None,
+            review_overdue=filter.review_overdue if filter else None,
+        )
+        edges, page_info = page_edges(
+            page.items[start.skip :], page.next_cursor, start, after, ContextIssue.from_upstream
+        )
+        return ContextIssueConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="interestedParties",
+        description=f"Interested parties and their requirements (4.2), oldest first. `first` is "
+        f"at most {MAX_PAGE_SIZE}.",
+    )
+    async def interested_parties(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: InterestedPartyFilter | None = None,
+    ) -> InterestedPartyConnection:
+        check_page_size(first)
+        start = Position.decode(after)
+        page = await context_client(info).list_parties(
+            limit=start.skip + first,
+            after=start.upstream,
+            type=_value(filter.type) if filter else None,
+            review_overdue=filter.review_overdue if filter else None,
+            unaddressed=filter.unaddressed if filter else None,
+        )
+        edges, page_info = page_edges(
+            page.items[start.skip :],
+            page.next_cursor,
+            start,
+            after,
+            InterestedParty.from_upstream,
+        )
+        return InterestedPartyConnection(edges=edges, page_info=page_info)
+
+
+@strawberry.type
+class ContextMutation:
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="createContextIssue",
+        description="Record an internal or external issue (roles: admin, manager, risk_owner, "
+        "contributor).",
+    )
+    async def create_context_issue(
+        self, info: Info, input: CreateContextIssueInput
+    ) -> CreateContextIssuePayload:
+        body = {
+            "kind": input.kind.value,
+            "framework": input.framework.value,
+            "category": input.category.value,
+            "title": input.title,
+            "description": input.description,
+            "impact": input.impact,
+            "owner": input.owner,
+            "next_review_at": input.next_review_at.isoformat() if input.next_review_at else None,
+        }
+        try:
+            created = await context_client(info).create_issue(
+                body, idempotency_key=input.idempotency_key
+            )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return CreateContextIssuePayload(context_issue=None, errors=errors)
+        return CreateContextIssuePayload(
+            context_issue=ContextIssue.from_upstream(created), errors=[]
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="createInterestedParty",
+        description="Record an interested party and its requirements (roles: admin, manager, "
+        "risk_owner, contributor).",
+    )
+    async def create_interested_party(
+        self, info: Info, input: CreateInterestedPartyInput
+    ) -> CreateInterestedPartyPayload:
+        body = {
+            "name": input.name,
+            "type": input.type.value,
+            "description": input.description,
+            "requirements": [
+                {"text": r.text, "addressed": r.addressed, "note": r.note}
+                for r in input.requirements
+            ],
+            "owner": input.owner,
+            "next_review_at": input.next_review_at.isoformat() if input.next_review_at else None,
+        }
+        try:
+            created = await context_client(info).create_party(
+                body, idempotency_key=input.idempotency_key
+            )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return CreateInterestedPartyPayload(interested_party=None, errors=errors)
+        return CreateInterestedPartyPayload(
+            interested_party=InterestedParty.from_upstream(created), errors=[]
+        )

@@ -1,0 +1,450 @@
+"""The AI risk register: matrices, risks, the heat map, and per-system risk summaries."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from gateway.clients.risks import UpstreamRisk, UpstreamRiskDashboard, UpstreamRiskMatrix
+from gateway.loaders.risk_summaries import risk_register_loaders
+from gateway.schema.context import Info
+from gateway.schema.errors import UserError, user_errors
+from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
+from shared.errors import BadRequest, DomainError, NotFound
+
+
+@strawberry.enum(description="Where a risk stands.")
+class RiskStatus(enum.Enum):
+    OPEN = "open"
+    TREATED = "treated"
+    ACCEPTED = "accepted"
+    CLOSED = "closed"
+    REVIEW_DUE = "review_due"
+
+
+@strawberry.enum(description="How a risk is treated (ISO/IEC 42001 6.1.3).")
+class RiskTreatment(enum.Enum):
+    MITIGATE = "mitigate"
+    AVOID = "avoid"
+    TRANSFER = "transfer"
+    ACCEPT = "accept"
+
+
+@strawberry.enum(description="Which scores the dashboard counts.")
+class RiskBasis(enum.Enum):
+    INHERENT = "inherent"
+    RESIDUAL = "residual"
+
+
+@strawberry.type(description="A version of the organisation's risk matrix; versions never change.")
+class RiskMatrix:
+    version: int
+    preset: str | None
+    likelihood_labels: list[str]
+    severity_labels: list[str]
+    levels: list[str] = strawberry.field(description="Level names, low → high.")
+    cells: list[list[str]] = strawberry.field(
+        description="cells[likelihood-1][severity-1] = the level of that cell."
+    )
+    tolerance: str = strawberry.field(description="The highest acceptable level.")
+    created_at: datetime
+
+    @classmethod
+    def from_upstream(cls, m: UpstreamRiskMatrix) -> RiskMatrix:
+        d = m.definition
+        return cls(
+            version=m.number,
+            preset=m.preset,
+            likelihood_labels=list(d.likelihood_labels),
+            severity_labels=list(d.severity_labels),
+            levels=list(d.levels),
+            cells=[list(r) for r in d.cells],
+            tolerance=d.tolerance,
+            created_at=m.created_at,
+        )
+
+
+@strawberry.type(name="Risk", description="An entry of the AI risk register.")
+class Risk(relay.Node):
+    risk_id: relay.NodeID[uuid.UUID]
+    version: int
+    system_id: uuid.UUID | None = strawberry.field(description="Null: organisation-wide.")
+    title: str
+    description: str
+    domain_id: str = strawberry.field(description="MIT AI Risk Repository domain (1–7).")
+    subdomain_id: str
+    entity: str
+    intent: str
+    timing: str
+    affected_stakeholders: list[str]
+    lifecycle_stage: str | None
+    fundamental_rights: bool
+    matrix_version: int
+    likelihood: int
+    severity: int
+    inherent_level: str
+    residual_likelihood: int | None
+    residual_severity: int | None
+    residual_level: str | None
+    next_review_at: datetime | None
+    treatment: RiskTreatment | None
+    treatment_plan: str | None
+    owner: str | None
+    due_date: date | None
+    control_ids: list[str]
+    status: RiskStatus
+    above_tolerance: bool
+    missing_controls: bool
+    accepted_by: str | None
+    accepted_at: datetime | None
+    acceptance_rationale: str | None
+    updated_at: datetime
+
+    @classmethod
+    def from_upstream(cls, r: UpstreamRisk) -> Risk:
+        return cls(
+            risk_id=r.id,
+            version=r.version,
+            system_id=r.system_id,
+            title=r.title,
+            description=r.description,
+            domain_id=r.domain_id,
+            subdomain_id=r.subdomain_id,
+            entity=r.entity,
+            intent=r.intent,
+            timing=r.timing,
+            affected_stakeholders=list(r.affected_stakeholders),
+            lifecycle_stage=r.lifecycle_stage,
+            fundamental_rights=r.fundamental_rights,
+            matrix_version=r.matrix_version,
+            likelihood=r.likelihood,
+            severity=r.severity,
+            inherent_level=r.inherent_level,
+            residual_likelihood=r.residual_likelihood,
+            residual_severity=r.residual_severity,
+            residual_level=r.residual_level,
+            next_review_at=r.next_review_at,
+            treatment=RiskTreatment(r.treatment) if r.treatment else None,
+            treatment_plan=r.treatment_plan,
+            owner=r.owner,
+            due_date=r.due_date,
+            control_ids=list(r.control_ids),
+            status=RiskStatus(r.status),
+            above_tolerance=r.above_tolerance,
+            missing_controls=r.missing_controls,
+            accepted_by=r.accepted_by,
+            accepted_at=r.accepted_at,
+            acceptance_rationale=r.acceptance_rationale,
+            updated_at=r.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Risk | None]:
+        ids = [_uuid_or_none(i) for i in node_ids]
+        loader = risk_register_loaders(info.context).risks
+        found = await loader.load_many([i for i in ids if i is not None])
+        by_id = {r.id: r for r in found if r is not None}
+        nodes = [
+            Risk.from_upstream(by_id[i]) if i is not None and i in by_id else None for i in ids
+        ]
+        if required and any(n is None for n in nodes):
+            raise NotFound("No such risk in your organisation.")
+        return nodes
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def parse_risk_id(value: str) -> uuid.UUID:
+    """A Risk's global ID, or the register's own UUID."""
+    if (plain := _uuid_or_none(value)) is not None:
+        return plain
+    try:
+        global_id = relay.GlobalID.from_id(value)
+    except relay.GlobalIDValueError as exc:
+        raise BadRequest("`id` is neither a Risk ID nor a UUID.") from exc
+    if global_id.type_name != "Risk" or (parsed := _uuid_or_none(global_id.node_id)) is None:
+        raise BadRequest("`id` is not a Risk ID.")
+    return parsed
+
+
+@strawberry.type(name="RiskConnection", description="A page of risks.")
+class RiskConnection(relay.Connection[Risk]):
+    pass
+
+
+@strawberry.type(description="Risks of one AI system: how many are open, and the worst.")
+class RiskSummary:
+    open_count: int = strawberry.field(description="Risks of the system that are not closed.")
+    highest_residual_level: str | None = strawberry.field(
+        description="The highest residual level among them (inherent where none is scored)."
+    )
+
+
+async def load_risk_summary(info: Info, system_id: uuid.UUID) -> RiskSummary:
+    """Through the request's DataLoader: one upstream call for every system on the page."""
+    found = await risk_register_loaders(info.context).summaries.load(system_id)
+    return RiskSummary(
+        open_count=found.open_count, highest_residual_level=found.highest_residual_level
+    )
+
+
+@strawberry.type(description="Risks in one cell of the matrix.")
+class RiskHeatMapCell:
+    likelihood: int
+    severity: int
+    count: int
+
+
+@strawberry.type
+class RiskLevelCount:
+    level: str
+    count: int
+
+
+@strawberry.type
+class RiskDomainCount:
+    domain_id: str
+    count: int
+
+
+@strawberry.type
+class RiskSystemCount:
+    system_id: uuid.UUID | None = strawberry.field(description="Null: organisation-wide risks.")
+    count: int
+
+
+@strawberry.type(description="Counts of the non-closed risks: the heat map and its breakdowns.")
+class RiskDashboard:
+    basis: RiskBasis
+    matrix_version: int
+    total: int
+    heat_map: list[RiskHeatMapCell]
+    levels: list[RiskLevelCount]
+    domains: list[RiskDomainCount]
+    systems: list[RiskSystemCount]
+
+    @classmethod
+    def from_upstream(cls, d: UpstreamRiskDashboard) -> RiskDashboard:
+        return cls(
+            basis=RiskBasis(d.basis),
+            matrix_version=d.matrix_version,
+            total=d.total,
+            heat_map=[
+                RiskHeatMapCell(likelihood=c.likelihood, severity=c.severity, count=c.count)
+                for c in d.cells
+            ],
+            levels=[RiskLevelCount(level=c.level, count=c.count) for c in d.levels],
+            domains=[RiskDomainCount(domain_id=c.domain_id, count=c.count) for c in d.domains],
+            systems=[RiskSystemCount(system_id=c.system_id, count=c.count) for c in d.systems],
+        )
+
+
+@strawberry.input(name="RiskFilter", description="Which risks to list; empty fields do not filter.")
+class RiskFilter:
+    system_ids: list[uuid.UUID] | None = None
+    inherent_levels: list[str] | None = None
+    residual_levels: list[str] | None = None
+    domain_ids: list[str] | None = None
+    statuses: list[RiskStatus] | None = None
+    owner: str | None = None
+    above_tolerance: bool | None = None
+    review_overdue: bool | None = None
+
+    def params(self) -> list[tuple[str, str | int]]:
+        out: list[tuple[str, str | int]] = []
+        out += [("system_id", str(i)) for i in self.system_ids or []]
+        out += [("inherent_level", v) for v in self.inherent_levels or []]
+        out += [("residual_level", v) for v in self.residual_levels or []]
+        out += [("domain_id", v) for v in self.domain_ids or []]
+        out += [("status", s.value) for s in self.statuses or []]
+        if self.owner is not None:
+            out.append(("owner", self.owner))
+        if self.above_tolerance is not None:
+            out.append(("above_tolerance", str(self.above_tolerance).lower()))
+        if self.review_overdue is not None:
+            out.append(("review_overdue", str(self.review_overdue).lower()))
+        return out
+
+
+@strawberry.input(name="CreateRiskInput", description="A new risk for the register.")
+class CreateRiskInput:
+    title: str
+    domain_id: str
+    subdomain_id: str
+    entity: str = strawberry.field(description="human, ai or other.")
+    intent: str = strawberry.field(description="intentional, unintentional or other.")
+    timing: str = strawberry.field(description="pre_deployment, post_deployment or other.")
+    likelihood: int
+    severity: int
+    system_id: uuid.UUID | None = None
+    description: str = ""
+    affected_stakeholders: list[str] = strawberry.field(default_factory=list)
+    lifecycle_stage: str | None = None
+    fundamental_rights: bool = False
+    treatment: RiskTreatment | None = None
+    treatment_plan: str | None = None
+    owner: str | None = None
+    due_date: date | None = None
+    control_ids: list[str] = strawberry.field(default_factory=list)
+    residual_likelihood: int | None = None
+    residual_severity: int | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Send the same key when retrying: the risk is created once."
+    )
+
+
+@strawberry.input(name="AssessRiskInput", description="New scores for a risk (current matrix).")
+class AssessRiskInput:
+    id: strawberry.ID
+    version: int = strawberry.field(description="The version you read (optimistic locking).")
+    likelihood: int | None = None
+    severity: int | None = None
+    residual_likelihood: int | None = None
+    residual_severity: int | None = None
+
+
+@strawberry.input(name="AcceptRiskInput", description="Accept a risk's residual level.")
+class AcceptRiskInput:
+    id: strawberry.ID
+    version: int
+    rationale: str = strawberry.field(description="Why the residual risk is acceptable (≥ 20).")
+
+
+@strawberry.type(name="RiskPayload")
+class RiskPayload:
+    risk: Risk | None = strawberry.field(description="Null when `errors` is not empty.")
+    errors: list[UserError]
+
+
+async def _payload(call: Any) -> RiskPayload:
+    try:
+        found: UpstreamRisk = await call
+    except DomainError as error:
+        errors = user_errors(error)
+        if errors is None:
+            raise
+        return RiskPayload(risk=None, errors=errors)
+    return RiskPayload(risk=Risk.from_upstream(found), errors=[])
+
+
+@strawberry.type
+class RiskQuery:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=f"The risk register, oldest first. `first` is at most {MAX_PAGE_SIZE}."
+    )
+    async def risks(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: RiskFilter | None = None,
+    ) -> RiskConnection:
+        check_page_size(first)
+        start = Position.decode(after)
+        loaders = risk_register_loaders(info.context)
+        page = await loaders.client.list_risks(
+            limit=start.skip + first,
+            after=start.upstream,
+            filters=filter.params() if filter else [],
+        )
+        items = page.items[start.skip :]
+        edges: list[relay.Edge[Risk]] = []
+        for index, item in enumerate(items):
+            loaders.risks.prime(item.id, item)
+            is_last = index == len(items) - 1
+            position = (
+                Position(upstream=page.next_cursor)
+                if is_last and page.next_cursor
+                else Position(upstream=start.upstream, skip=start.skip + index + 1)
+            )
+            edges.append(relay.Edge(cursor=position.encode(), node=Risk.from_upstream(item)))
+        return RiskConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=page.next_cursor is not None,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="riskMatrix", description="The organisation's current risk matrix."
+    )
+    async def risk_matrix(self, info: Info) -> RiskMatrix:
+        return RiskMatrix.from_upstream(await risk_register_loaders(info.context).client.matrix())
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="riskDashboard", description="The heat map and counts of the non-closed risks."
+    )
+    async def risk_dashboard(
+        self, info: Info, basis: RiskBasis = RiskBasis.RESIDUAL
+    ) -> RiskDashboard:
+        client = risk_register_loaders(info.context).client
+        return RiskDashboard.from_upstream(await client.dashboard(basis.value))
+
+
+@strawberry.type
+class RiskMutation:
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="createRisk",
+        description="Add a risk to the register (roles: admin, manager, risk_owner, contributor).",
+    )
+    async def create_risk(self, info: Info, input: CreateRiskInput) -> RiskPayload:
+        body: dict[str, Any] = {
+            "system_id": str(input.system_id) if input.system_id else None,
+            "title": input.title,
+            "description": input.description,
+            "domain_id": input.domain_id,
+            "subdomain_id": input.subdomain_id,
+            "entity": input.entity,
+            "intent": input.intent,
+            "timing": input.timing,
+            "affected_stakeholders": list(input.affected_stakeholders),
+            "lifecycle_stage": input.lifecycle_stage,
+            "fundamental_rights": input.fundamental_rights,
+            "treatment": input.treatment.value if input.treatment else None,
+            "treatment_plan": input.treatment_plan,
+            "owner": input.owner,
+            "due_date": input.due_date.isoformat() if input.due_date else None,
+            "control_ids": list(input.control_ids),
+            "likelihood": input.likelihood,
+            "severity": input.severity,
+            "residual_likelihood": input.residual_likelihood,
+            "residual_severity": input.residual_severity,
+        }
+        client = risk_register_loaders(info.context).client
+        return await _payload(client.create_risk(body, idempotency_key=input.idempotency_key))
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="assessRisk", description="Re-score a risk on the current matrix."
+    )
+    async def assess_risk(self, info: Info, input: AssessRiskInput) -> RiskPayload:
+        fields = ("likelihood", "severity", "residual_likelihood", "residual_severity")
+        body = {f: getattr(input, f) for f in fields if getattr(input, f) is not None}
+        client = risk_register_loaders(info.context).client
+        return await _payload(
+            client.assess_risk(parse_risk_id(input.id), body, version=input.version)
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="acceptRisk", description="Accept a risk's residual level (roles: admin, manager)."
+    )
+    async def accept_risk(self, info: Info, input: AcceptRiskInput) -> RiskPayload:
+        client = risk_register_loaders(info.context).client
+        return await _payload(
+            client.accept_risk(parse_risk_id(input.id), input.rationale, version=input.version)
+        )

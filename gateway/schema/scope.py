@@ -1,0 +1,550 @@
+"""The AIMS scope (ISO/IEC 42001 4.3) over GraphQL: versions, the current scope, diffs,
+drafting and approval with every reason it is refused."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from gateway.clients.context import bound_like
+from gateway.clients.scope import (
+    ScopeClient,
+    UpstreamBoundary,
+    UpstreamBoundaryDiff,
+    UpstreamScopeSystem,
+    UpstreamScopeVersion,
+    UpstreamWarning,
+)
+from gateway.schema.ai_systems import AISystem
+from gateway.schema.context import Info
+from gateway.schema.errors import (
+    ConflictError,
+    ForbiddenError,
+    UserError,
+    ValidationError,
+    user_errors,
+)
+from gateway.schema.organisation_context import (
+    ContextMutation,
+    ContextQuery,
+    page_edges,
+    parse_node_id,
+    uuid_or_none,
+)
+from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
+from shared.errors import DomainError, NotFound
+
+
+def scope_client(info: Info) -> ScopeClient:
+    return bound_like(ScopeClient, info.context.clients.inventory)
+
+
+@strawberry.enum(description="Where a scope version is in its life: draft → approved → superseded.")
+class ScopeStatus(enum.Enum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SUPERSEDED = "superseded"
+
+
+@strawberry.type(
+    name="ScopeBoundary",
+    description="A business activity, location or department, in or out of scope.",
+)
+class ScopeBoundary:
+    name: str
+    included: bool
+    justification: str
+
+    @classmethod
+    def of(cls, b: UpstreamBoundary) -> ScopeBoundary:
+        return cls(name=b.name, included=b.included, justification=b.justification)
+
+
+@strawberry.type(name="ScopeSystem", description="An AI system of the register, in or out.")
+class ScopeSystem:
+    system_id: uuid.UUID = strawberry.field(description="The register's UUID of the system.")
+    included: bool
+    justification: str
+
+    @classmethod
+    def of(cls, s: UpstreamScopeSystem) -> ScopeSystem:
+        return cls(system_id=s.system_id, included=s.included, justification=s.justification)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The system; null when it is not (or no longer) in the register."
+    )
+    async def ai_system(self, info: Info) -> AISystem | None:
+        system = await info.context.loaders.inventory_systems.load(self.system_id)
+        return AISystem.from_upstream(system) if system is not None else None
+
+
+@strawberry.type(name="ScopeRefusalReason", description="Why a scope version cannot be approved.")
+class ScopeRefusalReason:
+    code: str = strawberry.field(
+        description="`excluded-high-risk-system`, `excluded-sensitive-system-unjustified`, "
+        "`no-boundaries`, `in-scope-system-without-owner` or `unknown-system`."
+    )
+    message: str
+    system_id: uuid.UUID | None
+
+
+@strawberry.type(name="DependencyPathNode", description="One step of a dependency path.")
+class DependencyPathNode:
+    type: str = strawberry.field(description="`system`, `component` or `vendor`.")
+    id: uuid.UUID
+    name: str
+
+
+@strawberry.type(
+    name="ScopeWarning",
+    description="An in-scope system depends on something outside the scope (not blocking).",
+)
+class ScopeWarning:
+    code: str
+    message: str
+    system_id: uuid.UUID
+    path: list[DependencyPathNode] = strawberry.field(
+        description="From the in-scope system to the dependency outside the scope."
+    )
+
+    @classmethod
+    def of(cls, w: UpstreamWarning) -> ScopeWarning:
+        return cls(
+            code=w.code,
+            message=w.message,
+            system_id=w.system_id,
+            path=[DependencyPathNode(type=n.type, id=n.id, name=n.name) for n in w.path],
+        )
+
+
+@strawberry.type(name="ScopeCheck", description="What approving the version now would answer.")
+class ScopeCheck:
+    approvable: bool
+    reasons: list[ScopeRefusalReason]
+    warnings: list[ScopeWarning]
+
+
+@strawberry.type(
+    name="ScopeVersion", description="A version of the AIMS scope (ISO/IEC 42001 4.3)."
+)
+class ScopeVersion(relay.Node):
+    scope_version_id: relay.NodeID[uuid.UUID]
+    number: int = strawberry.field(description="1, 2, 3… in the order versions were created.")
+    status: ScopeStatus
+    statement: str
+    activities: list[ScopeBoundary]
+    locations: list[ScopeBoundary]
+    departments: list[ScopeBoundary]
+    systems: list[ScopeSystem]
+    based_on_id: uuid.UUID | None = strawberry.field(
+        description="The approved version this draft was copied from."
+    )
+    approved_by: str | None
+    approved_at: datetime | None
+    superseded_at: datetime | None
+    created_by: str
+    version: int = strawberry.field(description="Increases by one on every change.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_upstream(cls, v: UpstreamScopeVersion) -> ScopeVersion:
+        return cls(
+            scope_version_id=v.id,
+            number=v.number,
+            status=ScopeStatus(v.status),
+            statement=v.statement,
+            activities=[ScopeBoundary.of(b) for b in v.activities],
+            locations=[ScopeBoundary.of(b) for b in v.locations],
+            departments=[ScopeBoundary.of(b) for b in v.departments],
+            systems=[ScopeSystem.of(s) for s in v.systems],
+            based_on_id=v.based_on_id,
+            approved_by=v.approved_by,
+            approved_at=v.approved_at,
+            superseded_at=v.superseded_at,
+            created_by=v.created_by,
+            version=v.version,
+            created_at=v.created_at,
+            updated_at=v.updated_at,
+        )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="A dry run of approval: every reason it would be refused, and every warning."
+    )
+    async def approval_check(self, info: Info) -> ScopeCheck:
+        check = await scope_client(info).check(self.scope_version_id)
+        return ScopeCheck(
+            approvable=check.approvable,
+            reasons=[
+                ScopeRefusalReason(code=r.code, message=r.message, system_id=r.system_id)
+                for r in check.reasons
+            ],
+            warnings=[ScopeWarning.of(w) for w in check.warnings],
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ScopeVersion | None]:
+        client = scope_client(info)
+        nodes: list[ScopeVersion | None] = []
+        for node_id in node_ids:
+            found = None
+            if (key := uuid_or_none(node_id)) is not None:
+                try:
+                    found = ScopeVersion.from_upstream(await client.get_version(key))
+                except NotFound:
+                    found = None
+            if found is None and required:
+                raise NotFound("No such scope version in your organisation.")
+            nodes.append(found)
+        return nodes
+
+
+@strawberry.type(name="ScopeVersionConnection", description="A page of scope versions.")
+class ScopeVersionConnection(relay.Connection[ScopeVersion]):
+    pass
+
+
+# --- Diff -------------------------------------------------------------------------------------
+
+
+@strawberry.type(name="ScopeBoundaryChange")
+class ScopeBoundaryChange:
+    name: str
+    before: ScopeBoundary
+    after: ScopeBoundary
+
+
+@strawberry.type(name="ScopeBoundaryDiff")
+class ScopeBoundaryDiff:
+    added: list[ScopeBoundary]
+    removed: list[ScopeBoundary]
+    changed: list[ScopeBoundaryChange]
+
+    @classmethod
+    def of(cls, d: UpstreamBoundaryDiff) -> ScopeBoundaryDiff:
+        return cls(
+            added=[ScopeBoundary.of(b) for b in d.added],
+            removed=[ScopeBoundary.of(b) for b in d.removed],
+            changed=[
+                ScopeBoundaryChange(
+                    name=c.name, before=ScopeBoundary.of(c.before), after=ScopeBoundary.of(c.after)
+                )
+                for c in d.changed
+            ],
+        )
+
+
+@strawberry.type(name="ScopeSystemChange")
+class ScopeSystemChange:
+    system_id: uuid.UUID
+    before: ScopeSystem
+    after: ScopeSystem
+
+
+@strawberry.type(name="ScopeSystemsDiff")
+class ScopeSystemsDiff:
+    added: list[ScopeSystem] = strawberry.field(description="Listed in the second version only.")
+    removed: list[ScopeSystem] = strawberry.field(description="Listed in the first version only.")
+    changed: list[ScopeSystemChange]
+    now_included: list[uuid.UUID] = strawberry.field(
+        description="In scope in the second version, not in the first."
+    )
+    now_excluded: list[uuid.UUID] = strawberry.field(
+        description="In scope in the first version, not in the second."
+    )
+
+
+@strawberry.type(name="ScopeVersionRef")
+class ScopeVersionRef:
+    id: uuid.UUID
+    number: int
+    status: ScopeStatus
+
+
+@strawberry.type(name="ScopeDiff", description="What changed from one scope version to another.")
+class ScopeDiff:
+    from_version: ScopeVersionRef
+    to_version: ScopeVersionRef
+    statement_changed: bool
+    statement_before: str
+    statement_after: str
+    activities: ScopeBoundaryDiff
+    locations: ScopeBoundaryDiff
+    departments: ScopeBoundaryDiff
+    systems: ScopeSystemsDiff
+
+
+# --- Inputs and payloads ----------------------------------------------------------------------
+
+
+@strawberry.input(name="ScopeBoundaryInput")
+class ScopeBoundaryInput:
+    name: str
+    included: bool = True
+    justification: str = strawberry.field(default="", description="Required when excluded.")
+
+
+@strawberry.input(name="ScopeSystemInput")
+class ScopeSystemInput:
+    system_id: uuid.UUID = strawberry.field(description="The register's UUID of the system.")
+    included: bool = True
+    justification: str = strawberry.field(default="", description="Required when excluded.")
+
+
+def _content(input: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if input.statement is not None:
+        body["statement"] = input.statement
+    for name in ("activities", "locations", "departments"):
+        if (items := getattr(input, name)) is not None:
+            body[name] = [
+                {"name": b.name, "included": b.included, "justification": b.justification}
+                for b in items
+            ]
+    if input.systems is not None:
+        body["systems"] = [
+            {
+                "system_id": str(s.system_id),
+                "included": s.included,
+                "justification": s.justification,
+            }
+            for s in input.systems
+        ]
+    return body
+
+
+@strawberry.input(name="CreateScopeVersionInput", description="A new draft of the scope.")
+class CreateScopeVersionInput:
+    copy_from_current: bool = strawberry.field(
+        default=False,
+        description="Start from the current approved version; lists sent here replace its.",
+    )
+    statement: str | None = None
+    activities: list[ScopeBoundaryInput] | None = None
+    locations: list[ScopeBoundaryInput] | None = None
+    departments: list[ScopeBoundaryInput] | None = None
+    systems: list[ScopeSystemInput] | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Send the same key when retrying: the draft is created once."
+    )
+
+
+@strawberry.input(
+    name="UpdateScopeVersionInput",
+    description="Changes to a draft; each list sent replaces the whole list.",
+)
+class UpdateScopeVersionInput:
+    id: strawberry.ID = strawberry.field(description="The ScopeVersion ID (or its UUID).")
+    version: int = strawberry.field(description="The `version` you read (optimistic locking).")
+    statement: str | None = None
+    activities: list[ScopeBoundaryInput] | None = None
+    locations: list[ScopeBoundaryInput] | None = None
+    departments: list[ScopeBoundaryInput] | None = None
+    systems: list[ScopeSystemInput] | None = None
+
+
+@strawberry.input(name="ApproveScopeVersionInput")
+class ApproveScopeVersionInput:
+    id: strawberry.ID = strawberry.field(description="The ScopeVersion ID (or its UUID).")
+    version: int | None = strawberry.field(
+        default=None, description="The `version` you reviewed; approval fails if it changed."
+    )
+
+
+@strawberry.type(name="ScopeVersionPayload")
+class ScopeVersionPayload:
+    scope_version: ScopeVersion | None = strawberry.field(
+        description="The draft; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
+@strawberry.type(
+    name="ScopeApprovalRefusedError",
+    description="The version cannot be approved; `reasons` lists every reason, not the first.",
+)
+class ScopeApprovalRefusedError(UserError):
+    reasons: list[ScopeRefusalReason]
+
+
+ApproveScopeVersionError = Annotated[
+    ScopeApprovalRefusedError | ValidationError | ForbiddenError | ConflictError,
+    strawberry.union("ApproveScopeVersionError"),
+]
+
+
+@strawberry.type(name="ApproveScopeVersionPayload")
+class ApproveScopeVersionPayload:
+    scope_version: ScopeVersion | None = strawberry.field(
+        description="The approved, now current, version; null when `errors` is not empty."
+    )
+    warnings: list[ScopeWarning] = strawberry.field(
+        description="In-scope systems depending on something outside the scope, with the path."
+    )
+    errors: list[ApproveScopeVersionError]
+
+
+def _refusal_errors(error: DomainError) -> list[ApproveScopeVersionError]:
+    found = user_errors(error)
+    if found is None:
+        raise error
+    return [e for e in found if isinstance(e, ValidationError | ForbiddenError | ConflictError)]
+
+
+@strawberry.type
+class ScopeQuery(ContextQuery):
+    """Scope queries, and (through ``ContextQuery``) those of the organisation's context."""
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="scopeVersions",
+        description=f"Every version of the scope, oldest first. `first` is at most "
+        f"{MAX_PAGE_SIZE}.",
+    )
+    async def scope_versions(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        status: ScopeStatus | None = None,
+    ) -> ScopeVersionConnection:
+        check_page_size(first)
+        start = Position.decode(after)
+        page = await scope_client(info).list_versions(
+            limit=start.skip + first,
+            after=start.upstream,
+            status=status.value if status else None,
+        )
+        edges, page_info = page_edges(
+            page.items[start.skip :], page.next_cursor, start, after, ScopeVersion.from_upstream
+        )
+        return ScopeVersionConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="currentScope",
+        description="The approved scope version; null until one is approved.",
+    )
+    async def current_scope(self, info: Info) -> ScopeVersion | None:
+        current = await scope_client(info).current()
+        return ScopeVersion.from_upstream(current) if current is not None else None
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="scopeDiff",
+        description="What changed from scope version `a` to `b` (IDs or UUIDs).",
+    )
+    async def scope_diff(self, info: Info, a: strawberry.ID, b: strawberry.ID) -> ScopeDiff:
+        d = await scope_client(info).diff(
+            parse_node_id(a, "ScopeVersion"), parse_node_id(b, "ScopeVersion")
+        )
+
+        def ref(r: Any) -> ScopeVersionRef:
+            return ScopeVersionRef(id=r.id, number=r.number, status=ScopeStatus(r.status))
+
+        return ScopeDiff(
+            from_version=ref(d.from_version),
+            to_version=ref(d.to_version),
+            statement_changed=d.statement_changed,
+            statement_before=d.statement_before,
+            statement_after=d.statement_after,
+            activities=ScopeBoundaryDiff.of(d.activities),
+            locations=ScopeBoundaryDiff.of(d.locations),
+            departments=ScopeBoundaryDiff.of(d.departments),
+            systems=ScopeSystemsDiff(
+                added=[ScopeSystem.of(s) for s in d.systems.added],
+                removed=[ScopeSystem.of(s) for s in d.systems.removed],
+                changed=[
+                    ScopeSystemChange(
+                        system_id=c.system_id,
+                        before=ScopeSystem.of(c.before),
+                        after=ScopeSystem.of(c.after),
+                    )
+                    for c in d.systems.changed
+                ],
+                now_included=list(d.systems.now_included),
+                now_excluded=list(d.systems.now_excluded),
+            ),
+        )
+
+
+@strawberry.type
+class ScopeMutation(ContextMutation):
+    """Scope mutations, and (through ``ContextMutation``) those of the organisation's context."""
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="createScopeVersion",
+        description="Start a new draft of the scope (roles: admin, manager, risk_owner, "
+        "contributor). Every exclusion needs a justification.",
+    )
+    async def create_scope_version(
+        self, info: Info, input: CreateScopeVersionInput
+    ) -> ScopeVersionPayload:
+        body = {"copy_from_current": input.copy_from_current, **_content(input)}
+        try:
+            created = await scope_client(info).create_version(
+                body, idempotency_key=input.idempotency_key
+            )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return ScopeVersionPayload(scope_version=None, errors=errors)
+        return ScopeVersionPayload(scope_version=ScopeVersion.from_upstream(created), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="updateScopeVersion",
+        description="Change a draft (only drafts change; send the `version` you read).",
+    )
+    async def update_scope_version(
+        self, info: Info, input: UpdateScopeVersionInput
+    ) -> ScopeVersionPayload:
+        try:
+            updated = await scope_client(info).update_version(
+                parse_node_id(input.id, "ScopeVersion"), _content(input), version=input.version
+            )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return ScopeVersionPayload(scope_version=None, errors=errors)
+        return ScopeVersionPayload(scope_version=ScopeVersion.from_upstream(updated), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="approveScopeVersion",
+        description="Approve a draft (roles: admin, manager): it becomes the current scope, the "
+        "previous one is superseded and `scope.changed` is emitted. Refused with a "
+        "`ScopeApprovalRefusedError` listing every reason.",
+    )
+    async def approve_scope_version(
+        self, info: Info, input: ApproveScopeVersionInput
+    ) -> ApproveScopeVersionPayload:
+        try:
+            result = await scope_client(info).approve(
+                parse_node_id(input.id, "ScopeVersion"), version=input.version
+            )
+        except DomainError as error:
+            return ApproveScopeVersionPayload(
+                scope_version=None, warnings=[], errors=_refusal_errors(error)
+            )
+        warnings = [ScopeWarning.of(w) for w in result.warnings]
+        if result.refused is not None or result.scope_version is None:
+            refusal = ScopeApprovalRefusedError(
+                message=result.refused or "The scope cannot be approved.",
+                code="scope-approval-refused",
+                reasons=[
+                    ScopeRefusalReason(code=r.code, message=r.message, system_id=r.system_id)
+                    for r in result.reasons
+                ],
+            )
+            return ApproveScopeVersionPayload(
+                scope_version=None, warnings=warnings, errors=[refusal]
+            )
+        return ApproveScopeVersionPayload(
+            scope_version=ScopeVersion.from_upstream(result.scope_version),
+            warnings=warnings,
+            errors=[],
+        )

@@ -1,0 +1,129 @@
+"""Every query of components, vendors, dependencies and interfaces. Row-level security scopes
+each one to the caller's organisation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.inventory.components.models import Component, Dependency, Interface, Vendor
+from services.inventory.systems.models import AISystem
+
+Row = TypeVar("Row", Vendor, Component, Dependency, Interface)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class ComponentsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(
+        self, model: type[Row], row_id: uuid.UUID, *, for_update: bool = False
+    ) -> Row | None:
+        query = sa.select(model).where(model.id == row_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def page(
+        self,
+        model: type[Row],
+        *,
+        limit: int,
+        after: uuid.UUID | None,
+        where: Sequence[sa.ColumnElement[bool]] = (),
+    ) -> list[Row]:
+        query = sa.select(model).where(*where).order_by(model.id).limit(limit)
+        if after is not None:
+            query = query.where(model.id > after)
+        return list((await self.session.execute(query)).scalars())
+
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+
+    async def delete(self, row: Any) -> None:
+        await self.session.delete(row)
+
+    async def node_exists(self, node_type: str, node_id: uuid.UUID) -> bool:
+        column = {"system": AISystem.id, "component": Component.id, "vendor": Vendor.id}[node_type]
+        found = await self.session.execute(sa.select(column).where(column == node_id))
+        return found.first() is not None
+
+    async def vendor_by_name(self, name: str) -> Vendor | None:
+        query = sa.select(Vendor).where(sa.func.lower(Vendor.name) == name.lower())
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def vendors_by_names(self, names: Sequence[str]) -> dict[str, Vendor]:
+        if not names:
+            return {}
+        lowered = sorted({n.lower() for n in names})
+        rows = await self.session.execute(
+            sa.select(Vendor).where(sa.func.lower(Vendor.name).in_(lowered))
+        )
+        return {v.name.lower(): v for v in rows.scalars()}
+
+    async def vendor_in_use(self, vendor_id: uuid.UUID) -> bool:
+        found = await self.session.execute(
+            sa.select(Component.id).where(Component.vendor_id == vendor_id).limit(1)
+        )
+        return found.first() is not None
+
+    async def components_of_system_by_ref(
+        self, system_id: uuid.UUID, refs: Sequence[str]
+    ) -> dict[str, Component]:
+        if not refs:
+            return {}
+        rows = await self.session.execute(
+            sa.select(Component)
+            .where(Component.system_id == system_id, Component.bom_ref.in_(list(refs)))
+            .with_for_update()
+        )
+        return {c.bom_ref: c for c in rows.scalars() if c.bom_ref is not None}
+
+    async def existing_edges(
+        self, ids: Sequence[uuid.UUID]
+    ) -> set[tuple[str, uuid.UUID, str, uuid.UUID]]:
+        if not ids:
+            return set()
+        rows = await self.session.execute(
+            sa.select(
+                Dependency.from_type, Dependency.from_id, Dependency.to_type, Dependency.to_id
+            ).where(Dependency.from_type == "component", Dependency.from_id.in_(list(ids)))
+        )
+        return {(r.from_type, r.from_id, r.to_type, r.to_id) for r in rows}
+
+    async def edge_exists(
+        self, from_type: str, from_id: uuid.UUID, to_type: str, to_id: uuid.UUID
+    ) -> bool:
+        found = await self.session.execute(
+            sa.select(Dependency.id).where(
+                Dependency.from_type == from_type,
+                Dependency.from_id == from_id,
+                Dependency.to_type == to_type,
+                Dependency.to_id == to_id,
+            )
+        )
+        return found.first() is not None
+
+    async def delete_edges_of(self, node_type: str, node_id: uuid.UUID) -> None:
+        for model in (Dependency, Interface):
+            await self.session.execute(
+                sa.delete(model).where(
+                    sa.or_(
+                        sa.and_(model.from_type == node_type, model.from_id == node_id),
+                        sa.and_(model.to_type == node_type, model.to_id == node_id),
+                    )
+                )
+            )
+
+
+def name_filter(column: Any, text: str | None) -> list[sa.ColumnElement[bool]]:
+    return [column.ilike(_like_pattern(text), escape="\\")] if text else []

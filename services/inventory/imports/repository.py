@@ -1,0 +1,59 @@
+"""Bulk queries of the imports domain: set-based inserts and a streamed read of the register."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.inventory.systems.models import AISystem, AISystemChange
+from shared.db import outbox_table
+
+SYSTEM_TABLE = cast(sa.Table, AISystem.__table__)
+CHANGE_TABLE = cast(sa.Table, AISystemChange.__table__)
+
+
+def _json_insert(table: sa.Table, columns: Sequence[str]) -> sa.TextClause:
+    """One ``INSERT … SELECT`` of many rows sent as a single JSON array: PostgreSQL turns each
+    object into a row of the table's own type (``jsonb_populate_recordset``), so there is one
+    parameter and one round trip per batch, and no per-value binding in Python. Columns left
+    out of ``columns`` get their server defaults."""
+    known = {c.name for c in table.columns if c.computed is None and c.identity is None}
+    unknown = set(columns) - known
+    if unknown:
+        raise ValueError(f"{table.name} has no insertable columns {sorted(unknown)}")
+    names = ", ".join(f'"{name}"' for name in columns)
+    return sa.text(
+        f'INSERT INTO "{table.name}" ({names}) SELECT {names} '
+        f'FROM jsonb_populate_recordset(NULL::"{table.name}", CAST(:rows AS jsonb))'
+    )
+
+
+class ImportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _insert(self, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert ``rows`` (dicts with the same keys; values JSON or ``str()``-able)."""
+        if rows:
+            payload = json.dumps(list(rows), default=str, ensure_ascii=False)
+            statement = _json_insert(table, list(rows[0]))
+            await self.session.execute(statement, {"rows": payload})
+
+    async def insert_systems(self, rows: Sequence[dict[str, Any]]) -> None:
+        await self._insert(SYSTEM_TABLE, rows)
+
+    async def insert_changes(self, rows: Sequence[dict[str, Any]]) -> None:
+        await self._insert(CHANGE_TABLE, rows)
+
+    async def insert_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
+        await self._insert(outbox_table, rows)
+
+    async def stream_systems(self, chunk: int = 500) -> AsyncIterator[AISystem]:
+        query = sa.select(AISystem).order_by(AISystem.id).execution_options(yield_per=chunk)
+        result = await self.session.stream_scalars(query)
+        async for system in result:
+            yield system

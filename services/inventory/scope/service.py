@@ -1,0 +1,353 @@
+"""Scope use cases (4.3). Services flush, never commit: the request owns the transaction, so an
+approval, the systems' ``in_scope`` flags and ``scope.changed`` commit together or not at all."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.inventory.components.graph import PathNode, transitive_dependencies
+from services.inventory.components.models import Component
+from services.inventory.scope.checks import SystemFacts, approval_reasons, dependency_warnings
+from services.inventory.scope.errors import (
+    NoApprovedScope,
+    ScopeApprovalRefused,
+    ScopeVersionNotDraft,
+    ScopeVersionNotFound,
+)
+from services.inventory.scope.events import SCOPE_CHANGED
+from services.inventory.scope.models import ScopeVersion
+from services.inventory.scope.schemas import (
+    Boundary,
+    BoundaryChange,
+    BoundaryDiff,
+    ScopeApproval,
+    ScopeChanged,
+    ScopeCheck,
+    ScopeDiff,
+    ScopeStatus,
+    ScopeVersionCreate,
+    ScopeVersionRead,
+    ScopeVersionUpdate,
+    SystemChange,
+    SystemEntry,
+    SystemsDiff,
+    VersionRef,
+)
+from services.inventory.systems.models import AISystem
+from shared.auth import Principal
+from shared.db import utcnow, uuid7
+from shared.events import emit, make_event
+from shared.http import check_version
+
+CONTENT = ("statement", "activities", "locations", "departments", "systems")
+
+
+async def _lock_org_scope(session: AsyncSession, org_id: uuid.UUID) -> None:
+    """Serialise numbering and approval within one organisation (held until commit)."""
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"aims.scope:{org_id}"},
+    )
+
+
+async def _get(session: AsyncSession, version_id: uuid.UUID, *, lock: bool = False) -> ScopeVersion:
+    query = sa.select(ScopeVersion).where(ScopeVersion.id == version_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.execute(query)).scalar_one_or_none()
+    if row is None:
+        raise ScopeVersionNotFound(f"No scope version {version_id} in your organisation.")
+    return row
+
+
+async def _current(session: AsyncSession, *, lock: bool = False) -> ScopeVersion | None:
+    query = sa.select(ScopeVersion).where(ScopeVersion.status == ScopeStatus.APPROVED.value)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+def _dump(entries: Sequence[Boundary | SystemEntry] | None) -> list[dict[str, Any]]:
+    return [e.model_dump(mode="json") for e in entries or ()]
+
+
+async def create_version(
+    session: AsyncSession, principal: Principal, body: ScopeVersionCreate
+) -> ScopeVersionRead:
+    await _lock_org_scope(session, principal.org_id)
+    last = (await session.execute(sa.select(sa.func.max(ScopeVersion.number)))).scalar()
+    content: dict[str, Any] = {
+        "statement": "",
+        "activities": [],
+        "locations": [],
+        "departments": [],
+        "systems": [],
+    }
+    based_on: uuid.UUID | None = None
+    if body.copy_from_current:
+        current = await _current(session)
+        if current is None:
+            raise NoApprovedScope("There is no approved scope version to copy from yet.")
+        based_on = current.id
+        content = {name: getattr(current, name) for name in CONTENT}
+    sent = body.model_dump(exclude_unset=True, exclude={"copy_from_current"}, mode="json")
+    content.update({k: v for k, v in sent.items() if v is not None})
+    now = utcnow()
+    row = ScopeVersion(
+        id=uuid7(),
+        org_id=principal.org_id,
+        version=1,
+        number=(last or 0) + 1,
+        status=ScopeStatus.DRAFT.value,
+        based_on_id=based_on,
+        created_by=principal.subject,
+        updated_by=principal.subject,
+        created_at=now,
+        updated_at=now,
+        **content,
+    )
+    session.add(row)
+    await session.flush()
+    return ScopeVersionRead.model_validate(row)
+
+
+async def get_version(session: AsyncSession, version_id: uuid.UUID) -> ScopeVersionRead:
+    return ScopeVersionRead.model_validate(await _get(session, version_id))
+
+
+async def current_version(session: AsyncSession) -> ScopeVersionRead:
+    row = await _current(session)
+    if row is None:
+        raise NoApprovedScope("No scope version has been approved yet.")
+    return ScopeVersionRead.model_validate(row)
+
+
+async def list_versions(
+    session: AsyncSession,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    status: ScopeStatus | None = None,
+) -> tuple[list[ScopeVersionRead], list[ScopeVersion]]:
+    query = sa.select(ScopeVersion).order_by(ScopeVersion.id).limit(limit + 1)
+    if after is not None:
+        query = query.where(ScopeVersion.id > after)
+    if status is not None:
+        query = query.where(ScopeVersion.status == status.value)
+    rows = list((await session.execute(query)).scalars())
+    return [ScopeVersionRead.model_validate(r) for r in rows[:limit]], rows
+
+
+def _require_draft(row: ScopeVersion) -> None:
+    if row.status != ScopeStatus.DRAFT.value:
+        raise ScopeVersionNotDraft(
+            f"Scope version {row.number} is {row.status}; create a new draft to change the scope."
+        )
+
+
+async def update_version(
+    session: AsyncSession,
+    principal: Principal,
+    version_id: uuid.UUID,
+    body: ScopeVersionUpdate,
+    if_match: str | None,
+) -> ScopeVersionRead:
+    row = await _get(session, version_id, lock=True)
+    check_version(if_match, row.version)
+    _require_draft(row)
+    sent = {
+        k: v for k, v in body.model_dump(exclude_unset=True, mode="json").items() if v is not None
+    }
+    changed = {k: v for k, v in sent.items() if getattr(row, k) != v}
+    if not changed:
+        return ScopeVersionRead.model_validate(row)
+    for name, value in changed.items():
+        setattr(row, name, value)
+    row.version += 1
+    row.updated_by = principal.subject
+    row.updated_at = utcnow()
+    await session.flush()
+    return ScopeVersionRead.model_validate(row)
+
+
+# --- Checks and approval ----------------------------------------------------------------------
+
+
+async def _system_facts(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, SystemFacts]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        sa.select(
+            AISystem.id, AISystem.name, AISystem.owner, AISystem.sector, AISystem.eu_ai_act_tier
+        ).where(AISystem.id.in_(list(ids)))
+    )
+    return {
+        r.id: SystemFacts(
+            id=r.id,
+            name=r.name,
+            owner=r.owner,
+            sector=r.sector,
+            eu_ai_act_tier=r.eu_ai_act_tier,
+        )
+        for r in rows
+    }
+
+
+async def _check(session: AsyncSession, row: ScopeVersion) -> ScopeCheck:
+    state = ScopeVersionRead.model_validate(row)
+    facts = await _system_facts(session, [e.system_id for e in state.systems])
+    reasons = approval_reasons(
+        activities=state.activities,
+        locations=state.locations,
+        departments=state.departments,
+        systems=state.systems,
+        facts=facts,
+    )
+    in_scope = {e.system_id for e in state.systems if e.included and e.system_id in facts}
+    paths: dict[uuid.UUID, list[list[PathNode]]] = {}
+    for system_id in sorted(in_scope):
+        paths[system_id] = await transitive_dependencies(session, system_id)
+    component_ids = {n.id for ps in paths.values() for p in ps for n in p if n.type == "component"}
+    component_system: dict[uuid.UUID, uuid.UUID | None] = {}
+    if component_ids:
+        found = await session.execute(
+            sa.select(Component.id, Component.system_id).where(
+                Component.id.in_(list(component_ids))
+            )
+        )
+        component_system = {r.id: r.system_id for r in found}
+    warnings = dependency_warnings(
+        paths,
+        in_scope=in_scope,
+        component_system=component_system,
+        names={f.id: f.name for f in facts.values()},
+    )
+    return ScopeCheck(approvable=not reasons, reasons=reasons, warnings=warnings)
+
+
+async def check_version_approval(session: AsyncSession, version_id: uuid.UUID) -> ScopeCheck:
+    """What approving the version now would answer, changing nothing."""
+    return await _check(session, await _get(session, version_id))
+
+
+async def approve_version(
+    session: AsyncSession, principal: Principal, version_id: uuid.UUID, if_match: str | None
+) -> ScopeApproval:
+    await _lock_org_scope(session, principal.org_id)
+    row = await _get(session, version_id, lock=True)
+    if if_match is not None:
+        check_version(if_match, row.version)
+    _require_draft(row)
+    check = await _check(session, row)
+    if check.reasons:
+        raise ScopeApprovalRefused(
+            f"Scope version {row.number} cannot be approved: {len(check.reasons)} reason(s); "
+            "see `reasons`.",
+            reasons=[r.model_dump(mode="json") for r in check.reasons],
+            warnings=[w.model_dump(mode="json") for w in check.warnings],
+        )
+    now = utcnow()
+    previous = await _current(session, lock=True)
+    if previous is not None:
+        previous.status = ScopeStatus.SUPERSEDED.value
+        previous.superseded_at = now
+        previous.version += 1
+        previous.updated_by = principal.subject
+        previous.updated_at = now
+        await session.flush()  # before the new approval: one approved version at any time
+    row.status = ScopeStatus.APPROVED.value
+    row.approved_by = principal.subject
+    row.approved_at = now
+    row.version += 1
+    row.updated_by = principal.subject
+    row.updated_at = now
+    await session.flush()
+    state = ScopeVersionRead.model_validate(row)
+    systems_in = sorted({e.system_id for e in state.systems if e.included})
+    await _set_in_scope(session, systems_in)
+    all_ids = (await session.execute(sa.select(AISystem.id).order_by(AISystem.id))).scalars()
+    inside = set(systems_in)
+    systems_out = [i for i in all_ids if i not in inside]
+    data = ScopeChanged(
+        **state.model_dump(),
+        systems_in=systems_in,
+        systems_out=systems_out,
+        previous_version_id=previous.id if previous is not None else None,
+    )
+    await emit(
+        session,
+        make_event(SCOPE_CHANGED, org_id=row.org_id, subject=row.id, version=row.number, data=data),
+    )
+    return ScopeApproval(scope_version=state, warnings=check.warnings)
+
+
+async def _set_in_scope(session: AsyncSession, systems_in: Sequence[uuid.UUID]) -> None:
+    """Every system of the organisation: in scope when listed as included, else out."""
+    inside = AISystem.id.in_(list(systems_in)) if systems_in else sa.false()
+    await session.execute(
+        sa.update(AISystem)
+        .where(AISystem.in_scope.is_distinct_from(inside))
+        .values(in_scope=inside)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- Diff -------------------------------------------------------------------------------------
+
+
+def _boundary_diff(before: Sequence[Boundary], after: Sequence[Boundary]) -> BoundaryDiff:
+    old = {b.name.casefold(): b for b in before}
+    new = {b.name.casefold(): b for b in after}
+    return BoundaryDiff(
+        added=[b for k, b in new.items() if k not in old],
+        removed=[b for k, b in old.items() if k not in new],
+        changed=[
+            BoundaryChange(name=b.name, before=old[k], after=b)
+            for k, b in new.items()
+            if k in old and old[k] != b
+        ],
+    )
+
+
+def _systems_diff(before: Sequence[SystemEntry], after: Sequence[SystemEntry]) -> SystemsDiff:
+    old = {e.system_id: e for e in before}
+    new = {e.system_id: e for e in after}
+    was_in = {i for i, e in old.items() if e.included}
+    now_in = {i for i, e in new.items() if e.included}
+    return SystemsDiff(
+        added=[e for i, e in new.items() if i not in old],
+        removed=[e for i, e in old.items() if i not in new],
+        changed=[
+            SystemChange(system_id=i, before=old[i], after=e)
+            for i, e in new.items()
+            if i in old and old[i] != e
+        ],
+        now_included=sorted(now_in - was_in),
+        now_excluded=sorted(was_in - now_in),
+    )
+
+
+def diff(a: ScopeVersionRead, b: ScopeVersionRead) -> ScopeDiff:
+    """What changed from ``a`` to ``b``."""
+    return ScopeDiff(
+        from_version=VersionRef(id=a.id, number=a.number, status=a.status),
+        to_version=VersionRef(id=b.id, number=b.number, status=b.status),
+        statement_changed=a.statement != b.statement,
+        statement_before=a.statement,
+        statement_after=b.statement,
+        activities=_boundary_diff(a.activities, b.activities),
+        locations=_boundary_diff(a.locations, b.locations),
+        departments=_boundary_diff(a.departments, b.departments),
+        systems=_systems_diff(a.systems, b.systems),
+    )
+
+
+async def diff_versions(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> ScopeDiff:
+    return diff(await get_version(session, a), await get_version(session, b))

@@ -1,0 +1,31 @@
+"""Read-only queries other risk domains use (impact assessments, dashboards).
+
+Contract: :func:`current_tiers` maps each classified system to its current EU AI Act tier
+(``prohibited`` | ``high`` | ``limited`` | ``minimal``). Systems never classified are absent.
+Runs in the caller's tenant-scoped session (row-level security limits it to the caller's org).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.risk.classification.models import ClassificationRecord
+
+
+async def current_tiers(
+    session: AsyncSession, system_ids: Sequence[uuid.UUID] | None = None
+) -> dict[uuid.UUID, str]:
+    """System id → current tier; every classified system of the org when ``system_ids`` is None."""
+    query = sa.select(ClassificationRecord.system_id, ClassificationRecord.tier).where(
+        ClassificationRecord.is_current.is_(True)
+    )
+    if system_ids is not None:
+        if not system_ids:
+            return {}
+        query = query.where(ClassificationRecord.system_id.in_(list(system_ids)))
+    rows = (await session.execute(query)).all()
+    return {row.system_id: row.tier for row in rows}

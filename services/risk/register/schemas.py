@@ -1,0 +1,321 @@
+"""Request and response bodies of the register API (and the data of its events)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.risk.register.scoring import MatrixDefinition, MatrixPreset
+from shared.http import Page
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+ControlId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
+
+
+class Entity(enum.StrEnum):
+    HUMAN = "human"
+    AI = "ai"
+    OTHER = "other"
+
+
+class Intent(enum.StrEnum):
+    INTENTIONAL = "intentional"
+    UNINTENTIONAL = "unintentional"
+    OTHER = "other"
+
+
+class Timing(enum.StrEnum):
+    PRE_DEPLOYMENT = "pre_deployment"
+    POST_DEPLOYMENT = "post_deployment"
+    OTHER = "other"
+
+
+class Stakeholder(enum.StrEnum):
+    INDIVIDUALS = "individuals"
+    GROUPS = "groups"
+    SOCIETY = "society"
+
+
+class Treatment(enum.StrEnum):
+    MITIGATE = "mitigate"
+    AVOID = "avoid"
+    TRANSFER = "transfer"
+    ACCEPT = "accept"
+
+
+class RiskStatus(enum.StrEnum):
+    OPEN = "open"
+    TREATED = "treated"
+    ACCEPTED = "accepted"
+    CLOSED = "closed"
+    REVIEW_DUE = "review_due"
+
+
+# Statuses a person may set; ``accepted`` comes only from an acceptance, ``review_due`` only
+# from a change of the system's facts.
+SETTABLE_STATUSES = frozenset({RiskStatus.OPEN, RiskStatus.TREATED, RiskStatus.CLOSED})
+
+
+class LifecycleStage(enum.StrEnum):
+    IDEA = "idea"
+    DESIGN = "design"
+    DEVELOPMENT = "development"
+    VALIDATION = "validation"
+    DEPLOYED = "deployed"
+    RETIRED = "retired"
+
+
+class Basis(enum.StrEnum):
+    INHERENT = "inherent"
+    RESIDUAL = "residual"
+
+
+# --- Matrices ---------------------------------------------------------------------------------
+
+
+class RiskMatrixPut(BaseModel):
+    """Choose a preset or give a definition (exactly one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preset: MatrixPreset | None = None
+    definition: MatrixDefinition | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> RiskMatrixPut:
+        if (self.preset is None) == (self.definition is None):
+            raise ValueError("give either `preset` or `definition`")
+        return self
+
+
+class RiskMatrixRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    number: int = Field(description="The matrix version (1, 2, …); versions never change.")
+    preset: str | None
+    definition: MatrixDefinition
+    created_at: datetime
+    created_by: str
+
+
+class RiskMatrixPage(Page[RiskMatrixRead]):
+    pass
+
+
+class RescoreMove(BaseModel):
+    risk_id: uuid.UUID
+    from_matrix_version: int
+    inherent_from: str
+    inherent_to: str
+    residual_from: str | None
+    residual_to: str | None
+
+
+class RescoreReport(BaseModel):
+    matrix_version: int
+    dry_run: bool
+    examined: int
+    moved: list[RescoreMove]
+
+
+class ReviewCadences(BaseModel):
+    days_by_level: dict[str, Annotated[int, Field(ge=1, le=3650)]]
+    version: int = 0
+
+
+class ReviewCadencesPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days_by_level: dict[str, Annotated[int, Field(ge=1, le=3650)]]
+
+
+# --- Risks ------------------------------------------------------------------------------------
+
+
+class Scores(BaseModel):
+    likelihood: int = Field(ge=1, le=10)
+    severity: int = Field(ge=1, le=10)
+    residual_likelihood: int | None = Field(default=None, ge=1, le=10)
+    residual_severity: int | None = Field(default=None, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _pair(self) -> Scores:
+        if (self.residual_likelihood is None) != (self.residual_severity is None):
+            raise ValueError("give residual likelihood and residual severity together")
+        return self
+
+
+class RiskCreate(Scores):
+    model_config = ConfigDict(extra="forbid")
+
+    system_id: uuid.UUID | None = Field(default=None, description="None = organisation-wide")
+    title: Text
+    description: LongText = ""
+    domain_id: Annotated[str, StringConstraints(max_length=8)]
+    subdomain_id: Annotated[str, StringConstraints(max_length=8)]
+    entity: Entity
+    intent: Intent
+    timing: Timing
+    affected_stakeholders: list[Stakeholder] = Field(default_factory=list, max_length=3)
+    lifecycle_stage: LifecycleStage | None = None
+    fundamental_rights: bool = False
+    treatment: Treatment | None = None
+    treatment_plan: LongText | None = None
+    owner: Annotated[str, StringConstraints(max_length=200)] | None = None
+    due_date: date | None = None
+    control_ids: list[ControlId] = Field(default_factory=list, max_length=38)
+
+
+class RiskUpdate(BaseModel):
+    """A partial change; any of the four scores re-scores the risk on the current matrix."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system_id: uuid.UUID | None = None
+    title: Text | None = None
+    description: LongText | None = None
+    domain_id: Annotated[str, StringConstraints(max_length=8)] | None = None
+    subdomain_id: Annotated[str, StringConstraints(max_length=8)] | None = None
+    entity: Entity | None = None
+    intent: Intent | None = None
+    timing: Timing | None = None
+    affected_stakeholders: list[Stakeholder] | None = Field(default=None, max_length=3)
+    lifecycle_stage: LifecycleStage | None = None
+    fundamental_rights: bool | None = None
+    treatment: Treatment | None = None
+    treatment_plan: LongText | None = None
+    owner: Annotated[str, StringConstraints(max_length=200)] | None = None
+    due_date: date | None = None
+    control_ids: list[ControlId] | None = Field(default=None, max_length=38)
+    status: RiskStatus | None = None
+    likelihood: int | None = Field(default=None, ge=1, le=10)
+    severity: int | None = Field(default=None, ge=1, le=10)
+    residual_likelihood: int | None = Field(default=None, ge=1, le=10)
+    residual_severity: int | None = Field(default=None, ge=1, le=10)
+
+
+class RiskAccept(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rationale: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=20, max_length=5000)
+    ]
+
+
+class RiskRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    version: int
+    system_id: uuid.UUID | None
+    title: str
+    description: str
+    domain_id: str
+    subdomain_id: str
+    entity: Entity
+    intent: Intent
+    timing: Timing
+    affected_stakeholders: list[Stakeholder]
+    lifecycle_stage: LifecycleStage | None
+    fundamental_rights: bool
+    matrix_version: int
+    likelihood: int
+    severity: int
+    inherent_level: str
+    residual_likelihood: int | None
+    residual_severity: int | None
+    residual_level: str | None
+    assessed_at: datetime
+    next_review_at: datetime | None
+    treatment: Treatment | None
+    treatment_plan: str | None
+    owner: str | None
+    due_date: date | None
+    control_ids: list[str]
+    status: RiskStatus
+    above_tolerance: bool
+    missing_controls: bool
+    accepted_by: str | None
+    accepted_at: datetime | None
+    acceptance_rationale: str | None
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    updated_by: str
+
+
+class RiskPage(Page[RiskRead]):
+    pass
+
+
+class RiskHistoryEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    action: str
+    changed_by: str
+    changed_at: datetime
+    state: RiskRead
+
+
+class RiskHistoryPage(Page[RiskHistoryEntry]):
+    pass
+
+
+class RiskSummary(BaseModel):
+    """Per system: how many risks are open and the highest residual level among them."""
+
+    id: uuid.UUID = Field(description="The system's id")
+    open_count: int
+    highest_residual_level: str | None
+
+
+class RiskSummaryPage(Page[RiskSummary]):
+    pass
+
+
+class CellCount(BaseModel):
+    likelihood: int
+    severity: int
+    count: int
+
+
+class LevelCount(BaseModel):
+    level: str
+    count: int
+
+
+class DomainCount(BaseModel):
+    domain_id: str
+    count: int
+
+
+class SystemCount(BaseModel):
+    system_id: uuid.UUID | None
+    count: int
+
+
+class RiskDashboard(BaseModel):
+    basis: Basis
+    matrix_version: int
+    total: int
+    cells: list[CellCount]
+    levels: list[LevelCount]
+    domains: list[DomainCount]
+    systems: list[SystemCount]
+
+
+class ReviewDue(BaseModel):
+    """Data of ``review.due``: a system's facts changed, so these risks need a review."""
+
+    system_id: uuid.UUID
+    risk_ids: list[uuid.UUID]
+    changed_facts: list[str]

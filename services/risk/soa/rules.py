@@ -1,0 +1,125 @@
+"""Default applicability from the organisation's AI roles (ISO/IEC 42001 roles, 6.1.3).
+
+A pure rule table: each row names the controls it covers, when they are proposed as applicable,
+and why. A control no row selects is proposed as excluded, with the reason as its justification.
+Proposals are only proposals: someone decides each control (``PATCH /v1/soa/entries/{id}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+from services.risk.soa.catalogue import Catalogue
+
+
+@dataclass(frozen=True)
+class Context:
+    roles: frozenset[str]
+    processes_data: bool  # any AI system records data inputs
+
+
+@dataclass(frozen=True)
+class Rule:
+    prefix: str  # a domain (``A.6``), sub-objective (``A.6.1``) or control (``A.10.3``)
+    applies: Callable[[Context], bool]
+    reason: str
+    exclusion: str
+
+
+def _any(*roles: str) -> Callable[[Context], bool]:
+    return lambda ctx: bool(ctx.roles & set(roles))
+
+
+RULES: tuple[Rule, ...] = (
+    # Everyone: an AIMS needs an AI policy, its alignment and its review.
+    Rule("A.2", lambda _: True, "Every organisation with an AIMS sets an AI policy.", ""),
+    # Everyone: roles, responsibilities and a way to raise concerns.
+    Rule("A.3", lambda _: True, "Every AIMS assigns AI roles and a way to report concerns.", ""),
+    # Everyone: the resources (data, tools, compute, people) of each AI system are recorded.
+    Rule("A.4", lambda _: True, "Every organisation records the resources of its AI systems.", ""),
+    # Everyone: AI system impact assessments (6.1.4) apply whatever the role.
+    Rule("A.5", lambda _: True, "Impact assessment (6.1.4) applies to every role.", ""),
+    # Producers and providers design, develop and release AI systems: life-cycle controls.
+    Rule(
+        "A.6",
+        _any("producer", "provider"),
+        "Producers and providers run the AI system life cycle.",
+        "The organisation neither produces nor provides AI systems (roles: {roles}); it runs no "
+        "design and development life cycle of its own.",
+    ),
+    # Data controls when systems process data (recorded data inputs), or a producer trains models.
+    Rule(
+        "A.7",
+        lambda ctx: ctx.processes_data or "producer" in ctx.roles,
+        "The organisation's AI systems process data (recorded data inputs) or it produces models.",
+        "No AI system records data inputs and the organisation produces no models (roles: "
+        "{roles}).",
+    ),
+    # Everyone informs interested parties: user information, external reporting, incidents.
+    Rule("A.8", lambda _: True, "Interested parties need information on the AI systems.", ""),
+    # Responsible use: customers (deployers/users) of AI systems, and partners operating them.
+    Rule(
+        "A.9",
+        _any("customer", "partner"),
+        "The organisation uses AI systems (customer/deployer) and must use them responsibly.",
+        "The organisation does not use AI systems as a customer or partner (roles: {roles}).",
+    ),
+    # Allocating responsibilities: whenever another party shares the life cycle.
+    Rule(
+        "A.10.2",
+        _any("customer", "partner", "provider"),
+        "Other parties (suppliers, partners or customers) share the AI life cycle.",
+        "No other party shares the AI life cycle (roles: {roles}).",
+    ),
+    # Suppliers: customers of third-party AI and partners rely on what suppliers deliver.
+    Rule(
+        "A.10.3",
+        _any("customer", "partner"),
+        "The organisation acquires AI systems, components or services from third parties.",
+        "The organisation acquires no AI from third parties (roles: {roles}).",
+    ),
+    # Customers: producers and providers serve customers with their AI systems.
+    Rule(
+        "A.10.4",
+        _any("producer", "provider"),
+        "The organisation provides AI systems or products to customers.",
+        "The organisation provides no AI systems to customers (roles: {roles}).",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    control_id: str
+    applicable: bool
+    reason: str
+
+
+def _rule_for(control_id: str) -> Rule | None:
+    """The most specific rule whose prefix covers ``control_id``."""
+    best: Rule | None = None
+    for rule in RULES:
+        covers = control_id == rule.prefix or control_id.startswith(rule.prefix + ".")
+        if covers and (best is None or len(rule.prefix) > len(best.prefix)):
+            best = rule
+    return best
+
+
+def propose(
+    catalogue: Catalogue, ctx: Context, relied_on: Mapping[str, Collection[object]] | None = None
+) -> list[Proposal]:
+    """One proposal per control. A control a risk treatment relies on is always applicable."""
+    relied_on = relied_on or {}
+    roles = ", ".join(sorted(ctx.roles)) or "none recorded"
+    out: list[Proposal] = []
+    for control in catalogue.controls:
+        rule = _rule_for(control.id)
+        if control.id in relied_on:
+            out.append(Proposal(control.id, True, "Risk treatments in the register rely on it."))
+        elif rule is None or rule.applies(ctx):
+            reason = rule.reason if rule else "No rule excludes it."
+            out.append(Proposal(control.id, True, reason))
+        else:
+            out.append(Proposal(control.id, False, rule.exclusion.format(roles=roles)))
+    return out

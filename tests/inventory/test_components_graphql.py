@@ -1,0 +1,71 @@
+"""Components and vendors through the GraphQL gateway."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.engines
+
+
+async def gql(stack: Any, org: uuid.UUID, query: str, **variables: Any) -> dict[str, Any]:
+    response = await stack.gateway.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers=stack.headers(org, "manager"),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return dict(body["data"])
+
+
+async def test_create_import_and_query_dependencies(stack: Any, org: uuid.UUID) -> None:
+    system = (
+        await stack.inventory.post(
+            "/v1/ai-systems", json={"name": "Hiring"}, headers=stack.headers(org, "manager")
+        )
+    ).json()
+    vendor = await gql(
+        stack,
+        org,
+        "mutation($i: CreateVendorInput!) { createVendor(input: $i) "
+        "{ vendor { id name } errors { code } } }",
+        i={"name": "Acme AI", "services": ["LLM"]},
+    )
+    vendor_id = vendor["createVendor"]["vendor"]["id"]
+    created = await gql(
+        stack,
+        org,
+        "mutation($i: CreateComponentInput!) { createComponent(input: $i) "
+        "{ component { name kind vendor { name } } errors { code } } }",
+        i={"kind": "MODEL", "name": "ranker", "systemId": system["id"], "vendorId": vendor_id},
+    )
+    assert created["createComponent"]["component"] == {
+        "name": "ranker",
+        "kind": "MODEL",
+        "vendor": {"name": "Acme AI"},
+    }
+    bad = await gql(
+        stack,
+        org,
+        "mutation($s: ID!, $b: JSON!) { importBom(systemId: $s, bom: $b) "
+        "{ summary { specVersion } errors { code } } }",
+        s=system["id"],
+        b={"bomFormat": "CycloneDX", "specVersion": "1.2"},
+    )
+    assert bad["importBom"] == {"summary": None, "errors": [{"code": "bom-invalid"}]}
+    deps = await gql(
+        stack,
+        org,
+        "query($id: ID!) { systemDependencies(id: $id) { depth node { type name } } "
+        "components(systemId: $id) { edges { node { name } } } }",
+        id=system["id"],
+    )
+    assert deps["systemDependencies"] == [
+        {"depth": 1, "node": {"type": "component", "name": "ranker"}},
+        {"depth": 2, "node": {"type": "vendor", "name": "Acme AI"}},
+    ]
+    assert [e["node"]["name"] for e in deps["components"]["edges"]] == ["ranker"]
