@@ -194,6 +194,21 @@ class Idempotency:
         headers["Idempotent-Replayed"] = "true"
         return JSONResponse(row["body"], status_code=row["status_code"], headers=headers)
 
+    async def created(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        resource: BaseModel,
+        *,
+        version: int,
+        location: str,
+    ) -> JSONResponse:
+        """The 201 answer to a create (``ETag``, ``Location``), remembered for retries."""
+        payload = resource.model_dump(mode="json")
+        headers = {"ETag": etag(version), "Location": location}
+        await self.remember(session, principal, 201, payload, headers)
+        return JSONResponse(payload, status_code=201, headers=headers)
+
     async def remember(
         self,
         session: AsyncSession,

@@ -10,7 +10,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from gateway.webhooks import service
@@ -33,7 +32,6 @@ from shared.http import (
     Paging,
     TenantSession,
     cursor_after_id,
-    etag,
     next_cursor,
     set_etag,
 )
@@ -78,13 +76,10 @@ async def create_subscription(
     created = await service.create_subscription(
         session, principal, body, allowed_targets=_allowed_targets(request)
     )
-    payload = created.model_dump(mode="json")
-    headers = {
-        "ETag": etag(created.version),
-        "Location": f"/v1/webhook-subscriptions/{created.id}",
-    }
-    await idem.remember(session, principal, 201, payload, headers)
-    return JSONResponse(payload, status_code=201, headers=headers)
+    location = f"/v1/webhook-subscriptions/{created.id}"
+    return await idem.created(
+        session, principal, created, version=created.version, location=location
+    )
 
 
 @router.get(

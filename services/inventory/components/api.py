@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.inventory.components import service
@@ -39,7 +38,6 @@ from shared.http import (
     Paging,
     TenantSession,
     cursor_after_id,
-    etag,
     next_cursor,
     set_etag,
 )
@@ -66,10 +64,7 @@ async def _created(
     version: int,
     location: str,
 ) -> Response:
-    payload = created.model_dump(mode="json")
-    headers = {"ETag": etag(version), "Location": location}
-    await idem.remember(session, principal, 201, payload, headers)
-    return JSONResponse(payload, status_code=201, headers=headers)
+    return await idem.created(session, principal, created, version=version, location=location)
 
 
 # --- Vendors ----------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ from shared.http import (
     Paging,
     TenantSession,
     cursor_after_id,
-    etag,
     next_cursor,
     set_etag,
 )
@@ -55,10 +54,10 @@ ROLES = "organisation"
 async def _created(
     idem: Any, session: Any, principal: Principal, state: Any, location: str
 ) -> JSONResponse:
-    payload = state.model_dump(mode="json")
-    headers = {"ETag": etag(state.version), "Location": location}
-    await idem.remember(session, principal, 201, payload, headers)
-    return JSONResponse(payload, status_code=201, headers=headers)
+    created: JSONResponse = await idem.created(
+        session, principal, state, version=state.version, location=location
+    )
+    return created
 
 
 # --- Issues -----------------------------------------------------------------------------------

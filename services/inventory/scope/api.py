@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response, status
-from fastapi.responses import JSONResponse
 
 from services.inventory.scope import service
 from services.inventory.scope.schemas import (
@@ -25,7 +24,6 @@ from shared.http import (
     Paging,
     TenantSession,
     cursor_after_id,
-    etag,
     next_cursor,
     set_etag,
 )
@@ -56,10 +54,13 @@ async def create_scope_version(
     if (replayed := await idem.replay(session, principal)) is not None:
         return replayed
     created = await service.create_version(session, principal, body)
-    payload = created.model_dump(mode="json")
-    headers = {"ETag": etag(created.version), "Location": f"/v1/scope-versions/{created.id}"}
-    await idem.remember(session, principal, 201, payload, headers)
-    return JSONResponse(payload, status_code=201, headers=headers)
+    return await idem.created(
+        session,
+        principal,
+        created,
+        version=created.version,
+        location=f"/v1/scope-versions/{created.id}",
+    )
 
 
 @router.get(

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from fastapi.responses import JSONResponse
 
 from services.inventory.systems import service
 from services.inventory.systems.repository import SystemFilter
@@ -36,7 +35,6 @@ from shared.http import (
     TenantSession,
     cursor_after_id,
     encode_cursor,
-    etag,
     set_etag,
 )
 
@@ -70,10 +68,13 @@ async def register_ai_system(
     if (replayed := await idem.replay(session, principal)) is not None:
         return replayed
     created = await service.register_system(session, principal, body)
-    payload = created.model_dump(mode="json")
-    headers = {"ETag": etag(created.version), "Location": f"/v1/ai-systems/{created.id}"}
-    await idem.remember(session, principal, 201, payload, headers)
-    return JSONResponse(payload, status_code=201, headers=headers)
+    return await idem.created(
+        session,
+        principal,
+        created,
+        version=created.version,
+        location=f"/v1/ai-systems/{created.id}",
+    )
 
 
 @router.get(

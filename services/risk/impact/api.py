@@ -8,7 +8,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from fastapi.responses import JSONResponse
 
 from services.risk.impact import service
 from services.risk.impact.schemas import (
@@ -28,7 +27,6 @@ from shared.http import (
     TenantSession,
     cursor_after_id,
     encode_cursor,
-    etag,
     next_cursor,
     set_etag,
 )
@@ -88,10 +86,10 @@ async def create_impact_assessment(
     if (replayed := await idem.replay(session, principal)) is not None:
         return replayed
     created = await service.create_assessment(session, principal, body)
-    payload = created.model_dump(mode="json")
-    headers = {"ETag": etag(created.version), "Location": f"/v1{BASE}/{created.id}"}
-    await idem.remember(session, principal, 201, payload, headers)
-    return JSONResponse(payload, status_code=201, headers=headers)
+    location = f"/v1{BASE}/{created.id}"
+    return await idem.created(
+        session, principal, created, version=created.version, location=location
+    )
 
 
 @router.get(BASE, response_model=ImpactAssessmentPage, summary="List impact assessments")

@@ -7,7 +7,6 @@ from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from fastapi.responses import JSONResponse
 
 from services.risk.register import listeners as _listeners  # noqa: F401 — registers the hook
 from services.risk.register import service
@@ -39,7 +38,6 @@ from shared.http import (
     TenantSession,
     cursor_after_id,
     encode_cursor,
-    etag,
     next_cursor,
     set_etag,
 )
@@ -179,10 +177,10 @@ async def create_risk(
     if (replayed := await idem.replay(session, principal)) is not None:
         return replayed
     created = await service.create_risk(session, principal, body)
-    payload = created.model_dump(mode="json")
-    headers = {"ETag": etag(created.version), "Location": f"/v1/risks/{created.id}"}
-    await idem.remember(session, principal, 201, payload, headers)
-    return JSONResponse(payload, status_code=201, headers=headers)
+    location = f"/v1/risks/{created.id}"
+    return await idem.created(
+        session, principal, created, version=created.version, location=location
+    )
 
 
 @router.get("/risks", response_model=RiskPage, tags=RISKS, summary="The risk register")
