@@ -27,3 +27,13 @@ def test_catalogue_lists_the_register_events_with_state_schemas() -> None:
     state = doc["components"]["schemas"]["AISystemRead"]
     assert {"id", "name", "version", "lifecycle_stage"} <= set(state["properties"])
     json.dumps(doc)  # serialisable as published
+
+
+def test_events_doc_lists_every_event_type() -> None:
+    from aims.catalogue import catalogues
+
+    text = (DOCUMENT.parent / "events.md").read_text()
+    missing = [
+        name for catalogue in catalogues() for name in catalogue.types if f"`{name}`" not in text
+    ]
+    assert not missing, f"docs/events.md does not list: {missing}"
