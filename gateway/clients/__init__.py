@@ -1,4 +1,11 @@
-"""Typed HTTP clients of the services, bound per request to the caller's credentials."""
+"""Typed HTTP clients of the services, bound per request to the caller's credentials.
+
+:class:`UpstreamClients` is the one way a resolver reaches a service: every domain client is
+built once per request, in :meth:`UpstreamClients.for_caller`, over the gateway's shared
+connection pool and the caller's forwarded headers. Several clients talk to the same service
+(the inventory's register, components, context and scope; the risk service's systems, register,
+classification, impact assessments and SoA); they differ only in the endpoints they know.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +13,34 @@ from dataclasses import dataclass
 
 import httpx
 
-from gateway.clients.base import UpstreamClient, upstream_error
+from gateway.clients.base import UpstreamClient, forwarded_headers, upstream_error
+from gateway.clients.classification import ClassificationClient
+from gateway.clients.components import ComponentsClient
+from gateway.clients.context import ContextClient
 from gateway.clients.evidence import EvidenceClient
+from gateway.clients.impact import ImpactClient
 from gateway.clients.inventory import InventoryClient
 from gateway.clients.risk import RiskClient
+from gateway.clients.risks import RiskRegisterClient
+from gateway.clients.scope import ScopeClient
+from gateway.clients.soa import SoAClient
 from gateway.config import GatewaySettings
 
 __all__ = [
+    "ClassificationClient",
+    "ComponentsClient",
+    "ContextClient",
     "EvidenceClient",
+    "ImpactClient",
     "InventoryClient",
     "RiskClient",
+    "RiskRegisterClient",
+    "ScopeClient",
+    "SoAClient",
     "UpstreamClient",
     "UpstreamClients",
     "build_http_client",
+    "forwarded_headers",
     "upstream_error",
 ]
 
@@ -38,16 +60,37 @@ def build_http_client(
 
 @dataclass(frozen=True)
 class UpstreamClients:
+    """Every domain client of one request, all bound to the same caller and trace."""
+
+    # inventory service
     inventory: InventoryClient
+    components: ComponentsClient
+    context: ContextClient
+    scope: ScopeClient
+    # risk service
     risk: RiskClient
+    risks: RiskRegisterClient
+    classification: ClassificationClient
+    impact: ImpactClient
+    soa: SoAClient
+    # evidence service
     evidence: EvidenceClient
 
     @classmethod
     def for_caller(
         cls, http: httpx.AsyncClient, settings: GatewaySettings, authorization: str
     ) -> UpstreamClients:
+        headers = forwarded_headers(authorization)
+        inventory, risk = settings.inventory_url, settings.risk_url
         return cls(
-            inventory=InventoryClient(http, settings.inventory_url, authorization),
-            risk=RiskClient(http, settings.risk_url, authorization),
-            evidence=EvidenceClient(http, settings.evidence_url, authorization),
+            inventory=InventoryClient(http, inventory, headers),
+            components=ComponentsClient(http, inventory, headers),
+            context=ContextClient(http, inventory, headers),
+            scope=ScopeClient(http, inventory, headers),
+            risk=RiskClient(http, risk, headers),
+            risks=RiskRegisterClient(http, risk, headers),
+            classification=ClassificationClient(http, risk, headers),
+            impact=ImpactClient(http, risk, headers),
+            soa=SoAClient(http, risk, headers),
+            evidence=EvidenceClient(http, settings.evidence_url, headers),
         )

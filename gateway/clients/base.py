@@ -75,21 +75,33 @@ def upstream_error(service: str, response: httpx.Response) -> DomainError:
     return error
 
 
+def forwarded_headers(authorization: str) -> dict[str, str]:
+    """What every upstream call of one request carries: the caller's credentials and trace.
+
+    Captured once, inside the request's context: DataLoader batches run in tasks of their own,
+    and the forwarded context must still be this request's.
+    """
+    headers = {"authorization": authorization}
+    if traceparent := traceparent_var.get():
+        headers["traceparent"] = traceparent
+    if request_id := request_id_var.get():
+        headers["x-request-id"] = request_id
+    return headers
+
+
 class UpstreamClient:
-    """A typed client of one service, bound to one caller for the length of one request."""
+    """A typed client of one service, bound to one caller for the length of one request.
+
+    Built only by :meth:`gateway.clients.UpstreamClients.for_caller`, from the request's shared
+    connection pool and :func:`forwarded_headers`.
+    """
 
     service: ClassVar[str]
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, authorization: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, headers: Mapping[str, str]) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
-        # Captured now, inside the request's context: DataLoader batches run in tasks of their
-        # own, and the forwarded context must still be this request's.
-        self._headers = {"authorization": authorization}
-        if traceparent := traceparent_var.get():
-            self._headers["traceparent"] = traceparent
-        if request_id := request_id_var.get():
-            self._headers["x-request-id"] = request_id
+        self._headers = dict(headers)
 
     async def _send(
         self,

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from gateway.clients.base import UpstreamClient
-from gateway.clients.risk import RiskClient
 from gateway.clients.schemas import UpstreamModel
 
 
@@ -80,13 +79,6 @@ class ClassificationClient(UpstreamClient):
     """Talks to the risk service with the caller's credentials (as the risk client)."""
 
     service = "risk"
-
-    @classmethod
-    def of(cls, risk: RiskClient) -> ClassificationClient:
-        """A client sharing ``risk``'s connection pool, base URL and forwarded headers."""
-        client = cls.__new__(cls)
-        client.__dict__.update(vars(risk))
-        return client
 
     async def current_of(self, system_ids: Sequence[uuid.UUID]) -> list[UpstreamClassification]:
         """Current classifications of ``system_ids`` in one call (unclassified are absent)."""

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from gateway.clients.base import UpstreamClient
-from gateway.clients.inventory import InventoryClient
 from gateway.clients.schemas import UpstreamModel, UpstreamPage
 
 
@@ -80,13 +79,6 @@ class ComponentsClient(UpstreamClient):
 
     service = "inventory"
 
-    @classmethod
-    def of(cls, inventory: InventoryClient) -> ComponentsClient:
-        """A client sharing ``inventory``'s connection pool, base URL and forwarded headers."""
-        client = cls.__new__(cls)
-        client.__dict__.update(vars(inventory))
-        return client
-
     @staticmethod
     def _page_params(
         limit: int, after: str | None, **filters: str | None
@@ -146,12 +138,14 @@ class ComponentsClient(UpstreamClient):
         return UpstreamComponent.model_validate_json(response.content)
 
     async def system_dependencies(
-        self, system_id: uuid.UUID, *, transitive: bool
+        self, system_id: uuid.UUID, *, transitive: bool, paths: bool = False
     ) -> UpstreamDependencyGraph:
+        """``paths``: each node with the whole path to it (the inventory's ``paths=true``)."""
+        params: list[tuple[str, str | int]] = [("transitive", "true" if transitive else "false")]
+        if paths:
+            params.append(("paths", "true"))
         return await self._get(
-            f"/v1/ai-systems/{system_id}/dependencies",
-            UpstreamDependencyGraph,
-            params=[("transitive", "true" if transitive else "false")],
+            f"/v1/ai-systems/{system_id}/dependencies", UpstreamDependencyGraph, params=params
         )
 
     async def import_bom(self, system_id: uuid.UUID, bom: Any) -> UpstreamBomSummary:

@@ -1,24 +1,14 @@
-"""Client of the inventory's context API: issues (4.1) and interested parties (4.2)."""
+"""Client of the inventory's context API: issues (4.1), interested parties (4.2) and the
+organisation's AI roles."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from gateway.clients.base import Params, UpstreamClient
 from gateway.clients.schemas import UpstreamModel, UpstreamPage
-
-C = TypeVar("C", bound=UpstreamClient)
-
-
-def bound_like(cls: type[C], other: UpstreamClient) -> C:
-    """A client of the same service, caller and trace context as ``other`` (same pool)."""
-    client = cls.__new__(cls)
-    client._http = other._http
-    client._base_url = other._base_url
-    client._headers = dict(other._headers)
-    return client
 
 
 class UpstreamContextIssue(UpstreamModel):
@@ -61,6 +51,17 @@ class UpstreamInterestedParty(UpstreamModel):
     updated_at: datetime
     created_by: str
     updated_by: str
+
+
+class UpstreamAIRoles(UpstreamModel):
+    """``AIRolesRead`` of the inventory service (version 0 until first set)."""
+
+    roles: list[str]
+    note: str
+    next_review_at: datetime | None = None
+    version: int
+    updated_at: datetime | None = None
+    updated_by: str | None = None
 
 
 def _params(limit: int, after: str | None, filters: dict[str, Any]) -> Params:
@@ -114,3 +115,37 @@ class ContextClient(UpstreamClient):
         headers = {"idempotency-key": idempotency_key} if idempotency_key else None
         response = await self._send("POST", "/v1/interested-parties", json=body, headers=headers)
         return UpstreamInterestedParty.model_validate_json(response.content)
+
+    async def update_issue(
+        self, issue_id: uuid.UUID, body: dict[str, Any], *, expected_version: int
+    ) -> UpstreamContextIssue:
+        response = await self._send(
+            "PATCH",
+            f"/v1/context-issues/{issue_id}",
+            json=body,
+            headers={"if-match": f'"{expected_version}"'},
+        )
+        return UpstreamContextIssue.model_validate_json(response.content)
+
+    async def update_party(
+        self, party_id: uuid.UUID, body: dict[str, Any], *, expected_version: int
+    ) -> UpstreamInterestedParty:
+        response = await self._send(
+            "PATCH",
+            f"/v1/interested-parties/{party_id}",
+            json=body,
+            headers={"if-match": f'"{expected_version}"'},
+        )
+        return UpstreamInterestedParty.model_validate_json(response.content)
+
+    async def ai_roles(self) -> UpstreamAIRoles:
+        return await self._get("/v1/organisation/ai-roles", UpstreamAIRoles)
+
+    async def set_ai_roles(self, body: dict[str, Any], *, expected_version: int) -> UpstreamAIRoles:
+        response = await self._send(
+            "PUT",
+            "/v1/organisation/ai-roles",
+            json=body,
+            headers={"if-match": f'"{expected_version}"'},
+        )
+        return UpstreamAIRoles.model_validate_json(response.content)

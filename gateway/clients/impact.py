@@ -83,15 +83,6 @@ class RequiredAssessmentUpstream(UpstreamModel):
 class ImpactClient(UpstreamClient):
     service = "risk"
 
-    @classmethod
-    def sharing(cls, other: UpstreamClient) -> ImpactClient:
-        """A client over the same connection pool, base URL and forwarded credentials."""
-        client = cls.__new__(cls)
-        client._http = other._http
-        client._base_url = other._base_url
-        client._headers = dict(other._headers)
-        return client
-
     async def list_assessments(
         self,
         *,

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 from gateway.clients.base import Params, UpstreamClient
-from gateway.clients.risk import RiskClient
 from gateway.clients.schemas import UpstreamModel, UpstreamPage
 
 
@@ -108,13 +107,6 @@ class RiskRegisterClient(UpstreamClient):
     """Talks to the risk service with the caller's credentials (as the risk client)."""
 
     service = "risk"
-
-    @classmethod
-    def of(cls, risk: RiskClient) -> RiskRegisterClient:
-        """A client sharing ``risk``'s connection pool, base URL and forwarded headers."""
-        client = cls.__new__(cls)
-        client.__dict__.update(vars(risk))
-        return client
 
     async def list_risks(
         self, *, limit: int, after: str | None, filters: Params = ()

@@ -111,17 +111,7 @@ class SoADiff(UpstreamModel):
 
 
 class SoAClient(UpstreamClient):
-    """Bound to the caller like the other clients; built from the request's risk client."""
-
     service = "risk"
-
-    @classmethod
-    def of(cls, risk: UpstreamClient) -> SoAClient:
-        client = cls.__new__(cls)
-        client._http = risk._http
-        client._base_url = risk._base_url
-        client._headers = dict(risk._headers)
-        return client
 
     async def controls(self, domain: str | None = None) -> list[SoAControl]:
         params = [("domain", domain)] if domain else None

@@ -1,29 +1,15 @@
-"""DataLoaders of the components domain: vendors and components by id.
-
-They hang off the request's context (built on first use), so they live exactly as long as the
-request, like the loaders of :class:`gateway.loaders.Loaders`.
-"""
-
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.clients.components import ComponentsClient, UpstreamComponent, UpstreamVendor
+from gateway.clients.components import ComponentsClient, UpstreamComponent
 from gateway.loaders.base import ByIdLoader
-
-_KEY = "_components_loaders"
-
-
-class VendorLoader(ByIdLoader[UpstreamVendor]):
-    """Vendors by id (``GET /v1/vendors?id=…``)."""
-
-    def __init__(self, client: ComponentsClient) -> None:
-        super().__init__(client.vendors_by_ids)
+from gateway.loaders.vendors import VendorLoader
 
 
 class ComponentLoader(ByIdLoader[UpstreamComponent]):
-    """Components by id (``GET /v1/components?id=…``)."""
+    """Components by id (``GET /v1/components?id=…`` of the inventory)."""
 
     def __init__(self, client: ComponentsClient) -> None:
         super().__init__(client.components_by_ids)
@@ -31,17 +17,18 @@ class ComponentLoader(ByIdLoader[UpstreamComponent]):
 
 @dataclass(frozen=True)
 class ComponentsLoaders:
+    """Deprecated view for resolvers not yet moved to ``info.context.clients.components`` and
+    ``info.context.loaders.vendors`` / ``.components``; it caches nothing of its own."""
+
     client: ComponentsClient
     vendors: VendorLoader
     components: ComponentLoader
 
 
 def components_loaders(context: Any) -> ComponentsLoaders:
-    """The request's components client and loaders (``context`` is the GraphQL context)."""
-    found = context.__dict__.get(_KEY)
-    if found is None:
-        client = ComponentsClient.of(context.clients.inventory)
-        found = ComponentsLoaders(client, VendorLoader(client), ComponentLoader(client))
-        context.__dict__[_KEY] = found
-    assert isinstance(found, ComponentsLoaders)
-    return found
+    """Deprecated: use ``context.clients.components`` and ``context.loaders`` directly."""
+    return ComponentsLoaders(
+        client=context.clients.components,
+        vendors=context.loaders.vendors,
+        components=context.loaders.components,
+    )

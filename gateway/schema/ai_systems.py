@@ -27,6 +27,7 @@ from shared.errors import BadRequest, DomainError, NotFound
 
 if TYPE_CHECKING:
     from gateway.schema.classification import Classification
+    from gateway.schema.components import ComponentConnection
     from gateway.schema.risks import RiskSummary
 
 E = TypeVar("E", bound=enum.Enum)
@@ -225,6 +226,17 @@ class AISystem(relay.Node):
         from gateway.schema.classification import load_classification
 
         return await load_classification(info, self.system_id)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=f"The system's components (inventory), oldest first. `first` is at most "
+        f"{MAX_PAGE_SIZE}."
+    )
+    async def components(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Annotated[ComponentConnection, strawberry.lazy("gateway.schema.components")]:
+        from gateway.schema.components import components_of_system
+
+        return await components_of_system(info, self.system_id, first, after)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Open risks of this system and the highest residual level (risk register)."

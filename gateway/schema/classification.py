@@ -10,7 +10,6 @@ from typing import Any
 import strawberry
 
 from gateway.clients.classification import UpstreamClassification, UpstreamQuestionnaire
-from gateway.loaders.classifications import classification_loaders
 from gateway.schema.ai_systems import EUAIActTier, parse_ai_system_id
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
@@ -135,7 +134,7 @@ class Classification:
 
 async def load_classification(info: Info, system_id: uuid.UUID) -> Classification | None:
     """The current classification of ``system_id`` through the request's DataLoader."""
-    found = await classification_loaders(info.context).current.load(system_id)
+    found = await info.context.loaders.classifications.load(system_id)
     return Classification.from_upstream(found) if found is not None else None
 
 
@@ -251,7 +250,7 @@ class ClassificationQuery:
         description="The EU AI Act classification questions and their allowed answers.",
     )
     async def eu_ai_act_questionnaire(self, info: Info) -> EUAIActQuestionnaire:
-        found = await classification_loaders(info.context).client.questionnaire()
+        found = await info.context.clients.classification.questionnaire()
         return EUAIActQuestionnaire.from_upstream(found)
 
 
@@ -266,15 +265,16 @@ class ClassificationMutation:
         self, info: Info, input: ClassifyAISystemInput
     ) -> ClassifyAISystemPayload:
         answers = {f: _rest(getattr(input, f)) for f in ANSWER_FIELDS}
-        loaders = classification_loaders(info.context)
         try:
-            created = await loaders.client.classify(parse_ai_system_id(input.system_id), answers)
+            created = await info.context.clients.classification.classify(
+                parse_ai_system_id(input.system_id), answers
+            )
         except DomainError as error:
             errors = user_errors(error)
             if errors is None:
                 raise
             return ClassifyAISystemPayload(classification=None, errors=errors)
-        loaders.current.prime(created.system_id, created, force=True)
+        info.context.loaders.classifications.prime(created.system_id, created, force=True)
         return ClassifyAISystemPayload(
             classification=Classification.from_upstream(created), errors=[]
         )

@@ -12,7 +12,10 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from gateway.clients.components import UpstreamComponent, UpstreamVendor
+from gateway.clients.components import (
+    UpstreamComponent,
+    UpstreamVendor,
+)
 from gateway.clients.schemas import UpstreamPage
 from gateway.loaders.components import components_loaders
 from gateway.schema.ai_systems import parse_ai_system_id
@@ -359,9 +362,12 @@ class ComponentQuery:
     async def system_dependencies(
         self, info: Info, id: strawberry.ID, transitive: bool = True
     ) -> list[DependencyPath] | None:
-        client = components_loaders(info.context).client
+        system_id = parse_ai_system_id(id)
         try:
-            graph = await client.system_dependencies(parse_ai_system_id(id), transitive=transitive)
+            # This field serves whole paths, which the inventory gives only when asked.
+            graph = await info.context.clients.components.system_dependencies(
+                system_id, transitive=transitive, paths=True
+            )
         except NotFound:
             return None
         return [_dependency_path(item) for item in graph.items]

@@ -67,14 +67,33 @@ def _camel(name: str) -> str:
     return _CAMEL.sub(lambda m: m.group(1).upper(), name)
 
 
+# Input fields whose value is a free-form map (the `JSON` scalar): the segment after one of them
+# is a key of the caller's data (a custom field key, a property name), not a schema field.
+MAP_FIELDS = frozenset({"custom_fields", "properties", "model_card", "bom"})
+
+
 def _input_path(location: Any) -> list[str] | None:
-    """``["body", "business_function"]`` of a problem+json error → ``["businessFunction"]``."""
-    if not isinstance(location, list):
+    """The GraphQL input path of a problem+json / pydantic error ``location``.
+
+    Schema field names are camel-cased (``["body", "business_function"]`` →
+    ``["businessFunction"]``); list indexes are kept; so is everything from the first key of a
+    free-form map on (``["body", "custom_fields", "cost_centre"]`` →
+    ``["customFields", "cost_centre"]``), since those are the caller's own data keys.
+    """
+    if not isinstance(location, list | tuple):
         return None
-    parts = [str(p) for p in location]
-    if parts and parts[0] == "body":
-        parts = parts[1:]
-    return [_camel(p) for p in parts] or None
+    segments = list(location)
+    if segments and segments[0] == "body":
+        segments = segments[1:]
+    path: list[str] = []
+    in_data = False
+    for segment in segments:
+        if in_data or isinstance(segment, int) or not isinstance(segment, str):
+            path.append(str(segment))
+            continue
+        path.append(_camel(segment))
+        in_data = segment in MAP_FIELDS
+    return path or None
 
 
 def user_errors(error: DomainError) -> list[UserError] | None:

@@ -15,7 +15,6 @@ from strawberry import relay
 
 from gateway.clients.impact import (
     ImpactAssessmentUpstream,
-    ImpactClient,
     RequiredAssessmentUpstream,
     UpstreamFundamentalRights,
     UpstreamImpact,
@@ -34,10 +33,6 @@ from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position
 from shared.errors import BadRequest, DomainError, NotFound
 
 INCOMPLETE = "impact-assessment-incomplete"
-
-
-def _client(info: Info) -> ImpactClient:
-    return ImpactClient.sharing(info.context.clients.risk)
 
 
 @strawberry.enum(description="Where an impact assessment is in its review workflow.")
@@ -200,7 +195,7 @@ class ImpactAssessment(relay.Node):
     ) -> list[ImpactAssessment | None]:
         ids = [_uuid_or_none(i) for i in node_ids]
         wanted = [i for i in ids if i is not None]
-        found = await _client(info).assessments_by_ids(wanted) if wanted else []
+        found = await info.context.clients.impact.assessments_by_ids(wanted) if wanted else []
         by_id = {a.id: a for a in found}
         nodes = [cls.from_upstream(by_id[i]) if i in by_id else None for i in ids]
         if required and any(n is None for n in nodes):
@@ -481,7 +476,7 @@ class ImpactAssessmentQuery:
         start = Position.decode(after)
         system_ids = [parse_ai_system_id(i) for i in (filter.system_ids or [])] if filter else []
         statuses = [s.value for s in (filter.statuses or [])] if filter else []
-        page = await _client(info).list_assessments(
+        page = await info.context.clients.impact.list_assessments(
             limit=start.skip + first,
             after=start.upstream,
             system_ids=system_ids,
@@ -506,7 +501,7 @@ class ImpactAssessmentQuery:
     ) -> ImpactAssessmentRequirementConnection:
         check_page_size(first)
         start = Position.decode(after)
-        page = await _client(info).required(
+        page = await info.context.clients.impact.required(
             limit=start.skip + first, after=start.upstream, missing=missing
         )
         items, page_info = _positions(page, start)
@@ -531,7 +526,9 @@ class ImpactAssessmentMutation:
     ) -> ImpactAssessmentPayload:
         try:
             body = _create_body(input, parse_ai_system_id(input.system_id))
-            created = await _client(info).create(body, idempotency_key=input.idempotency_key)
+            created = await info.context.clients.impact.create(
+                body, idempotency_key=input.idempotency_key
+            )
         except DomainError as error:
             errors = user_errors(error)
             if errors is None:
@@ -549,7 +546,9 @@ class ImpactAssessmentMutation:
         self, info: Info, id: strawberry.ID
     ) -> ImpactAssessmentPayload:
         try:
-            submitted = await _client(info).transition(parse_assessment_id(id), "submit")
+            submitted = await info.context.clients.impact.transition(
+                parse_assessment_id(id), "submit"
+            )
         except DomainError as error:
             errors = user_errors(error)
             if errors is None:
@@ -569,7 +568,9 @@ class ImpactAssessmentMutation:
         self, info: Info, id: strawberry.ID
     ) -> ApproveImpactAssessmentPayload:
         try:
-            approved = await _client(info).transition(parse_assessment_id(id), "approve")
+            approved = await info.context.clients.impact.transition(
+                parse_assessment_id(id), "approve"
+            )
         except DomainError as error:
             if error.code == INCOMPLETE:
                 return ApproveImpactAssessmentPayload(

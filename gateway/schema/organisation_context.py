@@ -15,10 +15,9 @@ import strawberry
 from strawberry import relay
 
 from gateway.clients.context import (
-    ContextClient,
+    UpstreamAIRoles,
     UpstreamContextIssue,
     UpstreamInterestedParty,
-    bound_like,
 )
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
@@ -35,10 +34,6 @@ class _Item(Protocol):
 
 
 ItemT = TypeVar("ItemT", bound=_Item)
-
-
-def context_client(info: Info) -> ContextClient:
-    return bound_like(ContextClient, info.context.clients.inventory)
 
 
 def parse_node_id(value: str, type_name: str) -> uuid.UUID:
@@ -176,7 +171,7 @@ class ContextIssue(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ContextIssue | None]:
-        client = context_client(info)
+        client = info.context.clients.context
         nodes: list[ContextIssue | None] = []
         for node_id in node_ids:
             found = None
@@ -242,7 +237,7 @@ class InterestedParty(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[InterestedParty | None]:
-        client = context_client(info)
+        client = info.context.clients.context
         nodes: list[InterestedParty | None] = []
         for node_id in node_ids:
             found = None
@@ -337,8 +332,156 @@ class CreateInterestedPartyPayload:
     errors: list[UserError] = strawberry.field(description="Why nothing was created.")
 
 
+@strawberry.input(
+    name="UpdateContextIssueInput",
+    description="A change to a context issue; omitted fields keep their value.",
+)
+class UpdateContextIssueInput:
+    id: strawberry.ID = strawberry.field(description="A ContextIssue ID (or its UUID).")
+    expected_version: int = strawberry.field(
+        description="The version you read: a stale one is a `ConflictError`."
+    )
+    kind: ContextIssueKind | None = strawberry.UNSET
+    framework: ContextFramework | None = strawberry.UNSET
+    category: ContextCategory | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    impact: str | None = strawberry.UNSET
+    owner: str | None = strawberry.field(default=strawberry.UNSET, description="null: no owner.")
+    next_review_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="null: no review planned."
+    )
+
+
+@strawberry.input(
+    name="UpdateInterestedPartyInput",
+    description="A change to an interested party; omitted fields keep their value, "
+    "`requirements` replaces the whole list.",
+)
+class UpdateInterestedPartyInput:
+    id: strawberry.ID = strawberry.field(description="An InterestedParty ID (or its UUID).")
+    expected_version: int = strawberry.field(
+        description="The version you read: a stale one is a `ConflictError`."
+    )
+    name: str | None = strawberry.UNSET
+    type: InterestedPartyType | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    requirements: list[RequirementInput] | None = strawberry.UNSET
+    owner: str | None = strawberry.field(default=strawberry.UNSET, description="null: no owner.")
+    next_review_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="null: no review planned."
+    )
+
+
+@strawberry.type(name="UpdateContextIssuePayload")
+class UpdateContextIssuePayload:
+    context_issue: ContextIssue | None = strawberry.field(
+        description="The issue as changed; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Why nothing was changed.")
+
+
+@strawberry.type(name="UpdateInterestedPartyPayload")
+class UpdateInterestedPartyPayload:
+    interested_party: InterestedParty | None = strawberry.field(
+        description="The party as changed; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Why nothing was changed.")
+
+
+@strawberry.enum(
+    name="OrganisationAIRole",
+    description="The organisation's role with respect to AI (ISO/IEC 42001 4.1, ISO/IEC 22989).",
+)
+class OrganisationAIRole(enum.Enum):
+    PRODUCER = "producer"
+    PROVIDER = "provider"
+    CUSTOMER = "customer"
+    PARTNER = "partner"
+
+
+@strawberry.type(
+    name="OrganisationAIRoles",
+    description="The organisation's AI roles overall; version 0 until they are first set.",
+)
+class OrganisationAIRoles:
+    roles: list[OrganisationAIRole]
+    note: str
+    next_review_at: datetime | None
+    review_overdue: bool = strawberry.field(description="The review date has passed.")
+    version: int = strawberry.field(
+        description="Increases by one on every change; 0 until first set."
+    )
+    updated_at: datetime | None
+    updated_by: str | None
+
+    @classmethod
+    def from_upstream(cls, roles: UpstreamAIRoles) -> OrganisationAIRoles:
+        return cls(
+            roles=[OrganisationAIRole(r) for r in roles.roles],
+            note=roles.note,
+            next_review_at=roles.next_review_at,
+            review_overdue=_overdue(roles.next_review_at),
+            version=roles.version,
+            updated_at=roles.updated_at,
+            updated_by=roles.updated_by,
+        )
+
+
+@strawberry.input(
+    name="SetOrganisationAIRolesInput",
+    description="The organisation's AI roles, replacing the current ones.",
+)
+class SetOrganisationAIRolesInput:
+    expected_version: int = strawberry.field(
+        description="The version you read (0 before the roles are first set): a stale one is a "
+        "`ConflictError`."
+    )
+    roles: list[OrganisationAIRole] = strawberry.field(description="Each role at most once.")
+    note: str = ""
+    next_review_at: datetime | None = None
+
+
+@strawberry.type(name="SetOrganisationAIRolesPayload")
+class SetOrganisationAIRolesPayload:
+    organisation_ai_roles: OrganisationAIRoles | None = strawberry.field(
+        name="organisationAiRoles",
+        description="The roles as set; null when `errors` is not empty.",
+    )
+    errors: list[UserError] = strawberry.field(description="Why nothing was changed.")
+
+
 def _value(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
+
+
+def _rest(value: Any) -> Any:
+    """A GraphQL input value as the REST body holds it."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _sent(input: object, fields: Sequence[str]) -> dict[str, Any]:
+    """The REST patch of the ``fields`` the caller sent (null included, unset left out)."""
+    return {
+        f: _rest(getattr(input, f)) for f in fields if getattr(input, f) is not strawberry.UNSET
+    }
+
+
+ISSUE_FIELDS = (
+    "kind",
+    "framework",
+    "category",
+    "title",
+    "description",
+    "impact",
+    "owner",
+    "next_review_at",
+)
+PARTY_FIELDS = ("name", "type", "description", "owner", "next_review_at")
 
 
 @strawberry.type
@@ -357,7 +500,7 @@ class ContextQuery:
     ) -> ContextIssueConnection:
         check_page_size(first)
         start = Position.decode(after)
-        page = await context_client(info).list_issues(
+        page = await info.context.clients.context.list_issues(
             limit=start.skip + first,
             after=start.upstream,
             kind=_value(filter.kind) if filter else None,
@@ -384,7 +527,7 @@ class ContextQuery:
     ) -> InterestedPartyConnection:
         check_page_size(first)
         start = Position.decode(after)
-        page = await context_client(info).list_parties(
+        page = await info.context.clients.context.list_parties(
             limit=start.skip + first,
             after=start.upstream,
             type=_value(filter.type) if filter else None,
@@ -399,6 +542,13 @@ class ContextQuery:
             InterestedParty.from_upstream,
         )
         return InterestedPartyConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="organisationAiRoles",
+        description="The organisation's AI roles overall (producer, provider, customer, partner).",
+    )
+    async def organisation_ai_roles(self, info: Info) -> OrganisationAIRoles:
+        return OrganisationAIRoles.from_upstream(await info.context.clients.context.ai_roles())
 
 
 @strawberry.type
@@ -422,7 +572,7 @@ class ContextMutation:
             "next_review_at": input.next_review_at.isoformat() if input.next_review_at else None,
         }
         try:
-            created = await context_client(info).create_issue(
+            created = await info.context.clients.context.create_issue(
                 body, idempotency_key=input.idempotency_key
             )
         except DomainError as error:
@@ -453,7 +603,7 @@ class ContextMutation:
             "next_review_at": input.next_review_at.isoformat() if input.next_review_at else None,
         }
         try:
-            created = await context_client(info).create_party(
+            created = await info.context.clients.context.create_party(
                 body, idempotency_key=input.idempotency_key
             )
         except DomainError as error:
@@ -462,4 +612,81 @@ class ContextMutation:
             return CreateInterestedPartyPayload(interested_party=None, errors=errors)
         return CreateInterestedPartyPayload(
             interested_party=InterestedParty.from_upstream(created), errors=[]
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="updateContextIssue",
+        description="Change a context issue (roles: admin, manager, risk_owner, contributor); "
+        "a stale `expectedVersion` is a `ConflictError`.",
+    )
+    async def update_context_issue(
+        self, info: Info, input: UpdateContextIssueInput
+    ) -> UpdateContextIssuePayload:
+        issue_id = parse_node_id(input.id, "ContextIssue")
+        try:
+            updated = await info.context.clients.context.update_issue(
+                issue_id, _sent(input, ISSUE_FIELDS), expected_version=input.expected_version
+            )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return UpdateContextIssuePayload(context_issue=None, errors=errors)
+        return UpdateContextIssuePayload(
+            context_issue=ContextIssue.from_upstream(updated), errors=[]
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="updateInterestedParty",
+        description="Change an interested party (roles: admin, manager, risk_owner, "
+        "contributor); a stale `expectedVersion` is a `ConflictError`.",
+    )
+    async def update_interested_party(
+        self, info: Info, input: UpdateInterestedPartyInput
+    ) -> UpdateInterestedPartyPayload:
+        party_id = parse_node_id(input.id, "InterestedParty")
+        body = _sent(input, PARTY_FIELDS)
+        if input.requirements is not strawberry.UNSET:
+            body["requirements"] = (
+                None
+                if input.requirements is None
+                else [
+                    {"text": r.text, "addressed": r.addressed, "note": r.note}
+                    for r in input.requirements
+                ]
+            )
+        try:
+            updated = await info.context.clients.context.update_party(
+                party_id, body, expected_version=input.expected_version
+            )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return UpdateInterestedPartyPayload(interested_party=None, errors=errors)
+        return UpdateInterestedPartyPayload(
+            interested_party=InterestedParty.from_upstream(updated), errors=[]
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="setOrganisationAiRoles",
+        description="Set the organisation's AI roles (roles: admin, manager, risk_owner, "
+        "contributor); a stale `expectedVersion` is a `ConflictError`.",
+    )
+    async def set_organisation_ai_roles(
+        self, info: Info, input: SetOrganisationAIRolesInput
+    ) -> SetOrganisationAIRolesPayload:
+        body = {
+            "roles": [r.value for r in input.roles],
+            "note": input.note,
+            "next_review_at": _rest(input.next_review_at),
+        }
+        try:
+            roles = await info.context.clients.context.set_ai_roles(
+                body, expected_version=input.expected_version
+            )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return SetOrganisationAIRolesPayload(organisation_ai_roles=None, errors=errors)
+        return SetOrganisationAIRolesPayload(
+            organisation_ai_roles=OrganisationAIRoles.from_upstream(roles), errors=[]
         )

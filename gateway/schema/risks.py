@@ -12,7 +12,6 @@ import strawberry
 from strawberry import relay
 
 from gateway.clients.risks import UpstreamRisk, UpstreamRiskDashboard, UpstreamRiskMatrix
-from gateway.loaders.risk_summaries import risk_register_loaders
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
@@ -149,7 +148,7 @@ class Risk(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Risk | None]:
         ids = [_uuid_or_none(i) for i in node_ids]
-        loader = risk_register_loaders(info.context).risks
+        loader = info.context.loaders.risks
         found = await loader.load_many([i for i in ids if i is not None])
         by_id = {r.id: r for r in found if r is not None}
         nodes = [
@@ -195,7 +194,7 @@ class RiskSummary:
 
 async def load_risk_summary(info: Info, system_id: uuid.UUID) -> RiskSummary:
     """Through the request's DataLoader: one upstream call for every system on the page."""
-    found = await risk_register_loaders(info.context).summaries.load(system_id)
+    found = await info.context.loaders.risk_summaries.load(system_id)
     return RiskSummary(
         open_count=found.open_count, highest_residual_level=found.highest_residual_level
     )
@@ -354,8 +353,7 @@ class RiskQuery:
     ) -> RiskConnection:
         check_page_size(first)
         start = Position.decode(after)
-        loaders = risk_register_loaders(info.context)
-        page = await loaders.client.list_risks(
+        page = await info.context.clients.risks.list_risks(
             limit=start.skip + first,
             after=start.upstream,
             filters=filter.params() if filter else [],
@@ -363,7 +361,7 @@ class RiskQuery:
         items = page.items[start.skip :]
         edges: list[relay.Edge[Risk]] = []
         for index, item in enumerate(items):
-            loaders.risks.prime(item.id, item)
+            info.context.loaders.risks.prime(item.id, item)
             is_last = index == len(items) - 1
             position = (
                 Position(upstream=page.next_cursor)
@@ -385,7 +383,7 @@ class RiskQuery:
         name="riskMatrix", description="The organisation's current risk matrix."
     )
     async def risk_matrix(self, info: Info) -> RiskMatrix:
-        return RiskMatrix.from_upstream(await risk_register_loaders(info.context).client.matrix())
+        return RiskMatrix.from_upstream(await info.context.clients.risks.matrix())
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         name="riskDashboard", description="The heat map and counts of the non-closed risks."
@@ -393,7 +391,7 @@ class RiskQuery:
     async def risk_dashboard(
         self, info: Info, basis: RiskBasis = RiskBasis.RESIDUAL
     ) -> RiskDashboard:
-        client = risk_register_loaders(info.context).client
+        client = info.context.clients.risks
         return RiskDashboard.from_upstream(await client.dashboard(basis.value))
 
 
@@ -426,7 +424,7 @@ class RiskMutation:
             "residual_likelihood": input.residual_likelihood,
             "residual_severity": input.residual_severity,
         }
-        client = risk_register_loaders(info.context).client
+        client = info.context.clients.risks
         return await _payload(client.create_risk(body, idempotency_key=input.idempotency_key))
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
@@ -435,7 +433,7 @@ class RiskMutation:
     async def assess_risk(self, info: Info, input: AssessRiskInput) -> RiskPayload:
         fields = ("likelihood", "severity", "residual_likelihood", "residual_severity")
         body = {f: getattr(input, f) for f in fields if getattr(input, f) is not None}
-        client = risk_register_loaders(info.context).client
+        client = info.context.clients.risks
         return await _payload(
             client.assess_risk(parse_risk_id(input.id), body, version=input.version)
         )
@@ -444,7 +442,7 @@ class RiskMutation:
         name="acceptRisk", description="Accept a risk's residual level (roles: admin, manager)."
     )
     async def accept_risk(self, info: Info, input: AcceptRiskInput) -> RiskPayload:
-        client = risk_register_loaders(info.context).client
+        client = info.context.clients.risks
         return await _payload(
             client.accept_risk(parse_risk_id(input.id), input.rationale, version=input.version)
         )

@@ -12,9 +12,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
-from gateway.clients.context import bound_like
 from gateway.clients.scope import (
-    ScopeClient,
     UpstreamBoundary,
     UpstreamBoundaryDiff,
     UpstreamScopeSystem,
@@ -39,10 +37,6 @@ from gateway.schema.organisation_context import (
 )
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from shared.errors import DomainError, NotFound
-
-
-def scope_client(info: Info) -> ScopeClient:
-    return bound_like(ScopeClient, info.context.clients.inventory)
 
 
 @strawberry.enum(description="Where a scope version is in its life: draft → approved → superseded.")
@@ -178,7 +172,7 @@ class ScopeVersion(relay.Node):
         description="A dry run of approval: every reason it would be refused, and every warning."
     )
     async def approval_check(self, info: Info) -> ScopeCheck:
-        check = await scope_client(info).check(self.scope_version_id)
+        check = await info.context.clients.scope.check(self.scope_version_id)
         return ScopeCheck(
             approvable=check.approvable,
             reasons=[
@@ -192,7 +186,7 @@ class ScopeVersion(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ScopeVersion | None]:
-        client = scope_client(info)
+        client = info.context.clients.scope
         nodes: list[ScopeVersion | None] = []
         for node_id in node_ids:
             found = None
@@ -417,7 +411,7 @@ class ScopeQuery(ContextQuery):
     ) -> ScopeVersionConnection:
         check_page_size(first)
         start = Position.decode(after)
-        page = await scope_client(info).list_versions(
+        page = await info.context.clients.scope.list_versions(
             limit=start.skip + first,
             after=start.upstream,
             status=status.value if status else None,
@@ -432,7 +426,7 @@ class ScopeQuery(ContextQuery):
         description="The approved scope version; null until one is approved.",
     )
     async def current_scope(self, info: Info) -> ScopeVersion | None:
-        current = await scope_client(info).current()
+        current = await info.context.clients.scope.current()
         return ScopeVersion.from_upstream(current) if current is not None else None
 
     @strawberry.field(  # type: ignore[untyped-decorator]
@@ -440,7 +434,7 @@ class ScopeQuery(ContextQuery):
         description="What changed from scope version `a` to `b` (IDs or UUIDs).",
     )
     async def scope_diff(self, info: Info, a: strawberry.ID, b: strawberry.ID) -> ScopeDiff:
-        d = await scope_client(info).diff(
+        d = await info.context.clients.scope.diff(
             parse_node_id(a, "ScopeVersion"), parse_node_id(b, "ScopeVersion")
         )
 
@@ -487,7 +481,7 @@ class ScopeMutation(ContextMutation):
     ) -> ScopeVersionPayload:
         body = {"copy_from_current": input.copy_from_current, **_content(input)}
         try:
-            created = await scope_client(info).create_version(
+            created = await info.context.clients.scope.create_version(
                 body, idempotency_key=input.idempotency_key
             )
         except DomainError as error:
@@ -504,7 +498,7 @@ class ScopeMutation(ContextMutation):
         self, info: Info, input: UpdateScopeVersionInput
     ) -> ScopeVersionPayload:
         try:
-            updated = await scope_client(info).update_version(
+            updated = await info.context.clients.scope.update_version(
                 parse_node_id(input.id, "ScopeVersion"), _content(input), version=input.version
             )
         except DomainError as error:
@@ -523,7 +517,7 @@ class ScopeMutation(ContextMutation):
         self, info: Info, input: ApproveScopeVersionInput
     ) -> ApproveScopeVersionPayload:
         try:
-            result = await scope_client(info).approve(
+            result = await info.context.clients.scope.approve(
                 parse_node_id(input.id, "ScopeVersion"), version=input.version
             )
         except DomainError as error:

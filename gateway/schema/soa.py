@@ -12,7 +12,6 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from gateway.clients.soa import (
-    SoAClient,
     SoAControl,
     SoADiff,
     SoAEntry,
@@ -23,10 +22,6 @@ from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, Position, check_page_size
 from shared.errors import DomainError
-
-
-def _client(info: Info) -> SoAClient:
-    return SoAClient.of(info.context.clients.risk)
 
 
 @strawberry.enum(description="How far an applicable control is implemented.")
@@ -186,7 +181,7 @@ class SoAVersion:
     async def entries(self, info: Info) -> list[SoAEntryType]:
         entries = self.loaded_entries
         if entries is None:
-            entries = (await _client(info).version(str(self.id))).entries or []
+            entries = (await info.context.clients.soa.version(str(self.id))).entries or []
         return [SoAEntryType.from_upstream(e) for e in entries]
 
 
@@ -301,11 +296,11 @@ def _extension_list(error: DomainError, key: str) -> list[Any]:
 class SoAQuery:
     @strawberry.field(description="The 38 Annex A controls, optionally of one domain (`A.6`).")  # type: ignore[untyped-decorator]
     async def controls(self, info: Info, domain: str | None = None) -> list[Control]:
-        return [Control.from_upstream(c) for c in await _client(info).controls(domain)]
+        return [Control.from_upstream(c) for c in await info.context.clients.soa.controls(domain)]
 
     @strawberry.field(description="One Annex A control with its crosswalk.")  # type: ignore[untyped-decorator]
     async def control(self, info: Info, id: str) -> Control:
-        return Control.from_upstream(await _client(info).control(id))
+        return Control.from_upstream(await info.context.clients.soa.control(id))
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         name="soaEntries",
@@ -313,7 +308,7 @@ class SoAQuery:
         "control order (38 at most, so not paginated).",
     )
     async def soa_entries(self, info: Info) -> list[SoAEntryType]:
-        return [SoAEntryType.from_upstream(e) for e in await _client(info).entries()]
+        return [SoAEntryType.from_upstream(e) for e in await info.context.clients.soa.entries()]
 
     @strawberry.field(name="soaVersions", description="SoA versions, newest first.")  # type: ignore[untyped-decorator]
     async def soa_versions(
@@ -321,7 +316,9 @@ class SoAQuery:
     ) -> SoAVersionConnection:
         check_page_size(first)
         start = Position.decode(after)
-        page = await _client(info).versions(limit=start.skip + first, after=start.upstream)
+        page = await info.context.clients.soa.versions(
+            limit=start.skip + first, after=start.upstream
+        )
         items = list(page.items)[start.skip :]
         edges: list[SoAVersionEdge] = []
         for index, item in enumerate(items):
@@ -346,7 +343,7 @@ class SoAQuery:
 
     @strawberry.field(name="soaVersion", description="One SoA version by id or number.")  # type: ignore[untyped-decorator]
     async def soa_version(self, info: Info, id: str) -> SoAVersion:
-        return SoAVersion.from_upstream(await _client(info).version(id))
+        return SoAVersion.from_upstream(await info.context.clients.soa.version(id))
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         name="soaDiff", description="What changed from version `from` to version `to`."
@@ -357,7 +354,7 @@ class SoAQuery:
         from_: Annotated[str, strawberry.argument(name="from", description="Version id or number")],
         to: Annotated[str, strawberry.argument(description="Version id or number")],
     ) -> SoADiffType:
-        return SoADiffType.from_upstream(await _client(info).diff(from_, to))
+        return SoADiffType.from_upstream(await info.context.clients.soa.diff(from_, to))
 
 
 @strawberry.type
@@ -375,7 +372,7 @@ class SoAMutation:
             if getattr(input, name) is not strawberry.UNSET
         }
         try:
-            entry = await _client(info).decide(
+            entry = await info.context.clients.soa.decide(
                 input.control_id, body, expected_version=input.expected_version
             )
         except DomainError as error:
@@ -395,7 +392,7 @@ class SoAMutation:
     )
     async def approve_soa_version(self, info: Info, id: str) -> ApproveSoAVersionPayload:
         try:
-            version = await _client(info).approve(id)
+            version = await info.context.clients.soa.approve(id)
         except DomainError as error:
             errors = user_errors(error)
             if errors is None:

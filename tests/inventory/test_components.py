@@ -140,7 +140,9 @@ async def test_transitive_dependencies_survive_a_cycle(stack: Any, org: uuid.UUI
     await edge(stack, org, ("component", c["id"]), ("system", other["id"]))
 
     response = await stack.inventory.get(
-        f"/v1/ai-systems/{ai['id']}/dependencies", headers=stack.headers(org)
+        f"/v1/ai-systems/{ai['id']}/dependencies",
+        params={"paths": "true"},
+        headers=stack.headers(org),
     )
     assert response.status_code == 200, response.text
     graph = response.json()
@@ -152,6 +154,21 @@ async def test_transitive_dependencies_survive_a_cycle(stack: Any, org: uuid.UUI
         "Feature store": ["Scoring", "a", "b", "c", "Feature store"],
         "CloudCo": ["Scoring", "a", "b", "c", "CloudCo"],
     }
+    # By default: each node once, with its depth and the node it is reached from; no paths.
+    default = await stack.inventory.get(
+        f"/v1/ai-systems/{ai['id']}/dependencies", headers=stack.headers(org)
+    )
+    items = default.json()["items"]
+    assert all(i["path"] is None for i in items)
+    ids = {ai["id"]: "Scoring", a["id"]: "a", b["id"]: "b", c["id"]: "c"}
+    assert {i["node"]["name"]: (i["depth"], ids[i["via"]["id"]]) for i in items} == {
+        "a": (1, "Scoring"),
+        "b": (2, "a"),
+        "c": (3, "b"),
+        "Feature store": (4, "c"),
+        "CloudCo": (4, "c"),
+    }
+    assert [i["depth"] for i in items] == [1, 2, 3, 4, 4]
     direct = await stack.inventory.get(
         f"/v1/ai-systems/{ai['id']}/dependencies",
         params={"transitive": "false"},
@@ -196,7 +213,9 @@ async def test_dependents_of_a_vendor_reach_every_system_using_it(
     await edge(stack, org, ("system", finance["id"]), ("system", hr["id"]))
 
     response = await stack.inventory.get(
-        f"/v1/vendors/{vendor['id']}/dependents", headers=stack.headers(org)
+        f"/v1/vendors/{vendor['id']}/dependents",
+        params={"paths": "true"},
+        headers=stack.headers(org),
     )
     assert response.status_code == 200
     paths = {i["node"]["name"]: [n["name"] for n in i["path"]] for i in response.json()["items"]}
@@ -210,6 +229,20 @@ async def test_dependents_of_a_vendor_reach_every_system_using_it(
         f"/v1/components/{model['id']}/dependents", headers=stack.headers(org)
     )
     assert {i["node"]["name"] for i in of_component.json()["items"]} == {"HR bot", "Finance bot"}
+    by_default = await stack.inventory.get(
+        f"/v1/vendors/{vendor['id']}/dependents", headers=stack.headers(org)
+    )
+    ids = {vendor["id"]: "DataBroker", dataset["id"]: "people-data", model["id"]: "hr-model"}
+    ids[hr["id"]] = "HR bot"
+    assert {
+        i["node"]["name"]: (i["depth"], ids[i["via"]["id"]], i["path"])
+        for i in by_default.json()["items"]
+    } == {
+        "people-data": (1, "DataBroker", None),
+        "hr-model": (2, "people-data", None),
+        "HR bot": (3, "hr-model", None),
+        "Finance bot": (4, "HR bot", None),
+    }
 
 
 async def test_interfaces_record_data_flows(stack: Any, org: uuid.UUID) -> None:

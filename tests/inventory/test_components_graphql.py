@@ -69,3 +69,35 @@ async def test_create_import_and_query_dependencies(stack: Any, org: uuid.UUID) 
         {"depth": 2, "node": {"type": "vendor", "name": "Acme AI"}},
     ]
     assert [e["node"]["name"] for e in deps["components"]["edges"]] == ["ranker"]
+
+
+async def test_an_ai_system_lists_its_components(stack: Any, org: uuid.UUID) -> None:
+    headers = stack.headers(org, "manager")
+    system = (
+        await stack.inventory.post("/v1/ai-systems", json={"name": "Scoring"}, headers=headers)
+    ).json()
+    other = (
+        await stack.inventory.post("/v1/ai-systems", json={"name": "Other"}, headers=headers)
+    ).json()
+    for name, owner in (("ranker", system), ("features", system), ("elsewhere", other)):
+        created = await stack.inventory.post(
+            "/v1/components",
+            json={"kind": "software", "name": name, "system_id": owner["id"]},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+    query = (
+        "query($id: ID!, $first: Int!, $after: String) { aiSystem(id: $id) { name "
+        "components(first: $first, after: $after) { edges { cursor node { name } } "
+        "pageInfo { hasNextPage endCursor } } } }"
+    )
+    data = await gql(stack, org, query, id=system["id"], first=10)
+    connection = data["aiSystem"]["components"]
+    assert [e["node"]["name"] for e in connection["edges"]] == ["ranker", "features"]
+    assert connection["pageInfo"]["hasNextPage"] is False
+    first_page = (await gql(stack, org, query, id=system["id"], first=1))["aiSystem"]
+    assert [e["node"]["name"] for e in first_page["components"]["edges"]] == ["ranker"]
+    assert first_page["components"]["pageInfo"]["hasNextPage"] is True
+    after = first_page["components"]["pageInfo"]["endCursor"]
+    second = (await gql(stack, org, query, id=system["id"], first=1, after=after))["aiSystem"]
+    assert [e["node"]["name"] for e in second["components"]["edges"]] == ["features"]

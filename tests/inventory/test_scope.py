@@ -10,7 +10,7 @@ import nats
 import pytest
 import sqlalchemy as sa
 
-from services.inventory.components.graph import PathNode
+from services.inventory.components.graph import Reach, breadth_first
 from services.inventory.scope.checks import dependency_warnings
 from shared.db import tenant_transaction
 
@@ -291,31 +291,55 @@ async def test_another_organisation_sees_nothing(stack: Any, org: uuid.UUID) -> 
 
 def test_dependency_warnings_show_the_path_to_what_is_outside() -> None:
     inside, outside = uuid.uuid4(), uuid.uuid4()
-    own, foreign, orphan = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    start = PathNode("system", inside, "Scoring")
-    paths = [
-        [start, PathNode("component", own, "ranker")],
-        [start, PathNode("component", own, "ranker"), PathNode("component", foreign, "geo-api")],
-        [
-            start,
-            PathNode("component", own, "ranker"),
-            PathNode("component", foreign, "geo-api"),
-            PathNode("system", outside, "Legacy CRM"),
-        ],
-        [start, PathNode("component", orphan, "shared-db")],
-        [start, PathNode("component", own, "ranker"), PathNode("vendor", uuid.uuid4(), "V")],
+    own, foreign, orphan, vendor = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    start = ("system", inside)
+    edges = [
+        (start, ("component", own)),
+        (("component", own), ("component", foreign)),
+        (("component", foreign), ("system", outside)),
+        (("system", outside), start),  # a cycle back to the start
+        (start, ("component", orphan)),
+        (("component", own), ("vendor", vendor)),
     ]
+    names = {
+        start: "Scoring",
+        ("component", own): "ranker",
+        ("component", foreign): "geo-api",
+        ("system", outside): "Legacy CRM",
+        ("component", orphan): "shared-db",
+        ("vendor", vendor): "V",
+    }
+    reach = Reach.build(start, breadth_first(start, edges), names)
     warnings = dependency_warnings(
-        {inside: paths},
+        {inside: reach},
         in_scope={inside},
         component_system={own: inside, foreign: outside, orphan: None},
         names={inside: "Scoring"},
     )
+    # Nearest first; Legacy CRM is only reached through geo-api, which is warned about instead.
     assert [[n.name for n in w.path] for w in warnings] == [
-        ["Scoring", "ranker", "geo-api"],
         ["Scoring", "shared-db"],
+        ["Scoring", "ranker", "geo-api"],
     ]
     assert all(w.code == "depends-outside-scope" and w.system_id == inside for w in warnings)
+    assert "Scoring → ranker → geo-api" in warnings[1].message
+
+
+def test_reach_gives_each_node_once_with_depth_via_and_path() -> None:
+    a, b, c, d = (("component", uuid.uuid4()) for _ in range(4))
+    start = ("system", uuid.uuid4())
+    # start → a → b → c → a (cycle), start → c (shortcut), c → d, d → start (cycle to start).
+    edges = [(start, a), (a, b), (b, c), (c, a), (start, c), (c, d), (d, start)]
+    names = {start: "S", a: "a", b: "b", c: "c", d: "d"}
+    reach = Reach.build(start, breadth_first(start, edges), names)
+    got = {i.node.name: (i.depth, i.via.name) for i in reach.items}
+    assert got == {"a": (1, "S"), "c": (1, "S"), "b": (2, "a"), "d": (2, "c")}
+    assert [i.depth for i in reach.items] == sorted(i.depth for i in reach.items)
+    assert [n.name for n in reach.path_to(d)] == ["S", "c", "d"]
+    assert [n.name for n in reach.path_to(b)] == ["S", "a", "b"]
+    assert [[n.name for n in p] for p in reach.all_paths()] == [
+        [n.name for n in reach.path_to((i.node.type, i.node.id))] for i in reach.items
+    ]
 
 
 async def test_approval_warns_about_a_dependency_outside_the_scope(

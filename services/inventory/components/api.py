@@ -49,6 +49,13 @@ IfMatch = Annotated[str | None, Header(description="ETag of the version you read
 NameQuery = Annotated[
     str | None, Query(max_length=200, description="Case-insensitive part of the name")
 ]
+Paths = Annotated[
+    bool,
+    Query(
+        description="Also give each node's whole shortest path (`path`); without it, follow "
+        "`via` back to the start"
+    ),
+]
 Ids = Annotated[
     list[uuid.UUID] | None, Query(description="Fetch these (batch; at most 500)", max_length=500)
 ]
@@ -161,11 +168,12 @@ async def delete_vendor(
     responses={404: PROBLEM},
 )
 async def vendor_dependents(
-    vendor_id: uuid.UUID, principal: Reader, session: TenantSession
+    vendor_id: uuid.UUID, principal: Reader, session: TenantSession, paths: Paths = False
 ) -> DependencyGraph:
     """Components from the vendor, the systems and components depending on those, and so on;
-    each with the shortest path from the vendor (read it backwards for the direction)."""
-    return await service.dependents(session, "vendor", vendor_id)
+    each once, nearest first, with its depth and `via` (the node one step nearer the vendor on a
+    shortest path); `paths=true` adds each whole path (read it backwards for the direction)."""
+    return await service.dependents(session, "vendor", vendor_id, paths=paths)
 
 
 # --- Components -------------------------------------------------------------------------------
@@ -275,9 +283,11 @@ async def delete_component(
     responses={404: PROBLEM},
 )
 async def component_dependents(
-    component_id: uuid.UUID, principal: Reader, session: TenantSession
+    component_id: uuid.UUID, principal: Reader, session: TenantSession, paths: Paths = False
 ) -> DependencyGraph:
-    return await service.dependents(session, "component", component_id)
+    """Everything depending on the component, each once, nearest first, with its depth and
+    `via`; `paths=true` adds each whole shortest path."""
+    return await service.dependents(session, "component", component_id, paths=paths)
 
 
 # --- Dependencies -----------------------------------------------------------------------------
@@ -453,10 +463,13 @@ async def system_dependencies(
     transitive: Annotated[
         bool, Query(description="Follow dependencies of dependencies (cycle-safe)")
     ] = True,
+    paths: Paths = False,
 ) -> DependencyGraph:
-    """Every system, component and vendor the system depends on, each with its shortest path
-    from the system: its own components, explicit dependency edges, and components' vendors."""
-    return await service.system_dependencies(session, system_id, transitive=transitive)
+    """Every system, component and vendor the system depends on — its own components, explicit
+    dependency edges, and components' vendors — each once, nearest first, with its depth and
+    `via` (the node it is first reached from on a shortest path from the system). `paths=true`
+    adds each whole shortest path (costlier on deep graphs)."""
+    return await service.system_dependencies(session, system_id, transitive=transitive, paths=paths)
 
 
 _BOM_BODY: dict[str, Any] = {

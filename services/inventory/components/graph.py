@@ -4,16 +4,26 @@ Edges are the explicit ``dependency`` rows plus two implicit kinds (system → i
 ``component.system_id``; component → its vendor via ``component.vendor_id``). One recursive query
 collects every edge reachable from the start node — the ``UNION`` discards edges already seen,
 so cycles end the walk instead of looping — and a breadth-first search over those edges, in
-memory, gives each reachable node its shortest path. The work is bounded by the number of
-reachable edges, not by the number of paths (which can be exponential).
+memory, gives each reachable node once with its depth and ``via``, the node it was first
+reached from (its parent on a shortest path). Paths are not built by default: a caller asks for
+the path to given nodes (:meth:`Reach.path_to`, O(depth) each) or for all of them
+(:meth:`Reach.all_paths`). The work is bounded by the number of reachable edges, not by the
+number of paths (which can be exponential) nor by the sum of the path lengths (quadratic on a
+long chain).
+
+Why the breadth-first search is not in SQL: a recursive CTE can only see the previous
+iteration's rows, not everything found so far, so a walk that carries a node's depth or parent
+cannot tell "already reached" and would revisit every node once per distinct depth (quadratic
+on a long cycle) — the edge walk, which ``UNION`` deduplicates, stays linear.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,31 +105,102 @@ async def _edges(
     ]
 
 
-def shortest_paths(start: Node, edges: Iterable[tuple[Node, Node]]) -> list[list[Node]]:
-    """Breadth-first: one shortest path from ``start`` to every node reachable over ``edges``.
+def breadth_first(start: Node, edges: Iterable[tuple[Node, Node]]) -> list[tuple[Node, Node]]:
+    """Breadth-first from ``start`` over ``edges``: each reachable node once, as ``(node, via)``.
 
-    Neighbours are visited in a stable order (type, then id), so the answer is deterministic.
-    A node's path is its parent's path plus itself (parents come first in breadth-first order),
-    so building every path costs list copies, not a walk back per node.
+    ``via`` is the node it was first reached from, so following ``via`` back to ``start`` gives
+    a shortest path. Nearest first; neighbours in a stable order (type, then id), so the answer
+    is deterministic. O(edges · log degree): no path is built. ``start`` is never listed, even
+    when a cycle leads back to it.
     """
     adjacency: dict[Node, list[Node]] = {}
     for source, target in edges:
         adjacency.setdefault(source, []).append(target)
     for targets in adjacency.values():
         targets.sort(key=lambda n: (n[0], n[1].int))
-    path_of: dict[Node, list[Node]] = {start: [start]}
-    paths: list[list[Node]] = []
+    seen: set[Node] = {start}
+    order: list[tuple[Node, Node]] = []
     queue: deque[Node] = deque([start])
     while queue:
         node = queue.popleft()
-        base = path_of[node]
         for nxt in adjacency.get(node, ()):
-            if nxt not in path_of:
-                path = [*base, nxt]
-                path_of[nxt] = path
-                paths.append(path)
+            if nxt not in seen:
+                seen.add(nxt)
+                order.append((nxt, node))
                 queue.append(nxt)
-    return paths
+    return order
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A node reached from the start: how far, and the node it was first reached from."""
+
+    node: PathNode
+    depth: int
+    via: PathNode
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Everything reachable from ``start``, each node once, nearest first (a shortest-path tree).
+
+    Paths are not stored: :meth:`path_to` walks ``via`` back to the start (O(depth)), and
+    :meth:`all_paths` builds every one (O(sum of depths): only when a caller asks for them).
+    """
+
+    start: PathNode
+    items: list[Reached]
+
+    @classmethod
+    def build(
+        cls, start: Node, order: Sequence[tuple[Node, Node]], names: Mapping[Node, str]
+    ) -> Reach:
+        """From :func:`breadth_first`'s answer and the nodes' names."""
+
+        def as_path_node(n: Node) -> PathNode:
+            return PathNode(type=n[0], id=n[1], name=names.get(n, ""))
+
+        first = as_path_node(start)
+        made: dict[Node, Reached] = {}
+        items: list[Reached] = []
+        for node, via in order:
+            parent = made.get(via)
+            item = Reached(
+                node=as_path_node(node),
+                depth=1 if parent is None else parent.depth + 1,
+                via=first if parent is None else parent.node,
+            )
+            made[node] = item
+            items.append(item)
+        return cls(start=first, items=items)
+
+    @cached_property
+    def _by_node(self) -> dict[Node, Reached]:
+        return {(i.node.type, i.node.id): i for i in self.items}
+
+    def path_to(self, node: Node) -> list[PathNode]:
+        """The shortest path from the start to a reached ``node`` (both ends included)."""
+        by_node = self._by_node
+        path: list[PathNode] = []
+        item = by_node.get(node)
+        if item is None:
+            raise KeyError(node)
+        while item is not None:
+            path.append(item.node)
+            item = by_node.get((item.via.type, item.via.id))
+        path.append(self.start)
+        path.reverse()
+        return path
+
+    def all_paths(self) -> list[list[PathNode]]:
+        """Every item's shortest path, in the order of ``items``."""
+        path_of: dict[Node, list[PathNode]] = {(self.start.type, self.start.id): [self.start]}
+        paths: list[list[PathNode]] = []
+        for item in self.items:
+            path = [*path_of[(item.via.type, item.via.id)], item.node]
+            path_of[(item.node.type, item.node.id)] = path
+            paths.append(path)
+        return paths
 
 
 _NAME_TABLES = {"system": "ai_system", "component": "component", "vendor": "vendor"}
@@ -138,42 +219,35 @@ async def node_names(session: AsyncSession, nodes: Iterable[Node]) -> dict[Node,
     return names
 
 
-async def _paths(
+async def _reach(
     session: AsyncSession, query: sa.TextClause, start: Node, *, backwards: bool = False
-) -> list[list[PathNode]]:
+) -> Reach:
     edges = await _edges(session, query, start)
     if backwards:
         edges = [(target, source) for source, target in edges]
-    raw = shortest_paths(start, edges)
-    reached = {start, *(p[-1] for p in raw)}
-    names = await node_names(session, reached)
-    as_path_node = {n: PathNode(type=n[0], id=n[1], name=names.get(n, "")) for n in reached}
-    return [[as_path_node[n] for n in p] for p in raw]
+    order = breadth_first(start, edges)
+    names = await node_names(session, [start, *(node for node, _ in order)])
+    return Reach.build(start, order, names)
 
 
-async def transitive_dependencies(
-    session: AsyncSession, system_id: uuid.UUID
-) -> list[list[PathNode]]:
-    """Every node ``system_id`` depends on, transitively, each with its shortest path.
+async def transitive_dependencies(session: AsyncSession, system_id: uuid.UUID) -> Reach:
+    """Every node ``system_id`` depends on, transitively: each once, with its depth and the node
+    it is first reached from on a shortest path from the system.
 
-    Each path starts at the system and ends at the dependency; one path per reachable node, in
-    breadth-first order (nearest first). Cycles are safe; the system itself is never listed.
+    Breadth-first order (nearest first). Cycles are safe; the system itself is never listed.
     An unknown system (or one of another organisation) has no dependencies.
     """
-    return await _paths(session, _FORWARD, ("system", system_id))
+    return await _reach(session, _FORWARD, ("system", system_id))
 
 
-async def direct_dependencies(session: AsyncSession, system_id: uuid.UUID) -> list[list[PathNode]]:
-    """Only the nodes ``system_id`` depends on directly (paths of two nodes)."""
-    return [p for p in await transitive_dependencies(session, system_id) if len(p) == 2]
+async def direct_dependencies(session: AsyncSession, system_id: uuid.UUID) -> Reach:
+    """Only the nodes ``system_id`` depends on directly (depth 1)."""
+    reach = await transitive_dependencies(session, system_id)
+    return Reach(start=reach.start, items=[i for i in reach.items if i.depth == 1])
 
 
-async def transitive_dependents(
-    session: AsyncSession, node_type: str, node_id: uuid.UUID
-) -> list[list[PathNode]]:
-    """Everything that depends on the node, transitively, each with its shortest path.
-
-    Each path starts at the node and ends at a dependent (read it backwards for the direction
-    of the dependency).
-    """
-    return await _paths(session, _REVERSE, (node_type, node_id), backwards=True)
+async def transitive_dependents(session: AsyncSession, node_type: str, node_id: uuid.UUID) -> Reach:
+    """Everything that depends on the node, transitively: each once, with its depth and ``via``,
+    the node it depends on one step nearer the start (read paths backwards for the direction of
+    the dependency)."""
+    return await _reach(session, _REVERSE, (node_type, node_id), backwards=True)

@@ -262,10 +262,22 @@ class GraphNode(BaseModel):
     name: str
 
 
+class GraphNodeRef(BaseModel):
+    type: str = Field(description="system, component or vendor")
+    id: uuid.UUID
+
+
 class DependencyPath(BaseModel):
     node: GraphNode = Field(description="The node reached")
     depth: int = Field(description="Edges between the start and the node")
-    path: list[GraphNode] = Field(description="Shortest path, from the start to the node")
+    via: GraphNodeRef = Field(
+        description="The node it is reached from on a shortest path (the start at depth 1); "
+        "follow `via` through the items back to the start for the whole path"
+    )
+    path: list[GraphNode] | None = Field(
+        default=None,
+        description="Shortest path, from the start to the node; only with `paths=true`",
+    )
 
 
 class DependencyGraph(BaseModel):

@@ -43,6 +43,7 @@ from services.inventory.components.schemas import (
     DependencyPath,
     DependencyRead,
     GraphNode,
+    GraphNodeRef,
     ImportCounts,
     InterfaceCreate,
     InterfaceRead,
@@ -481,41 +482,51 @@ async def delete_interface(
 # --- Graph queries ----------------------------------------------------------------------------
 
 
-def _graph(start: graph.PathNode, paths: list[list[graph.PathNode]]) -> DependencyGraph:
-    def node(n: graph.PathNode) -> GraphNode:
-        return GraphNode(type=n.type, id=n.id, name=n.name)
+def _graph(reach: graph.Reach, *, paths: bool) -> DependencyGraph:
+    made: dict[graph.PathNode, GraphNode] = {}
 
+    def node(n: graph.PathNode) -> GraphNode:  # one model per node, shared by every path
+        if (found := made.get(n)) is None:
+            found = made[n] = GraphNode(type=n.type, id=n.id, name=n.name)
+        return found
+
+    all_paths = reach.all_paths() if paths else None
     return DependencyGraph(
-        start=node(start),
+        start=node(reach.start),
         items=[
-            DependencyPath(node=node(p[-1]), depth=len(p) - 1, path=[node(n) for n in p])
-            for p in paths
+            DependencyPath(
+                node=node(item.node),
+                depth=item.depth,
+                via=GraphNodeRef(type=item.via.type, id=item.via.id),
+                path=[node(n) for n in all_paths[i]] if all_paths is not None else None,
+            )
+            for i, item in enumerate(reach.items)
         ],
     )
 
 
 async def system_dependencies(
-    session: AsyncSession, system_id: uuid.UUID, *, transitive: bool
+    session: AsyncSession, system_id: uuid.UUID, *, transitive: bool, paths: bool = False
 ) -> DependencyGraph:
     names = await graph.node_names(session, [("system", system_id)])
     if ("system", system_id) not in names:
         raise AISystemNotFound(_NOT_FOUND["system"].format(id=system_id))
     if transitive:
-        paths = await graph.transitive_dependencies(session, system_id)
+        reach = await graph.transitive_dependencies(session, system_id)
     else:
-        paths = await graph.direct_dependencies(session, system_id)
-    start = graph.PathNode("system", system_id, names[("system", system_id)])
-    return _graph(start, paths)
+        reach = await graph.direct_dependencies(session, system_id)
+    return _graph(reach, paths=paths)
 
 
-async def dependents(session: AsyncSession, node_type: str, node_id: uuid.UUID) -> DependencyGraph:
+async def dependents(
+    session: AsyncSession, node_type: str, node_id: uuid.UUID, *, paths: bool = False
+) -> DependencyGraph:
     names = await graph.node_names(session, [(node_type, node_id)])
     if (node_type, node_id) not in names:
         if node_type == "vendor":
             raise VendorNotFound(_NOT_FOUND["vendor"].format(id=node_id))
         raise ComponentNotFound(_NOT_FOUND["component"].format(id=node_id))
-    paths = await graph.transitive_dependents(session, node_type, node_id)
-    return _graph(graph.PathNode(node_type, node_id, names[(node_type, node_id)]), paths)
+    return _graph(await graph.transitive_dependents(session, node_type, node_id), paths=paths)
 
 
 # --- CycloneDX import -------------------------------------------------------------------------

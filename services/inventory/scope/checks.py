@@ -8,8 +8,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
+from services.inventory.components.graph import Reach
 from services.inventory.scope.schemas import (
     MIN_SENSITIVE_JUSTIFICATION,
     Boundary,
@@ -35,19 +35,6 @@ class SystemFacts:
     owner: str | None
     sector: str | None
     eu_ai_act_tier: str | None
-
-
-class Node(Protocol):
-    """A step of a dependency path (``components.graph.PathNode``)."""
-
-    @property
-    def type(self) -> str: ...
-
-    @property
-    def id(self) -> uuid.UUID: ...
-
-    @property
-    def name(self) -> str: ...
 
 
 def is_sensitive(sector: str | None) -> bool:
@@ -120,7 +107,7 @@ def approval_reasons(
 
 
 def dependency_warnings(
-    paths_by_system: Mapping[uuid.UUID, Sequence[Sequence[Node]]],
+    reach_by_system: Mapping[uuid.UUID, Reach],
     *,
     in_scope: set[uuid.UUID],
     component_system: Mapping[uuid.UUID, uuid.UUID | None],
@@ -129,38 +116,43 @@ def dependency_warnings(
     """A warning for each in-scope system's dependency outside the scope, with its path.
 
     A system is outside when it is not included; a component when the system it belongs to is
-    not included (or it belongs to none). Each path is cut at its first node outside the
-    scope; what lies beyond is reached through that node and reported once, through it.
+    not included (or it belongs to none). Each shortest path is cut at its first node outside
+    the scope; what lies beyond is reached through that node and reported once, through it.
+    Only the paths of the nodes warned about are built (walking ``via`` back to the start).
     """
     warnings: list[ScopeWarning] = []
-    seen: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for system_id, paths in paths_by_system.items():
+    for system_id, reach in reach_by_system.items():
         start = PathNodeRead(type="system", id=system_id, name=names.get(system_id, ""))
-        for path in paths:
-            steps = [n for n in path if not (n.type == "system" and n.id == system_id)]
-            shown = [start]
-            for node in steps:
-                shown.append(PathNodeRead(type=node.type, id=node.id, name=node.name))
-                if node.type == "system":
-                    outside = node.id not in in_scope
-                elif node.type == "component":
-                    owner = component_system.get(node.id)
-                    outside = owner is None or owner not in in_scope
-                else:
-                    continue
-                if not outside:
-                    continue
-                if (system_id, node.id) not in seen:
-                    seen.add((system_id, node.id))
-                    route = " → ".join(n.name or str(n.id) for n in shown)
-                    warnings.append(
-                        ScopeWarning(
-                            code=DEPENDS_OUTSIDE_SCOPE,
-                            message=f"In-scope `{start.name}` depends on {node.type} "
-                            f"`{node.name}`, which is outside the scope: {route}.",
-                            system_id=system_id,
-                            path=shown,
-                        )
-                    )
-                break
+        # Nodes at or beyond an outside node on their shortest path. Items come nearest first,
+        # so a node's ``via`` is decided before the node.
+        cut: set[tuple[str, uuid.UUID]] = set()
+        for item in reach.items:
+            node = item.node
+            key = (node.type, node.id)
+            if (item.via.type, item.via.id) in cut:
+                cut.add(key)
+                continue
+            if node.type == "system":
+                outside = node.id not in in_scope
+            elif node.type == "component":
+                owner = component_system.get(node.id)
+                outside = owner is None or owner not in in_scope
+            else:
+                continue
+            if not outside:
+                continue
+            cut.add(key)
+            shown = [start] + [
+                PathNodeRead(type=n.type, id=n.id, name=n.name) for n in reach.path_to(key)[1:]
+            ]
+            route = " → ".join(n.name or str(n.id) for n in shown)
+            warnings.append(
+                ScopeWarning(
+                    code=DEPENDS_OUTSIDE_SCOPE,
+                    message=f"In-scope `{start.name}` depends on {node.type} "
+                    f"`{node.name}`, which is outside the scope: {route}.",
+                    system_id=system_id,
+                    path=shown,
+                )
+            )
     return warnings

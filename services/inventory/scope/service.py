@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.components.graph import PathNode, transitive_dependencies
+from services.inventory.components.graph import Reach, transitive_dependencies
 from services.inventory.components.models import Component
 from services.inventory.scope.checks import SystemFacts, approval_reasons, dependency_warnings
 from services.inventory.scope.errors import (
@@ -211,10 +211,12 @@ async def _check(session: AsyncSession, row: ScopeVersion) -> ScopeCheck:
         facts=facts,
     )
     in_scope = {e.system_id for e in state.systems if e.included and e.system_id in facts}
-    paths: dict[uuid.UUID, list[list[PathNode]]] = {}
+    reach: dict[uuid.UUID, Reach] = {}
     for system_id in sorted(in_scope):
-        paths[system_id] = await transitive_dependencies(session, system_id)
-    component_ids = {n.id for ps in paths.values() for p in ps for n in p if n.type == "component"}
+        reach[system_id] = await transitive_dependencies(session, system_id)
+    component_ids = {
+        i.node.id for r in reach.values() for i in r.items if i.node.type == "component"
+    }
     component_system: dict[uuid.UUID, uuid.UUID | None] = {}
     if component_ids:
         found = await session.execute(
@@ -224,7 +226,7 @@ async def _check(session: AsyncSession, row: ScopeVersion) -> ScopeCheck:
         )
         component_system = {r.id: r.system_id for r in found}
     warnings = dependency_warnings(
-        paths,
+        reach,
         in_scope=in_scope,
         component_system=component_system,
         names={f.id: f.name for f in facts.values()},
