@@ -21,9 +21,10 @@ from gateway.clients.schemas import (
 )
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
+from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from gateway.schema.scalars import BigInt
-from shared.errors import BadRequest, DomainError, NotFound
+from shared.errors import DomainError, NotFound
 
 if TYPE_CHECKING:
     from gateway.schema.classification import Classification
@@ -265,7 +266,7 @@ class AISystem(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AISystem | None]:
-        ids = [_uuid_or_none(i) for i in node_ids]
+        ids = [uuid_or_none(i) for i in node_ids]
         loader = info.context.loaders.inventory_systems
         found = await loader.load_many([i for i in ids if i is not None])
         by_id = {s.id: s for s in found if s is not None}
@@ -275,13 +276,6 @@ class AISystem(relay.Node):
         if required and any(n is None for n in nodes):
             raise NotFound("No such AI system in your organisation.")
         return nodes
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 @strawberry.type(name="AISystemConnection", description="A page of AI systems.")
@@ -561,20 +555,7 @@ def _page_edges(
 
 def parse_ai_system_id(value: str) -> uuid.UUID:
     """An AISystem's global ID, or the register's own UUID (which REST clients already hold)."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        pass
-    try:
-        global_id = relay.GlobalID.from_id(value)
-    except relay.GlobalIDValueError as exc:
-        raise BadRequest("`id` is neither an AISystem ID nor a UUID.") from exc
-    if global_id.type_name != "AISystem":
-        raise BadRequest(f"`id` names a {global_id.type_name}, not an AISystem.")
-    try:
-        return uuid.UUID(global_id.node_id)
-    except ValueError as exc:
-        raise BadRequest("`id` is not an AISystem ID.") from exc
+    return parse_node_id(value, "AISystem")
 
 
 @strawberry.type

@@ -21,8 +21,9 @@ from gateway.loaders.components import components_loaders
 from gateway.schema.ai_systems import parse_ai_system_id
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
+from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
-from shared.errors import BadRequest, DomainError, NotFound
+from shared.errors import DomainError, NotFound
 
 N = TypeVar("N", bound=relay.Node)
 U = TypeVar("U")
@@ -35,13 +36,6 @@ class ComponentKind(enum.Enum):
     THIRD_PARTY_AI_SERVICE = "third_party_ai_service"
     SOFTWARE = "software"
     SERVICE = "service"
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 @strawberry.type(name="Vendor", description="A third party providing components or services.")
@@ -74,7 +68,7 @@ class Vendor(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Vendor | None]:
-        ids = [_uuid_or_none(i) for i in node_ids]
+        ids = [uuid_or_none(i) for i in node_ids]
         found = await components_loaders(info.context).vendors.load_many(
             [i for i in ids if i is not None]
         )
@@ -137,7 +131,7 @@ class Component(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Component | None]:
-        ids = [_uuid_or_none(i) for i in node_ids]
+        ids = [uuid_or_none(i) for i in node_ids]
         found = await components_loaders(info.context).components.load_many(
             [i for i in ids if i is not None]
         )
@@ -293,15 +287,7 @@ class ImportBomPayload:
 
 
 def _parse_vendor_id(value: str) -> uuid.UUID:
-    if (as_uuid := _uuid_or_none(value)) is not None:
-        return as_uuid
-    try:
-        global_id = relay.GlobalID.from_id(value)
-    except relay.GlobalIDValueError as exc:
-        raise BadRequest("`vendorId` is neither a Vendor ID nor a UUID.") from exc
-    if global_id.type_name != "Vendor" or (parsed := _uuid_or_none(global_id.node_id)) is None:
-        raise BadRequest("`vendorId` is not a Vendor ID.")
-    return parsed
+    return parse_node_id(value, "Vendor", field="vendorId")
 
 
 def _dependency_path(item: Any) -> DependencyPath:

@@ -29,8 +29,9 @@ from gateway.schema.errors import (
     ValidationError,
     user_errors,
 )
+from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
-from shared.errors import BadRequest, DomainError, NotFound
+from shared.errors import DomainError, NotFound
 
 INCOMPLETE = "impact-assessment-incomplete"
 
@@ -193,7 +194,7 @@ class ImpactAssessment(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ImpactAssessment | None]:
-        ids = [_uuid_or_none(i) for i in node_ids]
+        ids = [uuid_or_none(i) for i in node_ids]
         wanted = [i for i in ids if i is not None]
         found = await info.context.clients.impact.assessments_by_ids(wanted) if wanted else []
         by_id = {a.id: a for a in found}
@@ -201,13 +202,6 @@ class ImpactAssessment(relay.Node):
         if required and any(n is None for n in nodes):
             raise NotFound("No such impact assessment in your organisation.")
         return nodes
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 @strawberry.type(description="An AI system that needs an impact assessment, and why.")
@@ -442,20 +436,7 @@ def _incomplete(error: DomainError) -> ImpactAssessmentIncompleteError:
 
 def parse_assessment_id(value: str) -> uuid.UUID:
     """An ImpactAssessment's global ID, or the risk service's own UUID."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        pass
-    try:
-        global_id = relay.GlobalID.from_id(value)
-    except relay.GlobalIDValueError as exc:
-        raise BadRequest("`id` is neither an ImpactAssessment ID nor a UUID.") from exc
-    if global_id.type_name != "ImpactAssessment":
-        raise BadRequest(f"`id` names a {global_id.type_name}, not an ImpactAssessment.")
-    try:
-        return uuid.UUID(global_id.node_id)
-    except ValueError as exc:
-        raise BadRequest("`id` is not an ImpactAssessment ID.") from exc
+    return parse_node_id(value, "ImpactAssessment")
 
 
 @strawberry.type

@@ -21,9 +21,10 @@ from gateway.clients.context import (
 )
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
+from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from shared.db import utcnow
-from shared.errors import BadRequest, DomainError, NotFound
+from shared.errors import DomainError, NotFound
 
 N = TypeVar("N", bound=relay.Node)
 
@@ -34,31 +35,6 @@ class _Item(Protocol):
 
 
 ItemT = TypeVar("ItemT", bound=_Item)
-
-
-def parse_node_id(value: str, type_name: str) -> uuid.UUID:
-    """A ``type_name`` global ID, or the service's own UUID (which REST clients hold)."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        pass
-    try:
-        global_id = relay.GlobalID.from_id(value)
-    except relay.GlobalIDValueError as exc:
-        raise BadRequest(f"`id` is neither a {type_name} ID nor a UUID.") from exc
-    if global_id.type_name != type_name:
-        raise BadRequest(f"`id` names a {global_id.type_name}, not a {type_name}.")
-    try:
-        return uuid.UUID(global_id.node_id)
-    except ValueError as exc:
-        raise BadRequest(f"`id` is not a {type_name} ID.") from exc
-
-
-def uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def page_edges(

@@ -14,8 +14,9 @@ from strawberry import relay
 from gateway.clients.risks import UpstreamRisk, UpstreamRiskDashboard, UpstreamRiskMatrix
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
+from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
-from shared.errors import BadRequest, DomainError, NotFound
+from shared.errors import DomainError, NotFound
 
 
 @strawberry.enum(description="Where a risk stands.")
@@ -147,7 +148,7 @@ class Risk(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Risk | None]:
-        ids = [_uuid_or_none(i) for i in node_ids]
+        ids = [uuid_or_none(i) for i in node_ids]
         loader = info.context.loaders.risks
         found = await loader.load_many([i for i in ids if i is not None])
         by_id = {r.id: r for r in found if r is not None}
@@ -159,24 +160,9 @@ class Risk(relay.Node):
         return nodes
 
 
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
 def parse_risk_id(value: str) -> uuid.UUID:
     """A Risk's global ID, or the register's own UUID."""
-    if (plain := _uuid_or_none(value)) is not None:
-        return plain
-    try:
-        global_id = relay.GlobalID.from_id(value)
-    except relay.GlobalIDValueError as exc:
-        raise BadRequest("`id` is neither a Risk ID nor a UUID.") from exc
-    if global_id.type_name != "Risk" or (parsed := _uuid_or_none(global_id.node_id)) is None:
-        raise BadRequest("`id` is not a Risk ID.")
-    return parsed
+    return parse_node_id(value, "Risk")
 
 
 @strawberry.type(name="RiskConnection", description="A page of risks.")

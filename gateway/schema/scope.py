@@ -28,12 +28,11 @@ from gateway.schema.errors import (
     ValidationError,
     user_errors,
 )
+from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.organisation_context import (
     ContextMutation,
     ContextQuery,
     page_edges,
-    parse_node_id,
-    uuid_or_none,
 )
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from shared.errors import DomainError, NotFound
