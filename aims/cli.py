@@ -39,9 +39,13 @@ app = typer.Typer(
 org_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys for integrations.", no_args_is_help=True)
 token_app = typer.Typer(help="Local JWTs (zero-setup mode).", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+evidence_app = typer.Typer(help="Evidence blobs and their integrity.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+app.add_typer(evidence_app, name="evidence")
 
 ROLES = ("admin", "manager", "risk_owner", "contributor", "auditor", "viewer")
 # Apps that serve the REST APIs start before the gateway that calls them.
@@ -513,31 +517,35 @@ def migrate(
 # -- organisations and API keys --------------------------------------------------------------
 
 
-def _run_inventory_admin(call: Any) -> dict[str, Any]:
-    """Run ``call(settings)`` on the inventory database, starting embedded engines if need be."""
+def _run_service_admin(service: str, call: Any) -> Any:
+    """Run ``call(settings)`` with ``service``'s settings (its app role's database URL),
+    starting embedded engines if need be."""
     settings = _settings()
-    explicit = os.environ.get("AIMS_INVENTORY_DATABASE_URL")
+    explicit = os.environ.get(f"AIMS_{service.upper()}_DATABASE_URL")
     try:
         if explicit:
-            inventory = _service_settings("inventory", settings, run_workers=False)
-            result: dict[str, Any] = asyncio.run(call(inventory))
-            return result
+            return asyncio.run(call(_service_settings(service, settings, run_workers=False)))
         with engines(settings, need_nats=False) as started:
             if started.embedded_database:
                 # A fresh checkout: make sure the database exists and is at head.
                 _provision_and_migrate(
                     started.database_url,
                     settings.database_prefix,
-                    ("inventory",),
+                    (service,),
                     _secret_key(settings),
                 )
-            inventory = _service_settings(
-                "inventory", settings, admin_url=started.database_url, run_workers=False
+            service_settings = _service_settings(
+                service, settings, admin_url=started.database_url, run_workers=False
             )
-            result = asyncio.run(call(inventory))
-            return result
+            return asyncio.run(call(service_settings))
     except CLIError as exc:
         raise _fail(str(exc)) from None
+
+
+def _run_inventory_admin(call: Any) -> dict[str, Any]:
+    """Run ``call(settings)`` on the inventory database, starting embedded engines if need be."""
+    result: dict[str, Any] = _run_service_admin("inventory", call)
+    return result
 
 
 def _emit(result: dict[str, Any]) -> None:
@@ -719,3 +727,11 @@ def _print_import_summary(file: Path, result: dict[str, Any]) -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+# -- audit trail -----------------------------------------------------------------------------
+# (`aims audit …` commands go here)
+
+
+# -- evidence --------------------------------------------------------------------------------
+# (`aims evidence …` commands go here)

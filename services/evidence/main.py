@@ -6,9 +6,12 @@ from fastapi import FastAPI
 
 from services.evidence.api import router
 from services.evidence.blobs import BlobStore
+from services.evidence.competence.api import router as competence_router
 from services.evidence.config import EvidenceSettings
 from services.evidence.consumers import HANDLERS
+from services.evidence.documented.api import router as documented_router
 from services.evidence.events import catalogue
+from services.evidence.items.api import router as items_router
 from shared.app import ServiceContext, create_service_app
 
 
@@ -27,7 +30,7 @@ def create_app(settings: EvidenceSettings | None = None) -> FastAPI:
             "files kept per AI system, content-addressed by SHA-256. "
             "Errors are RFC 9457 problem+json."
         ),
-        routers=[router],
+        routers=[router, items_router, documented_router, competence_router],
         handlers=HANDLERS,
         catalogue=catalogue,
         on_startup=open_blob_store,

@@ -6,15 +6,11 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import NAMING_CONVENTION, TYPE_ANNOTATION_MAP, utcnow, uuid7
+from services.evidence.base import Base
+from shared.db import utcnow, uuid7
 from shared.projections import SystemProjectionColumns
-
-
-class Base(DeclarativeBase):
-    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
 class SystemProjection(SystemProjectionColumns, Base):

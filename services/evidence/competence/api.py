@@ -1,0 +1,7 @@
+"""REST routes of the evidence service's competence domain (`/v1`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1")

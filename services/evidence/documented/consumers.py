@@ -1,0 +1,7 @@
+"""Events the documented domain handles."""
+
+from __future__ import annotations
+
+from shared.events.consumer import EventHandler
+
+HANDLERS: list[EventHandler] = []
