@@ -730,8 +730,146 @@ def main() -> None:
 
 
 # -- audit trail -----------------------------------------------------------------------------
-# (`aims audit …` commands go here)
+
+
+def _verify_audit_chain(service: str, org: str) -> dict[str, Any]:
+    """Walk ``org``'s audit chain in ``service``'s database (as its app role)."""
+
+    async def call(settings: Any) -> dict[str, Any]:
+        from shared.audit import verify_org_chain
+        from shared.db import Database
+
+        db = Database(settings.app_database_url, pool_size=1, application_name="aims-cli")
+        try:
+            result = await verify_org_chain(db, org, service=service)
+        finally:
+            await db.dispose()
+        return result.model_dump(mode="json")
+
+    verification: dict[str, Any] = _run_service_admin(service, call)
+    return verification
+
+
+def _print_audit_verification(result: dict[str, Any]) -> None:
+    state = "[green]valid[/]" if result["valid"] else "[bold red]BROKEN[/]"
+    title = f"{result['service']}: {state}, {result['entries']} entries"
+    if result["valid"]:
+        console.print(f"[green]✓[/] {title}")
+        return
+    table = Table(title=title, title_justify="left")
+    table.add_column("seq", justify="right")
+    table.add_column("problem")
+    table.add_column("detail")
+    for problem in result["problems"]:
+        table.add_row(str(problem["seq"]), problem["problem"], problem["detail"])
+    console.print(table)
+    listed, total = len(result["problems"]), sum(result["counts"].values())
+    if total > listed:
+        console.print(f"… and {total - listed} more problems")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    org: Annotated[str, typer.Option("--org", help="Organisation id.")],
+    service: Annotated[
+        str | None, typer.Option("--service", help="Only this service (default: all four).")
+    ] = None,
+) -> None:
+    """Verify the hash chain of an organisation's audit trail; exit 1 when any is broken."""
+    import uuid
+
+    try:
+        org_id = str(uuid.UUID(org))
+    except ValueError:
+        raise _fail(f"--org {org!r} is not an organisation id (a UUID)") from None
+    if service is not None and service not in SERVICE_NAMES:
+        raise _fail(f"unknown service {service!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    services = (service,) if service else SERVICE_NAMES
+    results = [_verify_audit_chain(name, org_id) for name in services]
+    for result in results:
+        _print_audit_verification(result)
+    valid = all(r["valid"] for r in results)
+    _emit({"org_id": org_id, "valid": valid, "services": results})
+    if not valid:
+        console.print("[bold red]error:[/] the audit trail was tampered with (see above)")
+        raise typer.Exit(1)
 
 
 # -- evidence --------------------------------------------------------------------------------
-# (`aims evidence …` commands go here)
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    org: Annotated[str, typer.Option("--org", help="Organisation id.")],
+) -> None:
+    """Check every evidence blob of an organisation against its SHA-256; exit 1 on any
+    corrupt or missing blob (each is recorded and emits `blob.integrity_failed`)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from services.evidence.items.integrity import verify_for_cli
+
+    progress = Progress(
+        TextColumn("verify"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TextColumn("{task.fields[blobs]}"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    task = progress.add_task("verify", total=1, blobs="")
+
+    def on_progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
+        progress.update(
+            task, completed=done_bytes, total=max(total_bytes, 1), blobs=f"{done}/{total} blobs"
+        )
+
+    async def call(settings: Any) -> dict[str, Any]:
+        return await verify_for_cli(settings, org, progress=on_progress)
+
+    try:
+        with progress:
+            report: dict[str, Any] = _run_service_admin("evidence", call)
+    except Exception as exc:
+        if isinstance(exc, typer.Exit):
+            raise
+        raise _fail(getattr(exc, "detail", None) or str(exc)) from None
+    problems = report["problems"]
+    if problems:
+        table = Table(title="Blobs that failed verification", title_justify="left")
+        table.add_column("state")
+        table.add_column("sha256")
+        table.add_column("size", justify="right")
+        table.add_column("files (items)")
+        for problem in problems[:MAX_PROBLEMS_SHOWN]:
+            files = ", ".join(
+                f"{f['filename']} ({f['item_id']} v{f['version_number']})"
+                for f in problem["files"][:3]
+            )
+            more = problem["file_count"] - min(3, len(problem["files"]))
+            table.add_row(
+                problem["state"],
+                problem["sha256"],
+                str(problem["size_bytes"]),
+                files + (f" … and {more} more" if more > 0 else ""),
+            )
+        console.print(table)
+    summary = Table(title="Verification summary", title_justify="left")
+    summary.add_column("")
+    summary.add_column("", justify="right")
+    for key in ("checked", "ok", "corrupt", "missing", "bytes_checked"):
+        summary.add_row(key.replace("_", " "), str(report[key]))
+    summary.add_row("duration", f"{report['duration_ms'] / 1000:.2f} s")
+    console.print(summary)
+    _emit({k: v for k, v in report.items() if k != "problems"} | {"org_id": org})
+    if report["corrupt"] or report["missing"]:
+        console.print(
+            "[bold red]error:[/] some evidence content is corrupt or missing; upload the "
+            "original files again to repair it"
+        )
+        raise typer.Exit(1)

@@ -22,6 +22,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from shared.apikeys import api_key_projection
+from shared.audit_api import audit_router
 from shared.auth import ADMINS, Authenticator, Principal, require_roles
 from shared.db import Database
 from shared.errors import install_problem_handlers
@@ -36,7 +37,9 @@ from shared.events.envelope import EventCatalogue
 from shared.events.relay import OutboxRelay, asyncpg_dsn, ensure_stream
 from shared.http import BodyLimitMiddleware
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
+from shared.scheduler import Scheduler, TimerJob
 from shared.settings import ServiceSettings
+from shared.supervisor import Supervisor, WorkerFn
 
 logger = logging.getLogger("aims.app")
 
@@ -57,6 +60,22 @@ class ServiceContext:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    scheduler: Scheduler | None = None
+    supervisor: Supervisor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.supervisor = Supervisor(
+            self.stop,
+            initial_backoff=self.settings.worker_restart_initial_seconds,
+            max_backoff=self.settings.worker_restart_max_seconds,
+        )
+
+    def supervise(self, name: str, run: WorkerFn) -> asyncio.Task[None]:
+        """Run a background worker under the supervisor (restarted when it crashes, listed
+        in ``/readyz``); it must return when ``ctx.stop`` is set."""
+        task = self.supervisor.start(name, run)
+        self.tasks.append(task)
+        return task
 
 
 Hook = Callable[[ServiceContext], Awaitable[None]]
@@ -77,8 +96,12 @@ def create_service_app(
     upload_paths: tuple[str, ...] = (),
     openapi_tags: list[dict[str, Any]] | None = None,
     catalogue: EventCatalogue | None = None,
+    timer_jobs: Sequence[TimerJob] = (),
 ) -> FastAPI:
-    """Build a service app; engines are connected in its lifespan, never at import."""
+    """Build a service app; engines are connected in its lifespan, never at import.
+
+    ``timer_jobs`` are fired by this service's scheduler (see :mod:`shared.scheduler`).
+    """
     metrics = Metrics(name)
     all_handlers = list(handlers)
     if project_api_keys:
@@ -112,6 +135,8 @@ def create_service_app(
                 await on_startup(ctx)
             if settings.run_workers and ctx.js is not None:
                 await _start_workers(ctx, all_handlers)
+            if settings.run_workers and timer_jobs:
+                _start_scheduler(ctx, timer_jobs)
             logger.info("service started")
             yield
         finally:
@@ -164,7 +189,7 @@ async def _start_workers(ctx: ServiceContext, handlers: Sequence[EventHandler]) 
         metrics=ctx.metrics,
         subject_prefix=settings.nats_subject_prefix,
     )
-    ctx.tasks.append(asyncio.create_task(ctx.relay.run(ctx.stop), name=f"{ctx.name}-relay"))
+    ctx.supervise("relay", ctx.relay.run)
     for handler in handlers:
         runner = ConsumerRunner(
             ctx.db,
@@ -179,7 +204,19 @@ async def _start_workers(ctx: ServiceContext, handlers: Sequence[EventHandler]) 
         )
         await runner.ensure_consumer()
         ctx.runners.append(runner)
-        ctx.tasks.append(asyncio.create_task(runner.run(ctx.stop), name=runner.durable))
+        ctx.supervise(f"consumer:{handler.name}", runner.run)
+
+
+def _start_scheduler(ctx: ServiceContext, jobs: Sequence[TimerJob]) -> None:
+    settings = ctx.settings
+    ctx.scheduler = Scheduler(
+        ctx.db,
+        jobs,
+        interval=settings.scheduler_interval_seconds,
+        backoff=settings.scheduler_backoff_seconds,
+        listen_dsn=asyncpg_dsn(settings.app_database_url),
+    )
+    ctx.supervise("scheduler", ctx.scheduler.run)
 
 
 def _operations_router(metrics: Metrics) -> APIRouter:
@@ -189,10 +226,10 @@ def _operations_router(metrics: Metrics) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: database and broker reachable")
+    @router.get("/readyz", summary="Readiness: database and broker reachable, every worker running")
     async def readyz(request: Request) -> JSONResponse:
         ctx: ServiceContext = request.app.state.ctx
-        checks: dict[str, str] = {}
+        checks: dict[str, Any] = {}
         try:
             await asyncio.wait_for(ctx.db.ping(), timeout=2)
             checks["database"] = "ok"
@@ -202,8 +239,16 @@ def _operations_router(metrics: Metrics) -> APIRouter:
             connected = ctx.nc is not None and ctx.nc.is_connected
             checks["broker"] = "ok" if connected else "unavailable"
         ready = all(v == "ok" for v in checks.values())
+        # Workers: a crashed one is being restarted by the supervisor; not ready until it runs.
+        workers = ctx.supervisor.workers
+        checks["workers"] = {name: status.state for name, status in workers.items()}
+        ready = ready and ctx.supervisor.all_running
         return JSONResponse(
-            {"status": "ready" if ready else "not-ready", "checks": checks},
+            {
+                "status": "ready" if ready else "not-ready",
+                "checks": checks,
+                "workers": {name: status.describe() for name, status in workers.items()},
+            },
             status_code=200 if ready else 503,
         )
 
@@ -231,6 +276,8 @@ def _operations_router(metrics: Metrics) -> APIRouter:
         await replay_dead_letter(ctx.db, ctx.runners, dead_letter_id, org_id=principal.org_id)
         return {"id": str(dead_letter_id), "replayed": True}
 
+    # Every service's audit trail and its verification (shared/audit_api.py).
+    router.include_router(audit_router())
     return router
 
 

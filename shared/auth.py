@@ -26,6 +26,7 @@ import jwt
 import sqlalchemy as sa
 from fastapi import Request
 
+from shared.audit import Actor, current_actor
 from shared.db import Database, api_key_table
 from shared.errors import Forbidden, Unauthenticated
 from shared.settings import AIMSSettings
@@ -184,10 +185,14 @@ async def authenticate_request(request: Request) -> Principal:
     """FastAPI dependency: the verified caller of this request."""
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
+        current_actor.set(Actor(cached.subject, cached.kind))
         return cached
     authenticator: Authenticator = request.app.state.ctx.authenticator
     principal = await authenticator.authenticate(request.headers.get("authorization"))
     request.state.principal = principal
+    # The one place a request's caller becomes known: the audit trail records them as the actor
+    # of every change this request makes (async dependencies share the endpoint's context).
+    current_actor.set(Actor(principal.subject, principal.kind))
     return principal
 
 

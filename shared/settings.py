@@ -89,3 +89,12 @@ class ServiceSettings(AIMSSettings):
     consumer_max_deliver: int = 5
     # Back-off between redeliveries, in seconds (JetStream ``backoff``).
     consumer_backoff_seconds: list[float] = [1.0, 5.0, 30.0, 120.0]
+    # How often the scheduler looks for due timers (review dates, expiries), in seconds. A timer
+    # armed already due wakes it at once (``NOTIFY``); this is the bound on everything else.
+    scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+    # Back-off before a failed timer job is tried again, in seconds (the last value repeats).
+    scheduler_backoff_seconds: list[float] = [10.0, 60.0, 300.0, 1800.0, 3600.0]
+    # Back-off before a crashed background worker is restarted: the first delay, doubled per
+    # crash in a row up to the maximum.
+    worker_restart_initial_seconds: float = Field(default=1.0, gt=0)
+    worker_restart_max_seconds: float = Field(default=60.0, gt=0)

@@ -99,6 +99,10 @@ class TestEngines:
             "var_dir": self.work_dir / "var",
             "consumer_backoff_seconds": [0.2, 0.5],
             "consumer_max_deliver": 3,
+            "scheduler_interval_seconds": 0.2,
+            "scheduler_backoff_seconds": [0.5, 1.0],
+            "worker_restart_initial_seconds": 0.1,
+            "worker_restart_max_seconds": 0.5,
         }
 
     def token(

@@ -9,15 +9,25 @@ classification, impact assessments and SoA); they differ only in the endpoints t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
+from gateway.clients.audit import (
+    AuditTrailClient,
+    EvidenceAuditClient,
+    InventoryAuditClient,
+    RiskAuditClient,
+)
 from gateway.clients.base import UpstreamClient, forwarded_headers, upstream_error
 from gateway.clients.classification import ClassificationClient
+from gateway.clients.competence import CompetenceClient
 from gateway.clients.components import ComponentsClient
 from gateway.clients.context import ContextClient
+from gateway.clients.documented import DocumentedClient
 from gateway.clients.evidence import EvidenceClient
+from gateway.clients.evidence_items import EvidenceItemsClient
 from gateway.clients.impact import ImpactClient
 from gateway.clients.inventory import InventoryClient
 from gateway.clients.risk import RiskClient
@@ -27,10 +37,14 @@ from gateway.clients.soa import SoAClient
 from gateway.config import GatewaySettings
 
 __all__ = [
+    "AuditTrailClient",
     "ClassificationClient",
+    "CompetenceClient",
     "ComponentsClient",
     "ContextClient",
+    "DocumentedClient",
     "EvidenceClient",
+    "EvidenceItemsClient",
     "ImpactClient",
     "InventoryClient",
     "RiskClient",
@@ -75,6 +89,11 @@ class UpstreamClients:
     soa: SoAClient
     # evidence service
     evidence: EvidenceClient
+    evidence_items: EvidenceItemsClient
+    documented: DocumentedClient
+    competence: CompetenceClient
+    # every service's audit trail, by service name (`inventory`, `risk`, `evidence`)
+    audit_trails: Mapping[str, AuditTrailClient]
 
     @classmethod
     def for_caller(
@@ -93,4 +112,12 @@ class UpstreamClients:
             impact=ImpactClient(http, risk, headers),
             soa=SoAClient(http, risk, headers),
             evidence=EvidenceClient(http, settings.evidence_url, headers),
+            evidence_items=EvidenceItemsClient(http, settings.evidence_url, headers),
+            documented=DocumentedClient(http, settings.evidence_url, headers),
+            competence=CompetenceClient(http, settings.evidence_url, headers),
+            audit_trails={
+                "inventory": InventoryAuditClient(http, inventory, headers),
+                "risk": RiskAuditClient(http, risk, headers),
+                "evidence": EvidenceAuditClient(http, settings.evidence_url, headers),
+            },
         )

@@ -10,27 +10,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.clients import UpstreamClients
+from gateway.loaders.aims_roles import AIMSRoleLoader
 from gateway.loaders.base import MAX_BATCH_SIZE, ByIdLoader
 from gateway.loaders.classifications import ClassificationLoader
+from gateway.loaders.competences import CompetenceLoader
 from gateway.loaders.components import ComponentLoader
+from gateway.loaders.documented_coverage import DocumentedCoverageLoader
+from gateway.loaders.evidence import EvidenceLoader
 from gateway.loaders.evidence_systems import EvidenceSystemLoader
+from gateway.loaders.evidence_targets import EvidenceByTargetLoader, EvidenceTarget
 from gateway.loaders.inventory_systems import InventorySystemLoader
+from gateway.loaders.people import PersonLoader
 from gateway.loaders.risk_summaries import RiskSummaryLoader
 from gateway.loaders.risk_systems import RiskSystemLoader
 from gateway.loaders.risks import RiskLoader
+from gateway.loaders.trainings import TrainingLoader
 from gateway.loaders.vendors import VendorLoader
 
 __all__ = [
     "MAX_BATCH_SIZE",
+    "AIMSRoleLoader",
     "ByIdLoader",
     "ClassificationLoader",
+    "CompetenceLoader",
     "ComponentLoader",
+    "DocumentedCoverageLoader",
+    "EvidenceByTargetLoader",
+    "EvidenceLoader",
     "EvidenceSystemLoader",
+    "EvidenceTarget",
     "InventorySystemLoader",
     "Loaders",
+    "PersonLoader",
     "RiskLoader",
     "RiskSummaryLoader",
     "RiskSystemLoader",
+    "TrainingLoader",
     "VendorLoader",
 ]
 
@@ -48,6 +63,13 @@ class Loaders:
     classifications: ClassificationLoader
     # evidence
     evidence_systems: EvidenceSystemLoader
+    evidence: EvidenceLoader
+    evidence_by_target: EvidenceByTargetLoader
+    documented_coverage: DocumentedCoverageLoader
+    people: PersonLoader
+    competences: CompetenceLoader
+    aims_roles: AIMSRoleLoader
+    trainings: TrainingLoader
 
     @classmethod
     def for_clients(cls, clients: UpstreamClients) -> Loaders:
@@ -60,4 +82,11 @@ class Loaders:
             risk_summaries=RiskSummaryLoader(clients.risks),
             classifications=ClassificationLoader(clients.classification),
             evidence_systems=EvidenceSystemLoader(clients.evidence),
+            evidence=EvidenceLoader(clients.evidence_items),
+            evidence_by_target=EvidenceByTargetLoader(clients.evidence_items),
+            documented_coverage=DocumentedCoverageLoader(clients.documented),
+            people=PersonLoader(clients.competence),
+            competences=CompetenceLoader(clients.competence),
+            aims_roles=AIMSRoleLoader(clients.competence),
+            trainings=TrainingLoader(clients.competence),
         )

@@ -13,9 +13,13 @@ from strawberry.types import ExecutionContext
 
 from gateway.config import GatewaySettings
 from gateway.schema.ai_systems import AISystemMutation, AISystemQuery
+from gateway.schema.audit import AuditQuery
 from gateway.schema.classification import ClassificationMutation, ClassificationQuery
+from gateway.schema.competence import CompetenceMutation, CompetenceQuery
 from gateway.schema.components import ComponentMutation, ComponentQuery
+from gateway.schema.documented import DocumentedQuery
 from gateway.schema.errors import USER_ERROR_TYPES, DomainErrorCodes, log_errors, masked_errors
+from gateway.schema.evidence import EvidenceMutation, EvidenceQuery
 from gateway.schema.impact import ImpactAssessmentMutation, ImpactAssessmentQuery
 from gateway.schema.risks import RiskMutation, RiskQuery
 from gateway.schema.scalars import SCALARS
@@ -36,6 +40,8 @@ class Mutation(
     SoAMutation,
     RiskMutation,
     ComponentMutation,
+    EvidenceMutation,
+    CompetenceMutation,
 ):
     pass
 
@@ -52,6 +58,10 @@ def _query_type() -> type:
         SoAQuery,
         RiskQuery,
         ComponentQuery,
+        EvidenceQuery,
+        DocumentedQuery,
+        CompetenceQuery,
+        AuditQuery,
     ):
         node: relay.Node | None = relay.node(
             description="Any object by its global ID; null when your organisation has no such "

@@ -29,6 +29,8 @@ from shared.errors import DomainError, NotFound
 if TYPE_CHECKING:
     from gateway.schema.classification import Classification
     from gateway.schema.components import ComponentConnection
+    from gateway.schema.documented import EvidenceCoverage
+    from gateway.schema.evidence import EvidenceConnection
     from gateway.schema.risks import RiskSummary
 
 E = TypeVar("E", bound=enum.Enum)
@@ -261,6 +263,29 @@ class AISystem(relay.Node):
             total_bytes=BigInt(summary.total_bytes),
             source_version=summary.source_version,
         )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=f"Evidence items linked to this system, oldest first; the first page of "
+        f"every system on a page costs one upstream call together. `first` is at most "
+        f"{MAX_PAGE_SIZE}."
+    )
+    async def evidence(
+        self, info: Info, first: int = 10, after: str | None = None
+    ) -> Annotated[EvidenceConnection, strawberry.lazy("gateway.schema.evidence")]:
+        from gateway.schema.evidence import evidence_of_target
+
+        return await evidence_of_target(info, "system", str(self.system_id), first, after)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="System items of documented information (evidence service): how many are "
+        "required of this system and their statuses (batched across the page)."
+    )
+    async def evidence_coverage(
+        self, info: Info
+    ) -> Annotated[EvidenceCoverage, strawberry.lazy("gateway.schema.documented")]:
+        from gateway.schema.documented import load_evidence_coverage
+
+        return await load_evidence_coverage(info, self.system_id)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

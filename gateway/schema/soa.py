@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -22,6 +22,9 @@ from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, Position, check_page_size
 from shared.errors import DomainError
+
+if TYPE_CHECKING:
+    from gateway.schema.evidence import EvidenceConnection
 
 
 @strawberry.enum(description="How far an applicable control is implemented.")
@@ -101,6 +104,18 @@ class Control:
             ],
             crosswalk_notes=list(crosswalk.notes if crosswalk else []),
         )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Evidence items linked to this control (evidence service), oldest first; "
+        "the first page of every control in a list costs one upstream call together. `first` "
+        "is at most 100."
+    )
+    async def evidence(
+        self, info: Info, first: int = 10, after: str | None = None
+    ) -> Annotated[EvidenceConnection, strawberry.lazy("gateway.schema.evidence")]:
+        from gateway.schema.evidence import evidence_of_target
+
+        return await evidence_of_target(info, "control", self.id, first, after)
 
 
 @strawberry.type(

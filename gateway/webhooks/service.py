@@ -48,6 +48,7 @@ from gateway.webhooks.ssrf import (
     resolve_target,
     validate_url_syntax,
 )
+from shared.audit import PREVIOUS_STATE, append_audit
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.http import check_version
@@ -107,6 +108,24 @@ async def check_target(url: str, allowed_targets: Sequence[str] | None = None) -
 # --- subscriptions ----------------------------------------------------------------------------
 
 
+async def _audit(
+    session: AsyncSession, sub: WebhookSubscription, verb: str, *, gone: bool = False
+) -> None:
+    """Record a subscription change in the org's audit trail (no event is emitted for these).
+
+    The state recorded is :class:`SubscriptionRead`, which never carries a secret.
+    """
+    await append_audit(
+        session,
+        org_id=sub.org_id,
+        action=f"aims.gateway.webhook_subscription.{verb}",
+        entity_type="webhook_subscription",
+        entity_id=sub.id,
+        before=None if verb == "created" else PREVIOUS_STATE,
+        after=None if gone else SubscriptionRead.model_validate(sub).model_dump(mode="json"),
+    )
+
+
 async def _get(session: AsyncSession, subscription_id: uuid.UUID) -> WebhookSubscription:
     sub = await SubscriptionRepository(session).get(subscription_id, for_update=True)
     if sub is None:
@@ -147,6 +166,7 @@ async def create_subscription(
     )
     SubscriptionRepository(session).add(sub)
     await session.flush()
+    await _audit(session, sub, "created")
     read = SubscriptionRead.model_validate(sub)
     return SubscriptionCreated(**read.model_dump(), secret=secret)
 
@@ -225,6 +245,7 @@ async def update_subscription(
         sub.version += 1
         sub.updated_at = now
         await session.flush()
+        await _audit(session, sub, "updated")
     return SubscriptionRead.model_validate(sub)
 
 
@@ -235,6 +256,7 @@ async def delete_subscription(
     sub = await _get(session, subscription_id)
     if if_match is not None:
         check_version(if_match, sub.version)
+    await _audit(session, sub, "deleted", gone=True)
     await SubscriptionRepository(session).delete(sub)
     await session.flush()
 
@@ -251,6 +273,7 @@ async def rotate_secret(
     sub.version += 1
     sub.updated_at = now
     await session.flush()
+    await _audit(session, sub, "secret_rotated")
     return SecretRotated(
         id=sub.id,
         secret=sub.secret,
@@ -269,6 +292,7 @@ async def enable_subscription(
         sub.version += 1
         sub.updated_at = utcnow()
         await session.flush()
+        await _audit(session, sub, "enabled")
     return SubscriptionRead.model_validate(sub)
 
 

@@ -86,8 +86,8 @@ def start_delivery_worker(ctx: ServiceContext) -> None:
 
     Call from the app's startup hook. Registers the SSRF allow-list
     (``settings.webhook_allowed_targets``) for subscription creation, puts the wake event in
-    ``ctx.extras["webhook_wake"]``, and appends the worker's task to ``ctx.tasks``; the task
-    ends when ``ctx.stop`` is set.
+    ``ctx.extras["webhook_wake"]``, and runs the worker under the app's supervisor (restarted
+    when it crashes, listed in ``/readyz``); it ends when ``ctx.stop`` is set.
     """
     allow = list(getattr(ctx.settings, "webhook_allowed_targets", None) or [])
     service.configure(allowed_targets=allow)
@@ -98,7 +98,7 @@ def start_delivery_worker(ctx: ServiceContext) -> None:
         return
     worker = DeliveryWorker(ctx.db, allow=allow, extras=ctx.extras, stop=ctx.stop, wake=wake)
     ctx.extras[WORKER_KEY] = worker
-    ctx.tasks.append(asyncio.create_task(worker.run(), name=f"{ctx.name}-webhook-delivery"))
+    ctx.supervise("webhook-delivery", lambda _stop: worker.run())
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,13 @@ from fastapi import FastAPI
 from services.evidence.api import router
 from services.evidence.blobs import BlobStore
 from services.evidence.competence.api import router as competence_router
+from services.evidence.competence.timers import TIMER_JOBS as COMPETENCE_TIMER_JOBS
 from services.evidence.config import EvidenceSettings
 from services.evidence.consumers import HANDLERS
 from services.evidence.documented.api import router as documented_router
 from services.evidence.events import catalogue
 from services.evidence.items.api import router as items_router
+from services.evidence.items.timers import TIMER_JOBS as ITEMS_TIMER_JOBS
 from shared.app import ServiceContext, create_service_app
 
 
@@ -34,7 +36,11 @@ def create_app(settings: EvidenceSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         catalogue=catalogue,
         on_startup=open_blob_store,
+        timer_jobs=[*COMPETENCE_TIMER_JOBS, *ITEMS_TIMER_JOBS],
         # The upload route enforces
         # ``max_upload_bytes`` itself while streaming.
-        upload_paths=(r"/v1/systems/[^/]+/files$",),
+        upload_paths=(
+            r"/v1/systems/[^/]+/files$",
+            r"/v1/evidence/[^/]+/versions/[^/]+/files$",
+        ),
     )

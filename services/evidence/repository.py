@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evidence.items.models import EvidenceItem, EvidenceLink
 from services.evidence.models import EvidenceFile, SystemProjection
 
 
@@ -23,13 +24,22 @@ class SystemProjectionRepository:
     async def list_with_summary(
         self, *, limit: int, after: uuid.UUID | None, ids: Sequence[uuid.UUID]
     ) -> list[dict[str, Any]]:
-        """Systems with their evidence summary, in one query whatever the page size."""
+        """Systems with their evidence summary (the files of the items linked to each, deleted
+        items aside), in one query whatever the page size."""
+        # A file belongs to one item and an item links to a system once: each file counts once.
         summary = (
             sa.select(
                 sa.func.count(EvidenceFile.id).label("file_count"),
                 sa.func.coalesce(sa.func.sum(EvidenceFile.size_bytes), 0).label("total_bytes"),
             )
-            .where(EvidenceFile.system_id == SystemProjection.id)
+            .select_from(EvidenceLink)
+            .join(EvidenceItem, EvidenceItem.id == EvidenceLink.item_id)
+            .join(EvidenceFile, EvidenceFile.item_id == EvidenceItem.id)
+            .where(
+                EvidenceLink.target_type == "system",
+                EvidenceLink.target_id == sa.cast(SystemProjection.id, sa.Text),
+                EvidenceItem.deleted_at.is_(None),
+            )
             .lateral("summary")
         )
         query = (
@@ -51,28 +61,3 @@ class SystemProjectionRepository:
             }
             for system, file_count, total_bytes in rows
         ]
-
-
-class EvidenceFileRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def add(self, file: EvidenceFile) -> None:
-        self.session.add(file)
-
-    async def get(self, file_id: uuid.UUID) -> EvidenceFile | None:
-        query = sa.select(EvidenceFile).where(EvidenceFile.id == file_id)
-        return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def list_for_system(
-        self, system_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
-    ) -> list[EvidenceFile]:
-        query = (
-            sa.select(EvidenceFile)
-            .where(EvidenceFile.system_id == system_id)
-            .order_by(EvidenceFile.id)
-            .limit(limit)
-        )
-        if after is not None:
-            query = query.where(EvidenceFile.id > after)
-        return list((await self.session.execute(query)).scalars())

@@ -28,7 +28,11 @@ class EvidenceFileRead(BaseModel):
 
     id: uuid.UUID
     org_id: uuid.UUID
-    system_id: uuid.UUID
+    item_id: uuid.UUID = Field(description="The evidence item the file belongs to")
+    version_id: uuid.UUID = Field(description="The item's version that holds the file")
+    system_id: uuid.UUID | None = Field(
+        description="The system it was uploaded for through `/v1/systems/{id}/files`, if so"
+    )
     filename: str
     content_type: str
     size_bytes: int

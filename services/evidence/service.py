@@ -1,5 +1,5 @@
-"""Evidence use cases. Services flush, never commit: the caller owns the transaction, so a file's
-row and its ``evidence.added`` event commit together or not at all."""
+"""Use cases of the system view: AI systems as the evidence service sees them. Services flush,
+never commit. Evidence items, versions and files are in :mod:`services.evidence.items`."""
 
 from __future__ import annotations
 
@@ -7,15 +7,11 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evidence.blobs import BlobStore, StagedBlob
-from services.evidence.errors import EvidenceFileNotFound, SystemNotKnown
-from services.evidence.events import EVIDENCE_ADDED
+from services.evidence.errors import SystemNotKnown
+from services.evidence.items.repository import FileRepository
 from services.evidence.models import EvidenceFile
-from services.evidence.repository import EvidenceFileRepository, SystemProjectionRepository
+from services.evidence.repository import SystemProjectionRepository
 from services.evidence.schemas import EvidenceFileRead, SystemEvidenceRead
-from shared.auth import Principal
-from shared.db import utcnow, uuid7
-from shared.events import emit, make_event
 
 
 async def require_system(session: AsyncSession, system_id: uuid.UUID) -> None:
@@ -26,58 +22,13 @@ async def require_system(session: AsyncSession, system_id: uuid.UUID) -> None:
         )
 
 
-async def record_file(
-    session: AsyncSession,
-    blobs: BlobStore,
-    principal: Principal,
-    *,
-    system_id: uuid.UUID,
-    filename: str,
-    content_type: str,
-    staged: StagedBlob,
-) -> EvidenceFileRead:
-    """Place a received upload at its content address and record it, with its event."""
-    await require_system(session, system_id)
-    # The blob is placed before the row commits: a failed commit leaves an unreferenced blob
-    # (harmless, collectable), never a row whose content is missing.
-    blob_key = await blobs.place(principal.org_id, staged)
-    file = EvidenceFile(
-        id=uuid7(),
-        org_id=principal.org_id,
-        system_id=system_id,
-        filename=filename,
-        content_type=content_type,
-        size_bytes=staged.size_bytes,
-        sha256=staged.sha256,
-        blob_key=blob_key,
-        created_by=principal.subject,
-        created_at=utcnow(),
-    )
-    EvidenceFileRepository(session).add(file)
-    await session.flush()
-    state = EvidenceFileRead.model_validate(file)
-    await emit(
-        session,
-        make_event(EVIDENCE_ADDED, org_id=file.org_id, subject=file.id, version=1, data=state),
-    )
-    return state
-
-
-async def get_file(session: AsyncSession, file_id: uuid.UUID) -> EvidenceFile:
-    file = await EvidenceFileRepository(session).get(file_id)
-    if file is None:
-        raise EvidenceFileNotFound(f"No evidence file {file_id} in your organisation.")
-    return file
-
-
 async def list_files(
     session: AsyncSession, system_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
 ) -> tuple[list[EvidenceFileRead], list[EvidenceFile]]:
-    """One page of a system's files, and the rows fetched (one more when more follow)."""
+    """One page of the files of the items linked to a system, and the rows fetched (one more
+    when more follow)."""
     await require_system(session, system_id)
-    rows = await EvidenceFileRepository(session).list_for_system(
-        system_id, limit=limit + 1, after=after
-    )
+    rows = await FileRepository(session).list_for_system(system_id, limit=limit + 1, after=after)
     return [EvidenceFileRead.model_validate(r) for r in rows[:limit]], rows
 
 

@@ -9,6 +9,7 @@ from services.risk.config import RiskSettings
 from services.risk.events import catalogue
 from services.risk.impact.api import router as impact_router
 from services.risk.register.api import router as register_router
+from services.risk.register.timers import TIMER_JOBS
 from services.risk.soa.api import router as soa_router
 from services.risk.systems.api import router as systems_router
 from services.risk.systems.consumers import HANDLERS
@@ -31,4 +32,5 @@ def create_app(settings: RiskSettings | None = None) -> FastAPI:
         ],
         handlers=HANDLERS,
         catalogue=catalogue,
+        timer_jobs=TIMER_JOBS,
     )

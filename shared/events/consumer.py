@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.audit import current_actor, worker_actor
 from shared.db import Database, dead_letter_table, inbox_table, tenant_transaction, utcnow
 from shared.errors import Conflict, NotFound
 from shared.events.envelope import CloudEvent
@@ -142,6 +143,7 @@ class ConsumerRunner:
             await msg.term()
             return
         token = traceparent_var.set(child_traceparent(event.traceparent))
+        actor_token = current_actor.set(worker_actor(f"consumer:{self.handler.name}"))
         try:
             applied = await self.apply(event)
             await msg.ack()
@@ -167,6 +169,7 @@ class ConsumerRunner:
                     self.metrics.service, self.handler.name, "retried"
                 ).inc()
         finally:
+            current_actor.reset(actor_token)
             traceparent_var.reset(token)
 
     async def apply(self, event: CloudEvent) -> bool:

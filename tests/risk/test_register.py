@@ -369,6 +369,8 @@ async def test_a_changed_system_fact_marks_its_risks_for_review(
         "system_id": str(system_id),
         "risk_ids": [treated["id"]],
         "changed_facts": ["sector"],
+        "reason": "system_facts_changed",
+        "due_at": None,
     }
     other = (await stack.risk.get(f"/v1/risks/{elsewhere['id']}", headers=owner)).json()
     assert other["status"] == "open"

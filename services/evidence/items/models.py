@@ -58,6 +58,8 @@ class EvidenceItem(TenantColumns, Base):
     retention_until: Mapped[date | None] = mapped_column(sa.Date)
     legal_hold: Mapped[bool] = mapped_column(default=False)
     legal_hold_reason: Mapped[str | None] = mapped_column(sa.Text)
+    legal_hold_by: Mapped[str | None] = mapped_column(sa.Text)
+    legal_hold_at: Mapped[datetime | None]
     # Number of the approved version in force (None: none approved yet) and of the newest one.
     current_version: Mapped[int | None]
     latest_version: Mapped[int] = mapped_column(default=0)
@@ -87,4 +89,56 @@ class EvidenceLink(Base):
     target_type: Mapped[str] = mapped_column(sa.Text)
     target_id: Mapped[str] = mapped_column(sa.Text)
     created_by: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+VERSION_STATUSES = ("draft", "in_review", "approved", "superseded")
+BLOB_STATES = ("ok", "corrupt", "missing")
+
+
+class EvidenceVersion(Base):
+    """One version of an item's content: its files (``evidence_file``) or, for a link, a URL.
+
+    ``draft`` → ``in_review`` → ``approved`` → ``superseded``. An approved version is immutable:
+    a change makes a new version.
+    """
+
+    __tablename__ = "evidence_version"
+    __table_args__ = (
+        sa.UniqueConstraint("item_id", "number", name="uq_evidence_version_item_number"),
+        sa.CheckConstraint(f"status IN {VERSION_STATUSES!r}", name="status_known"),
+        sa.CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    org_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    item_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("evidence_item.id", ondelete="CASCADE")
+    )
+    number: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.Text, default="draft")
+    url: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_by: Mapped[str | None] = mapped_column(sa.Text)
+    submitted_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(sa.Text)
+    approved_at: Mapped[datetime | None]
+
+
+class Blob(Base):
+    """What the service knows of one stored blob of an organisation: where it is and whether
+    its content last matched its SHA-256 (``ok``), did not (``corrupt``) or was gone
+    (``missing``). Kept by uploads, downloads and ``aims evidence verify``."""
+
+    __tablename__ = "blob"
+    __table_args__ = (sa.CheckConstraint(f"state IN {BLOB_STATES!r}", name="state_known"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    key: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.Text, default="ok")
+    checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

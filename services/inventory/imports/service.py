@@ -33,6 +33,7 @@ from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.errors import DomainError, PayloadTooLarge
 from shared.events import CloudEvent, make_event
+from shared.events.outbox import audit_events
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -211,6 +212,7 @@ async def write_systems(
             await repo.insert_systems(batch.systems)
             await repo.insert_changes(batch.changes)
             await repo.insert_outbox(batch.events)
+            await audit_events(session, [row["envelope"] for row in batch.events])
             ids.extend(uuid.UUID(row["id"]) for row in batch.systems)
             if progress is not None:
                 progress(len(ids))

@@ -41,6 +41,7 @@ from services.inventory.systems.schemas import (
     LifecycleStage,
     SystemGaps,
 )
+from shared.audit import append_audit
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.errors import InvalidCursor, ValidationFailed
@@ -368,7 +369,18 @@ async def create_custom_field(
     )
     repo.add(field)
     await session.flush()
-    return CustomFieldRead.model_validate(field)
+    state = CustomFieldRead.model_validate(field)
+    # Custom-field definitions emit no event; the trail records them explicitly.
+    await append_audit(
+        session,
+        org_id=principal.org_id,
+        action="aims.inventory.custom_field.created",
+        entity_type="custom_field",
+        entity_id=field.id,
+        before=None,
+        after=state.model_dump(mode="json"),
+    )
+    return state
 
 
 async def _custom_field(
@@ -416,9 +428,19 @@ async def update_custom_field(
             setattr(field, name, list(value) if name == "choices" else value)
             changed = True
     if changed:
+        before = CustomFieldRead.model_validate(field).model_dump(mode="json")
         field.version += 1
         field.updated_at = utcnow()
         await session.flush()
+        await append_audit(
+            session,
+            org_id=field.org_id,
+            action="aims.inventory.custom_field.updated",
+            entity_type="custom_field",
+            entity_id=field.id,
+            before=before,
+            after=CustomFieldRead.model_validate(field).model_dump(mode="json"),
+        )
     return CustomFieldRead.model_validate(field)
 
 
@@ -428,5 +450,16 @@ async def delete_custom_field(
     """Remove a definition; values already on systems stay in their history and state."""
     field = await _custom_field(session, field_id, for_update=True)
     check_version(if_match, field.version)
+    before = CustomFieldRead.model_validate(field).model_dump(mode="json")
+    org_id, deleted_id = field.org_id, field.id
     await CustomFieldRepository(session).delete(field)
     await session.flush()
+    await append_audit(
+        session,
+        org_id=org_id,
+        action="aims.inventory.custom_field.deleted",
+        entity_type="custom_field",
+        entity_id=deleted_id,
+        before=before,
+        after=None,
+    )

@@ -16,5 +16,8 @@ RISK_ACCEPTED = catalogue.register(
     "risk.accepted", RiskRead, "A manager or admin accepted a risk's residual level."
 )
 REVIEW_DUE = catalogue.register(
-    "review.due", ReviewDue, "A system's facts changed: its open risks are due for review."
+    "review.due",
+    ReviewDue,
+    "Risks are due for review: a system's facts changed, a risk's review date passed, or a "
+    "system's review date passed (`reason`).",
 )

@@ -99,8 +99,12 @@ class RiskRepository:
     def add(self, row: Risk | RiskHistory | RiskMatrixVersion | RiskReviewCadence) -> None:
         self.session.add(row)
 
-    async def get(self, risk_id: uuid.UUID, *, for_update: bool = False) -> Risk | None:
-        return await self.session.get(Risk, risk_id, with_for_update=for_update)
+    async def get(
+        self, risk_id: uuid.UUID, *, for_update: bool = False, nowait: bool = False
+    ) -> Risk | None:
+        """The risk; ``nowait`` (timer jobs) fails at once instead of waiting for a lock."""
+        lock: bool | dict[str, bool] = {"nowait": True} if nowait else for_update
+        return await self.session.get(Risk, risk_id, with_for_update=lock)
 
     async def page(self, filter: RiskFilter, *, limit: int, after: uuid.UUID | None) -> list[Risk]:
         query = sa.select(Risk).where(Risk.org_id == filter.org_id).order_by(Risk.id).limit(limit)
@@ -134,6 +138,18 @@ class RiskRepository:
         if for_update:
             query = query.with_for_update()
         return list((await self.session.execute(query)).scalars())
+
+    async def open_risks_of_system(self, system_id: uuid.UUID) -> list[Risk]:
+        """The system's risks that are not closed (any status but ``closed``)."""
+        query = (
+            sa.select(Risk)
+            .where(Risk.system_id == system_id, Risk.status != "closed")
+            .order_by(Risk.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def system(self, system_id: uuid.UUID) -> SystemProjection | None:
+        return await self.session.get(SystemProjection, system_id)
 
     async def risks_to_review(self, system_id: uuid.UUID) -> list[Risk]:
         """The system's risks that a change of its facts sends back for review (locked)."""

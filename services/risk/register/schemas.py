@@ -7,7 +7,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from services.risk.register.scoring import MatrixDefinition, MatrixPreset
 from shared.http import Page
@@ -57,7 +64,7 @@ class RiskStatus(enum.StrEnum):
 
 
 # Statuses a person may set; ``accepted`` comes only from an acceptance, ``review_due`` only
-# from a change of the system's facts.
+# from a change of the system's facts or the review date passing.
 SETTABLE_STATUSES = frozenset({RiskStatus.OPEN, RiskStatus.TREATED, RiskStatus.CLOSED})
 
 
@@ -171,6 +178,12 @@ class RiskCreate(Scores):
     owner: Annotated[str, StringConstraints(max_length=200)] | None = None
     due_date: date | None = None
     control_ids: list[ControlId] = Field(default_factory=list, max_length=38)
+    next_review_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the risk is due for review; default: the assessment time plus the "
+        "review cadence of its level. A date already past (e.g. an imported register) sends "
+        "the risk to `review_due` within one scheduler interval.",
+    )
 
 
 class RiskUpdate(BaseModel):
@@ -199,6 +212,11 @@ class RiskUpdate(BaseModel):
     severity: int | None = Field(default=None, ge=1, le=10)
     residual_likelihood: int | None = Field(default=None, ge=1, le=10)
     residual_severity: int | None = Field(default=None, ge=1, le=10)
+    next_review_at: AwareDatetime | None = Field(
+        default=None,
+        description="A new review date; re-scoring without it sets the review date from the "
+        "cadence. When it passes, the risk becomes `review_due` (`review.due` event).",
+    )
 
 
 class RiskAccept(BaseModel):
@@ -313,9 +331,26 @@ class RiskDashboard(BaseModel):
     systems: list[SystemCount]
 
 
-class ReviewDue(BaseModel):
-    """Data of ``review.due``: a system's facts changed, so these risks need a review."""
+class ReviewReason(enum.StrEnum):
+    SYSTEM_FACTS_CHANGED = "system_facts_changed"
+    REVIEW_DATE_PASSED = "review_date_passed"
+    SYSTEM_REVIEW_DATE_PASSED = "system_review_date_passed"
 
-    system_id: uuid.UUID
+
+class ReviewDue(BaseModel):
+    """Data of ``review.due``: risks (or a system) need a review, and why.
+
+    ``system_facts_changed``: a system's facts changed (``changed_facts``), so its open risks
+    are due for review. ``review_date_passed``: one risk's ``next_review_at`` (``due_at``)
+    passed (``system_id`` is null for an organisation-wide risk).
+    ``system_review_date_passed``: the inventory's review date of a system (``due_at``) passed;
+    ``risk_ids`` lists its risks that are not closed.
+    """
+
+    system_id: uuid.UUID | None
     risk_ids: list[uuid.UUID]
-    changed_facts: list[str]
+    changed_facts: list[str] = Field(default_factory=list)
+    reason: ReviewReason = ReviewReason.SYSTEM_FACTS_CHANGED
+    due_at: datetime | None = Field(
+        default=None, description="The review date that passed (date-based reasons only)."
+    )

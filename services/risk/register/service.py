@@ -4,7 +4,7 @@ transaction, so a change, its history row and its outbox event commit together o
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +44,7 @@ from services.risk.register.schemas import (
     ReviewCadences,
     ReviewCadencesPut,
     ReviewDue,
+    ReviewReason,
     RiskAccept,
     RiskCreate,
     RiskDashboard,
@@ -58,15 +59,20 @@ from services.risk.register.schemas import (
     Treatment,
 )
 from services.risk.systems.models import SystemProjection
+from shared.audit import append_audit
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.events import EventType, emit, make_event
 from shared.http import check_version
+from shared.scheduler import Timer, set_timer
 
 SYSTEM_ACTOR = "system:risk"
 # Default review cadences, lowest level → highest; spread over however many levels a matrix has.
 DEFAULT_CADENCE_DAYS = [365, 180, 90, 60, 30]
 SCORE_FIELDS = ("likelihood", "severity", "residual_likelihood", "residual_severity")
+# Timer kinds of the register (``shared.scheduler``): a risk's review date, a system's.
+RISK_REVIEW_TIMER = "risk.review"
+SYSTEM_REVIEW_TIMER = "system.review"
 
 # --- Reference data ---------------------------------------------------------------------------
 
@@ -183,7 +189,18 @@ async def put_matrix(
     )
     repo.add(row)
     await session.flush()
-    return _matrix_read(row)
+    read = _matrix_read(row)
+    # Matrix versions emit no event; the trail still records who replaced the scoring rules.
+    await append_audit(
+        session,
+        org_id=principal.org_id,
+        action="aims.risk.matrix.replaced",
+        entity_type="risk_matrix",
+        entity_id=principal.org_id,
+        before=_matrix_read(current).model_dump(mode="json"),
+        after=read.model_dump(mode="json"),
+    )
+    return read
 
 
 # --- Review cadences --------------------------------------------------------------------------
@@ -239,7 +256,16 @@ async def put_cadences(
         row.updated_at = utcnow()
         row.updated_by = principal.subject
     await session.flush()
-    return await get_cadences(session, principal)
+    cadences = await get_cadences(session, principal)
+    await append_audit(
+        session,
+        org_id=principal.org_id,
+        action="aims.risk.review_cadences.replaced",
+        entity_type="review_cadences",
+        entity_id=principal.org_id,
+        after=cadences.model_dump(mode="json"),
+    )
+    return cadences
 
 
 async def _cadence_days(
@@ -387,6 +413,15 @@ async def _record(
     session: AsyncSession, risk: Risk, event_type: EventType, action: str, actor: str
 ) -> RiskRead:
     await session.flush()
+    # Every change passes here: keep the review timer on the risk's current review date (the
+    # same date leaves a fired timer fired; a closed risk has none).
+    await set_timer(
+        session,
+        org_id=risk.org_id,
+        kind=RISK_REVIEW_TIMER,
+        entity_id=risk.id,
+        due_at=None if risk.status == RiskStatus.CLOSED.value else risk.next_review_at,
+    )
     state = _read(risk)
     RiskRepository(session).add(
         RiskHistory(
@@ -448,6 +483,8 @@ async def create_risk(session: AsyncSession, principal: Principal, body: RiskCre
     )
     cadence = await _cadence_days(session, principal.org_id, matrix)
     _apply_scores(risk, version, matrix, cadence, {f: values[f] for f in SCORE_FIELDS}, now)
+    if body.next_review_at is not None:
+        risk.next_review_at = body.next_review_at
     _set_flags(risk, matrix)
     RiskRepository(session).add(risk)
     return await _record(session, risk, RISK_CREATED, "created", principal.subject)
@@ -491,6 +528,7 @@ async def update_risk(
         "fundamental_rights",
         "control_ids",
         "description",
+        "next_review_at",
     ):
         if required in changes and changes[required] is None:
             changes.pop(required)
@@ -529,6 +567,7 @@ async def update_risk(
     if errors:
         raise InvalidRisk("The change does not fit; see `errors`.", errors=errors)
     now = utcnow()
+    review_at = changes.pop("next_review_at", None)
     for field, value in changes.items():
         if field == "affected_stakeholders":
             value = sorted(set(value))
@@ -546,6 +585,8 @@ async def update_risk(
             risk.status_before_review = None
     else:
         matrix = definition_of(await repo.matrix(risk.org_id, risk.matrix_version) or version)
+    if review_at is not None:
+        risk.next_review_at = review_at  # given explicitly: wins over the cadence
     if status is not None:
         risk.status = status
         risk.status_before_review = None
@@ -748,4 +789,92 @@ async def mark_for_review(
             version=system.source_version,
             data=data,
         ),
+    )
+
+
+async def review_date_passed(session: AsyncSession, timer: Timer) -> None:
+    """A risk's review timer came due: mark it ``review_due`` and emit ``review.due``.
+
+    Runs in the scheduler's transaction, scoped to the timer's org; re-reads the risk, because
+    the timer may be stale (a re-scored risk moved its date, a closed risk needs no review).
+    """
+    # NOWAIT: the scheduler holds the timer's row lock, and a request changing this risk locks
+    # the risk before re-arming the timer; waiting here could deadlock. A busy risk fails the
+    # job, which is retried after the scheduler's back-off.
+    risk = await RiskRepository(session).get(uuid.UUID(timer.entity_id), nowait=True)
+    if risk is None or risk.status == RiskStatus.CLOSED.value:
+        return
+    now = utcnow()
+    if risk.next_review_at is None or risk.next_review_at > now:
+        # The date moved without the timer following it: follow it now (not fired).
+        await set_timer(
+            session,
+            org_id=risk.org_id,
+            kind=RISK_REVIEW_TIMER,
+            entity_id=risk.id,
+            due_at=risk.next_review_at,
+        )
+        return
+    if risk.status != RiskStatus.REVIEW_DUE.value:
+        risk.status_before_review = risk.status
+        risk.status = RiskStatus.REVIEW_DUE.value
+        risk.version += 1
+        risk.updated_at = now
+        risk.updated_by = SYSTEM_ACTOR
+        await _record(session, risk, RISK_UPDATED, "review_due", SYSTEM_ACTOR)
+    data = ReviewDue(
+        system_id=risk.system_id,
+        risk_ids=[risk.id],
+        reason=ReviewReason.REVIEW_DATE_PASSED,
+        due_at=risk.next_review_at,
+    )
+    await emit(
+        session,
+        make_event(
+            REVIEW_DUE, org_id=risk.org_id, subject=risk.id, version=risk.version, data=data
+        ),
+    )
+
+
+async def system_review_date_passed(session: AsyncSession, timer: Timer) -> None:
+    """The inventory's review date of a system passed: emit ``review.due`` for it.
+
+    The risk service does not keep the system's review date in its projection: the timer,
+    armed from each newer ``aims.inventory.system.*`` event, holds it. The system's risks keep
+    their status (their own review dates govern them); the event lists those not closed.
+    """
+    system_id = uuid.UUID(timer.entity_id)
+    system = await RiskRepository(session).system(system_id)
+    if system is None or system.lifecycle_stage == "retired":
+        return
+    risks = await RiskRepository(session).open_risks_of_system(system_id)
+    data = ReviewDue(
+        system_id=system_id,
+        risk_ids=[r.id for r in risks],
+        reason=ReviewReason.SYSTEM_REVIEW_DATE_PASSED,
+        due_at=timer.due_at,
+    )
+    await emit(
+        session,
+        make_event(
+            REVIEW_DUE,
+            org_id=system.org_id,
+            subject=system_id,
+            version=system.source_version,
+            data=data,
+        ),
+    )
+
+
+async def track_system_review_date(
+    session: AsyncSession, system: SystemProjection, review_on: date | None
+) -> None:
+    """Arm (or clear) the system's review timer from the inventory's ``next_review_at``."""
+    retired = system.lifecycle_stage == "retired"
+    await set_timer(
+        session,
+        org_id=system.org_id,
+        kind=SYSTEM_REVIEW_TIMER,
+        entity_id=system.id,
+        due_at=None if retired else review_on,
     )

@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.risk.systems.hooks import WATCHED_FACTS, notify
+from services.risk.systems.hooks import WATCHED_FACTS, notify, notify_review_date
 from services.risk.systems.models import SystemProjection
 from shared.db import utcnow
 from shared.events import CloudEvent
@@ -30,6 +31,8 @@ class InventorySystemFacts(InventorySystemState):
     data_inputs: list[Any] = []
     ai_roles: list[str] = []
     affected_stakeholders: list[str] = []
+    # Not kept in the projection: it arms the system's review timer (``system.review``).
+    next_review_at: date | None = None
 
 
 class ScopeChange(BaseModel):
@@ -54,7 +57,7 @@ async def apply_system_event(session: AsyncSession, event: CloudEvent) -> None:
     if row is None:
         row = SystemProjection(id=facts.id, org_id=facts.org_id, in_scope=None, scope_version=None)
         session.add(row)
-    for name, value in facts.model_dump(exclude={"id", "org_id"}).items():
+    for name, value in facts.model_dump(exclude={"id", "org_id", "next_review_at"}).items():
         setattr(row, name, value)
     row.source_version = event.dataversion
     row.synced_at = utcnow()
@@ -62,6 +65,7 @@ async def apply_system_event(session: AsyncSession, event: CloudEvent) -> None:
     after = _facts(row)
     changed = frozenset(k for k in WATCHED_FACTS if before and before.get(k) != after.get(k))
     await notify(session, row, changed)
+    await notify_review_date(session, row, facts.next_review_at)
 
 
 async def apply_scope_event(session: AsyncSession, event: CloudEvent) -> None:

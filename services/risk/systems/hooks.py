@@ -7,6 +7,7 @@ classification. Listeners run inside the consumer's transaction, scoped to the s
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,3 +43,23 @@ async def notify(session: AsyncSession, system: SystemProjection, changed: froze
         return
     for listener in list(_listeners):
         await listener(session, system, changed)
+
+
+ReviewDateListener = Callable[[AsyncSession, SystemProjection, date | None], Awaitable[None]]
+
+_review_date_listeners: list[ReviewDateListener] = []
+
+
+def on_review_date(listener: ReviewDateListener) -> ReviewDateListener:
+    """Register ``listener`` for the inventory's review date of each system (every newer
+    ``aims.inventory.system.*`` event; the date is not kept in the projection)."""
+    if listener not in _review_date_listeners:
+        _review_date_listeners.append(listener)
+    return listener
+
+
+async def notify_review_date(
+    session: AsyncSession, system: SystemProjection, review_on: date | None
+) -> None:
+    for listener in list(_review_date_listeners):
+        await listener(session, system, review_on)
