@@ -47,10 +47,33 @@ def render() -> str:
     return json.dumps(document(), indent=2, sort_keys=True) + "\n"
 
 
+EVENTS_DOC = DOCUMENT.parent / "events.md"
+TABLE_START = "| type | data | meaning |\n|---|---|---|\n"
+TABLE_END = "\n## Guarantees"
+
+
+def render_table() -> str:
+    """The catalogue table of docs/events.md, one row per event type, in catalogue order."""
+    rows = [
+        f"| `{name}` | `{event_type.data_model.__name__}` | {event_type.description} |\n"
+        for catalogue in catalogues()
+        for name, event_type in sorted(catalogue.types.items())
+    ]
+    return TABLE_START + "".join(rows)
+
+
+def render_events_doc(current: str) -> str:
+    """``current`` (docs/events.md) with its catalogue table replaced by the generated one."""
+    start = current.index(TABLE_START)
+    end = current.index(TABLE_END, start)
+    return current[:start] + render_table() + current[end:]
+
+
 def main() -> None:
     DOCUMENT.parent.mkdir(parents=True, exist_ok=True)
     DOCUMENT.write_text(render())
-    sys.stdout.write(f"wrote {DOCUMENT}\n")
+    EVENTS_DOC.write_text(render_events_doc(EVENTS_DOC.read_text()))
+    sys.stdout.write(f"wrote {DOCUMENT} and the catalogue table of {EVENTS_DOC}\n")
 
 
 if __name__ == "__main__":

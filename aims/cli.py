@@ -873,3 +873,48 @@ def evidence_verify(
             "original files again to repair it"
         )
         raise typer.Exit(1)
+
+
+# -- audit package ---------------------------------------------------------------------------
+
+
+@app.command("verify-package")
+def verify_package(
+    file: Annotated[Path, typer.Argument(help="The audit package (zip) to check.")],
+) -> None:
+    """Check an audit package offline: every file against the SHA-256 in its `manifest.json`.
+    Names every altered, missing and unlisted file; exit 1 on any problem."""
+    from gateway.exports.verify import verify_package as check_package
+
+    if not file.is_file():
+        raise _fail(f"{file} is not a file")
+    result = check_package(file)
+    problems = Table(title="Files that failed verification", title_justify="left")
+    problems.add_column("problem")
+    problems.add_column("path")
+    problems.add_column("detail")
+    for entry in result.altered:
+        problems.add_row("altered", entry["path"], str(entry.get("reason", "")))
+    for name in result.missing:
+        problems.add_row("missing", name, "listed in the manifest, absent from the zip")
+    for name in result.unlisted:
+        problems.add_row("unlisted", name, "in the zip, not in the manifest")
+    for error in result.errors:
+        problems.add_row("error", "", error)
+    if problems.row_count:
+        console.print(problems)
+    for entry in result.unavailable:
+        if isinstance(entry, dict):
+            console.print(
+                f"[yellow]note:[/] {entry.get('what', '?')} was unavailable when the package "
+                f"was made ({entry.get('reason', '?')})"
+            )
+    console.print(
+        f"checked {result.checked} files ({result.bytes_checked} bytes): {result.ok} ok, "
+        f"{len(result.altered)} altered, {len(result.missing)} missing, "
+        f"{len(result.unlisted)} unlisted; manifest SHA-256 {result.manifest_sha256}"
+    )
+    _emit(result.as_dict())
+    if not result.valid:
+        console.print("[bold red]error:[/] the package does not match its manifest (see above)")
+        raise typer.Exit(1)

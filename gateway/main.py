@@ -8,6 +8,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from gateway.clients import build_http_client
 from gateway.config import GatewaySettings
+from gateway.exports.api import router as exports_router
 from gateway.schema import build_schema
 from gateway.schema.context import HTTP_CLIENT_KEY, get_context
 from gateway.webhooks.api import router as webhooks_router
@@ -51,7 +52,7 @@ def create_app(
         "`schema.graphql`) over the inventory, risk and evidence services, and webhook "
         "subscriptions for GRC platforms (Standard Webhooks). Errors are RFC 9457 "
         "problem+json.",
-        routers=[graphql, webhooks_router],
+        routers=[graphql, webhooks_router, exports_router],
         handlers=HANDLERS,
         on_startup=on_startup,
         on_shutdown=on_shutdown,

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 
 import httpx
 
+from gateway.clients.assurance import AssuranceClient
 from gateway.clients.audit import (
     AuditTrailClient,
     EvidenceAuditClient,
     InventoryAuditClient,
     RiskAuditClient,
 )
+from gateway.clients.audits import AuditsClient
 from gateway.clients.base import UpstreamClient, forwarded_headers, upstream_error
 from gateway.clients.classification import ClassificationClient
 from gateway.clients.competence import CompetenceClient
@@ -30,6 +32,8 @@ from gateway.clients.evidence import EvidenceClient
 from gateway.clients.evidence_items import EvidenceItemsClient
 from gateway.clients.impact import ImpactClient
 from gateway.clients.inventory import InventoryClient
+from gateway.clients.objectives import ObjectivesClient
+from gateway.clients.readiness import ReadinessClient
 from gateway.clients.risk import RiskClient
 from gateway.clients.risks import RiskRegisterClient
 from gateway.clients.scope import ScopeClient
@@ -37,7 +41,9 @@ from gateway.clients.soa import SoAClient
 from gateway.config import GatewaySettings
 
 __all__ = [
+    "AssuranceClient",
     "AuditTrailClient",
+    "AuditsClient",
     "ClassificationClient",
     "CompetenceClient",
     "ComponentsClient",
@@ -47,6 +53,8 @@ __all__ = [
     "EvidenceItemsClient",
     "ImpactClient",
     "InventoryClient",
+    "ObjectivesClient",
+    "ReadinessClient",
     "RiskClient",
     "RiskRegisterClient",
     "ScopeClient",
@@ -92,6 +100,10 @@ class UpstreamClients:
     evidence_items: EvidenceItemsClient
     documented: DocumentedClient
     competence: CompetenceClient
+    assurance: AssuranceClient
+    objectives: ObjectivesClient  # objectives and management reviews
+    audits: AuditsClient  # internal audit, nonconformities and corrective actions
+    readiness: ReadinessClient  # readiness verdict and certification plan
     # every service's audit trail, by service name (`inventory`, `risk`, `evidence`)
     audit_trails: Mapping[str, AuditTrailClient]
 
@@ -115,6 +127,10 @@ class UpstreamClients:
             evidence_items=EvidenceItemsClient(http, settings.evidence_url, headers),
             documented=DocumentedClient(http, settings.evidence_url, headers),
             competence=CompetenceClient(http, settings.evidence_url, headers),
+            assurance=AssuranceClient(http, settings.evidence_url, headers),
+            objectives=ObjectivesClient(http, settings.evidence_url, headers),
+            audits=AuditsClient(http, settings.evidence_url, headers),
+            readiness=ReadinessClient(http, settings.evidence_url, headers),
             audit_trails={
                 "inventory": InventoryAuditClient(http, inventory, headers),
                 "risk": RiskAuditClient(http, risk, headers),

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
+import httpx
 from pydantic import Field
 
-from gateway.clients.base import Params, UpstreamClient
+from gateway.clients.base import Params, UpstreamClient, upstream_error
 from gateway.clients.schemas import UpstreamModel, UpstreamPage
+from shared.errors import ServiceUnavailable
 
 # ``GET /v1/evidence-by-target`` answers at most this many items per target.
 MAX_ITEMS_PER_TARGET = 100
@@ -225,3 +228,25 @@ class EvidenceItemsClient(UpstreamClient):
 
     async def file(self, file_id: uuid.UUID) -> UpstreamEvidenceFile:
         return await self._get(f"/v1/files/{file_id}", UpstreamEvidenceFile)
+
+    @asynccontextmanager
+    async def file_content(self, file_id: uuid.UUID) -> AsyncIterator[httpx.Response]:
+        """The file's bytes as an open streamed response (``aiter_bytes``), never buffered.
+
+        The evidence service checks the blob against its SHA-256 before it sends the first
+        byte, so an error (corrupt or missing blob: 409) arrives before any content.
+        """
+        request = self._http.build_request(
+            "GET", f"{self._base_url}/v1/files/{file_id}/content", headers=self._headers
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(f"The {self.service} service is not reachable.") from exc
+        try:
+            if not response.is_success:
+                await response.aread()
+                raise upstream_error(self.service, response)
+            yield response
+        finally:
+            await response.aclose()

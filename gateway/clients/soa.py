@@ -123,10 +123,14 @@ class SoAClient(UpstreamClient):
     async def entries(self) -> list[SoAEntry]:
         return (await self._get("/v1/soa/entries", UpstreamPage[SoAEntry])).items
 
-    async def versions(self, *, limit: int, after: str | None) -> UpstreamPage[SoAVersionInfo]:
+    async def versions(
+        self, *, limit: int, after: str | None, status: str | None = None
+    ) -> UpstreamPage[SoAVersionInfo]:
         params: list[tuple[str, str | int]] = [("limit", limit)]
         if after:
             params.append(("after", after))
+        if status:
+            params.append(("status", status))
         return await self._get("/v1/soa/versions", UpstreamPage[SoAVersionInfo], params=params)
 
     async def version(self, ref: str) -> SoAVersionInfo:

@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from gateway.config import GatewaySettings
 from gateway.schema.ai_systems import AISystemMutation, AISystemQuery
 from gateway.schema.audit import AuditQuery
+from gateway.schema.audits import AuditCycleMutation, AuditCycleQuery
 from gateway.schema.classification import ClassificationMutation, ClassificationQuery
 from gateway.schema.competence import CompetenceMutation, CompetenceQuery
 from gateway.schema.components import ComponentMutation, ComponentQuery
@@ -21,6 +22,9 @@ from gateway.schema.documented import DocumentedQuery
 from gateway.schema.errors import USER_ERROR_TYPES, DomainErrorCodes, log_errors, masked_errors
 from gateway.schema.evidence import EvidenceMutation, EvidenceQuery
 from gateway.schema.impact import ImpactAssessmentMutation, ImpactAssessmentQuery
+from gateway.schema.improvement import IMPROVEMENT_ERROR_TYPES
+from gateway.schema.objectives import ObjectivesMutation, ObjectivesQuery
+from gateway.schema.readiness import ReadinessMutation, ReadinessQuery
 from gateway.schema.risks import RiskMutation, RiskQuery
 from gateway.schema.scalars import SCALARS
 from gateway.schema.scope import ScopeMutation, ScopeQuery
@@ -42,6 +46,9 @@ class Mutation(
     ComponentMutation,
     EvidenceMutation,
     CompetenceMutation,
+    ObjectivesMutation,
+    AuditCycleMutation,
+    ReadinessMutation,
 ):
     pass
 
@@ -62,6 +69,9 @@ def _query_type() -> type:
         DocumentedQuery,
         CompetenceQuery,
         AuditQuery,
+        ObjectivesQuery,
+        AuditCycleQuery,
+        ReadinessQuery,
     ):
         node: relay.Node | None = relay.node(
             description="Any object by its global ID; null when your organisation has no such "
@@ -84,7 +94,7 @@ def build_schema(settings: GatewaySettings | None = None) -> strawberry.Schema:
     return GatewaySchema(
         query=_query_type(),
         mutation=Mutation,
-        types=USER_ERROR_TYPES,
+        types=(*USER_ERROR_TYPES, *IMPROVEMENT_ERROR_TYPES),
         config=StrawberryConfig(scalar_map=SCALARS),
         # Factories, not instances: each operation gets extensions of its own.
         extensions=[

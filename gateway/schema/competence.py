@@ -629,6 +629,22 @@ class CreateCompetenceInput:
     idempotency_key: str | None = None
 
 
+@strawberry.input(
+    name="UpdateCompetenceInput",
+    description="A change to a competence; a new `validityMonths` applies to trainings recorded "
+    "afterwards.",
+)
+class UpdateCompetenceInput:
+    id: strawberry.ID = strawberry.field(description="A Competence ID (or UUID).")
+    expected_version: int
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    validity_months: int | None = strawberry.field(
+        default=strawberry.UNSET, description="null: valid forever."
+    )
+    awareness: bool | None = strawberry.UNSET
+
+
 @strawberry.input(name="CreateAIMSRoleInput")
 class CreateAIMSRoleInput:
     name: str
@@ -636,6 +652,25 @@ class CreateAIMSRoleInput:
     responsibilities: str = ""
     required_competence_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     idempotency_key: str | None = None
+
+
+@strawberry.input(
+    name="UpdateAIMSRoleInput",
+    description="A change to an AIMS role; `requiredCompetenceIds` replaces the whole set.",
+)
+class UpdateAIMSRoleInput:
+    id: strawberry.ID = strawberry.field(description="An AIMSRole ID (or UUID).")
+    expected_version: int
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    responsibilities: str | None = strawberry.UNSET
+    required_competence_ids: list[strawberry.ID] | None = strawberry.UNSET
+
+
+@strawberry.input(name="DeletePersonInput")
+class DeletePersonInput:
+    id: strawberry.ID = strawberry.field(description="A Person ID (or UUID).")
+    expected_version: int
 
 
 @strawberry.input(name="AssignAIMSRoleInput")
@@ -695,6 +730,14 @@ class UpdateTrainingInput:
 @strawberry.type(name="PersonPayload")
 class PersonPayload:
     person: Person | None
+    errors: list[UserError]
+
+
+@strawberry.type(name="DeletePersonPayload")
+class DeletePersonPayload:
+    deleted_person_id: strawberry.ID | None = strawberry.field(
+        description="The deleted person's ID; null when `errors` is not empty."
+    )
     errors: list[UserError]
 
 
@@ -924,6 +967,41 @@ class CompetenceMutation:
         )
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="deletePerson",
+        description="Delete a person recorded by mistake (roles: admin, manager); someone with "
+        "trainings or role assignments on record is a `ConflictError`: deactivate them instead.",
+    )
+    async def delete_person(self, info: Info, input: DeletePersonInput) -> DeletePersonPayload:
+        person_id = parse_node_id(input.id, "Person")
+        _, errors = await attempt(
+            info.context.clients.competence.delete_person(
+                person_id, expected_version=input.expected_version
+            )
+        )
+        if errors:
+            return DeletePersonPayload(deleted_person_id=None, errors=errors)
+        global_id = relay.GlobalID("Person", str(person_id))
+        return DeletePersonPayload(deleted_person_id=strawberry.ID(str(global_id)), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="updateCompetence",
+        description="Change a competence; a stale `expectedVersion` is a `ConflictError`.",
+    )
+    async def update_competence(
+        self, info: Info, input: UpdateCompetenceInput
+    ) -> CompetencePayload:
+        found, errors = await attempt(
+            info.context.clients.competence.update_competence(
+                parse_node_id(input.id, "Competence"),
+                _sent(input, ("name", "description", "validity_months", "awareness")),
+                expected_version=input.expected_version,
+            )
+        )
+        return CompetencePayload(
+            competence=Competence.from_upstream(found) if found else None, errors=errors
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
         name="createAIMSRole", description="Define an AIMS role and what it requires."
     )
     async def create_aims_role(self, info: Info, input: CreateAIMSRoleInput) -> AIMSRolePayload:
@@ -938,6 +1016,30 @@ class CompetenceMutation:
         }
         found, errors = await attempt(
             info.context.clients.competence.create_role(body, idempotency_key=input.idempotency_key)
+        )
+        return AIMSRolePayload(
+            aims_role=AIMSRole.from_upstream(found) if found else None, errors=errors
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="updateAIMSRole",
+        description="Change an AIMS role; a stale `expectedVersion` is a `ConflictError`.",
+    )
+    async def update_aims_role(self, info: Info, input: UpdateAIMSRoleInput) -> AIMSRolePayload:
+        body = _sent(input, ("name", "description", "responsibilities"))
+        if input.required_competence_ids is not strawberry.UNSET:
+            body["required_competence_ids"] = (
+                None
+                if input.required_competence_ids is None
+                else [
+                    str(parse_node_id(c, "Competence", field="requiredCompetenceIds"))
+                    for c in input.required_competence_ids
+                ]
+            )
+        found, errors = await attempt(
+            info.context.clients.competence.update_role(
+                parse_node_id(input.id, "AIMSRole"), body, expected_version=input.expected_version
+            )
         )
         return AIMSRolePayload(
             aims_role=AIMSRole.from_upstream(found) if found else None, errors=errors

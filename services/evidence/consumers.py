@@ -6,6 +6,7 @@ from services.evidence.competence.consumers import HANDLERS as COMPETENCE_HANDLE
 from services.evidence.documented.consumers import HANDLERS as DOCUMENTED_HANDLERS
 from services.evidence.items.consumers import HANDLERS as ITEMS_HANDLERS
 from services.evidence.models import SystemProjection
+from services.evidence.readiness.consumers import HANDLERS as READINESS_HANDLERS
 from shared.events.consumer import EventHandler
 from shared.projections import system_projection_handler
 
@@ -14,4 +15,5 @@ HANDLERS: list[EventHandler] = [
     *ITEMS_HANDLERS,
     *DOCUMENTED_HANDLERS,
     *COMPETENCE_HANDLERS,
+    *READINESS_HANDLERS,
 ]

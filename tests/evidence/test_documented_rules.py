@@ -15,15 +15,20 @@ from services.evidence.documented.catalogue import (
     catalogue_by_id,
 )
 from services.evidence.documented.rules import (
+    CLASS_OF_RANK,
+    CLASS_RANK,
     EVIDENCE_IDS_SHOWN,
     DocumentedStatus,
     LinkedEvidence,
     SoAState,
     SystemState,
+    best_class,
+    classify,
     item_status,
     required_of_system,
     requirement,
     status_of,
+    status_of_class,
     tally,
     worst,
 )
@@ -172,3 +177,13 @@ def test_catalogue_has_the_documented_ids() -> None:
     ids = [i.id for i in catalogue()]
     assert len(ids) == len(set(ids)) == 58
     assert [i.id for i in SYSTEM_ITEMS if i.high_risk_only] == ["SYS-IMPACT-ASSESSMENT"]
+
+
+@given(evidence_lists)
+def test_the_best_class_is_the_lowest_rank(evidence: list[LinkedEvidence]) -> None:
+    """What the SQL computes for many systems (``min`` of the class ranks) is the best class."""
+    ranks = [CLASS_RANK[c] for e in evidence if (c := classify(e, TODAY)) is not None]
+    expected = CLASS_OF_RANK[min(ranks)] if ranks else None
+    assert best_class(tally(evidence, TODAY)) == expected
+    for required in (True, False):
+        assert status_of_class(required, expected) == status_of(required, tally(evidence, TODAY))

@@ -210,3 +210,71 @@ async def test_mistakes_and_missing_roles_come_back_as_typed_errors(
         )
     )
     assert people["people"]["edges"] == []
+
+
+async def test_someone_with_trainings_is_deactivated_not_deleted(
+    stack: Stack, org: uuid.UUID
+) -> None:
+    trained = (await mutate(stack, org, "contributor", PERSON, {"name": "Eve"}))["person"]
+    mistaken = (await mutate(stack, org, "contributor", PERSON, {"name": "Typo"}))["person"]
+    topic = (await mutate(stack, org, "contributor", COMPETENCE, {"name": "Data quality"}))[
+        "competence"
+    ]
+    await mutate(
+        stack,
+        org,
+        "contributor",
+        TRAINING,
+        {
+            "personId": trained["id"],
+            "competenceId": topic["id"],
+            "title": "Data quality course",
+            "completedAt": date.today().isoformat(),
+        },
+    )
+    delete = """
+      mutation($input: DeletePersonInput!) { deletePerson(input: $input) {
+        deletedPersonId errors { __typename code } } }
+    """
+    refused = await mutate(
+        stack, org, "manager", delete, {"id": trained["id"], "expectedVersion": trained["version"]}
+    )
+    assert refused["deletedPersonId"] is None
+    assert [e["__typename"] for e in refused["errors"]] == ["ConflictError"]
+    deleted = await mutate(
+        stack,
+        org,
+        "manager",
+        delete,
+        {"id": mistaken["id"], "expectedVersion": mistaken["version"]},
+    )
+    assert deleted == {"deletedPersonId": mistaken["id"], "errors": []}
+
+    update = """
+      mutation($input: UpdatePersonInput!) { updatePerson(input: $input) {
+        person { name active } errors { __typename } } }
+    """
+    stale = await mutate(
+        stack,
+        org,
+        "contributor",
+        update,
+        {"id": trained["id"], "expectedVersion": 99, "active": False},
+    )
+    assert [e["__typename"] for e in stale["errors"]] == ["ConflictError"]
+    left = await mutate(
+        stack,
+        org,
+        "contributor",
+        update,
+        {"id": trained["id"], "expectedVersion": trained["version"], "active": False},
+    )
+    assert left["person"] == {"name": "Eve", "active": False}
+    listed = data(
+        await gql(
+            stack.gateway,
+            stack.headers(org, "viewer"),
+            "{ people(filter: {active: true}) { edges { node { name } } } }",
+        )
+    )
+    assert listed["people"]["edges"] == []

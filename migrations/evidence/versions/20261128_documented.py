@@ -72,6 +72,9 @@ def upgrade() -> None:
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
         sa.Column("org_id", UUID(as_uuid=True), nullable=False),
         sa.Column("system_id", UUID(as_uuid=True), nullable=False),
+        # The system id as evidence links hold it (text): a correlated ``system_id::text`` is
+        # not leakproof, so under row-level security it could not be an index condition.
+        sa.Column("system_key", sa.Text, sa.Computed("system_id::text", persisted=True)),
         sa.Column("item_id", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),

@@ -81,6 +81,9 @@ class EvidenceRequest(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     org_id: Mapped[uuid.UUID]
     system_id: Mapped[uuid.UUID]
+    # ``system_id`` as evidence links hold it: a correlated ``system_id::text`` is not
+    # leakproof, so under row-level security it could not be an index condition on the links.
+    system_key: Mapped[str] = mapped_column(sa.Text, sa.Computed("system_id::text"))
     item_id: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.Text, default="open")
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -246,17 +246,39 @@ def _plural(n: int) -> str:
     return "item" if n == 1 else "items"
 
 
-def status_of(required: bool, evidence: EvidenceTally) -> DocumentedStatus:
-    """The status alone (what counts over many systems need; :func:`item_status` agrees)."""
+def best_class(evidence: EvidenceTally) -> EvidenceClass | None:
+    """The best class present (approved, then stale, then draft), None when none is."""
+    if evidence.approved.count:
+        return EvidenceClass.APPROVED
+    if evidence.stale.count:
+        return EvidenceClass.STALE
+    if evidence.draft.count:
+        return EvidenceClass.DRAFT
+    return None
+
+
+# The status an item has when the best class of its evidence is the key.
+_STATUS_OF_CLASS = {
+    EvidenceClass.APPROVED: DocumentedStatus.APPROVED,
+    EvidenceClass.STALE: DocumentedStatus.STALE,
+    EvidenceClass.DRAFT: DocumentedStatus.DRAFT,
+    None: DocumentedStatus.MISSING,
+}
+# Ranks of the classes, best first (the SQL computes ``min`` of these per item).
+CLASS_RANK = {EvidenceClass.APPROVED: 1, EvidenceClass.STALE: 2, EvidenceClass.DRAFT: 3}
+CLASS_OF_RANK = {rank: cls for cls, rank in CLASS_RANK.items()}
+
+
+def status_of_class(required: bool, best: EvidenceClass | None) -> DocumentedStatus:
+    """The status alone, from the best class of the evidence (what counts over many systems
+    need; :func:`item_status` agrees)."""
     if not required:
         return DocumentedStatus.NOT_REQUIRED
-    if evidence.approved.count:
-        return DocumentedStatus.APPROVED
-    if evidence.stale.count:
-        return DocumentedStatus.STALE
-    if evidence.draft.count:
-        return DocumentedStatus.DRAFT
-    return DocumentedStatus.MISSING
+    return _STATUS_OF_CLASS[best]
+
+
+def status_of(required: bool, evidence: EvidenceTally) -> DocumentedStatus:
+    return status_of_class(required, best_class(evidence))
 
 
 def item_status(required: Requirement, evidence: EvidenceTally) -> ItemStatus:

@@ -29,10 +29,14 @@ from services.evidence.documented.events import (
     EVIDENCE_REQUEST_WITHDRAWN,
 )
 from services.evidence.documented.models import DocumentedSoA, DocumentedSystem, EvidenceRequest
-from services.evidence.documented.repository import DocumentedRepository, SystemTallies
+from services.evidence.documented.repository import (
+    DocumentedRepository,
+    SystemTallies,
+)
 from services.evidence.documented.rules import (
     SEVERITY,
     DocumentedStatus,
+    EvidenceClass,
     EvidenceTally,
     ItemStatus,
     SoAState,
@@ -41,7 +45,7 @@ from services.evidence.documented.rules import (
     required_of_system,
     requirement,
     satisfied_by,
-    status_of,
+    status_of_class,
     worst,
 )
 from services.evidence.documented.schemas import (
@@ -154,9 +158,6 @@ def _system_state(system: SystemTallies | DocumentedSystem | None) -> SystemStat
 class _SystemItemCounts:
     counts: dict[str, Counter[DocumentedStatus]] = field(default_factory=dict)
 
-    def add(self, item_id: str, status: DocumentedStatus) -> None:
-        self.counts.setdefault(item_id, Counter())[status] += 1
-
     def of(self, item_id: str) -> SystemCounts:
         return _counts(self.counts.get(item_id, Counter()))
 
@@ -171,15 +172,18 @@ def _counts(counter: Counter[DocumentedStatus]) -> SystemCounts:
     )
 
 
-def _count_system_items(systems: Sequence[SystemTallies]) -> _SystemItemCounts:
-    """Status counts per SYS item over ``systems`` (the fast path: no reasons built)."""
-    out = _SystemItemCounts()
-    for system in systems:
-        state = _system_state(system)
-        for item in SYSTEM_ITEMS:
-            required = required_of_system(item, state)
-            out.add(item.id, status_of(required, system.tallies.get(item.id, EMPTY_TALLY)))
-    return out
+def _count_in_scope(
+    groups: Sequence[tuple[str, str | None, EvidenceClass | None, int]],
+) -> _SystemItemCounts:
+    """Status counts per SYS item over the in-scope systems, from groups of systems sharing
+    (item, tier, best class): the rules decide once per group."""
+    counts: dict[str, Counter[DocumentedStatus]] = {item.id: Counter() for item in SYSTEM_ITEMS}
+    by_id = catalogue_by_id()
+    for item_id, tier, best, systems in groups:
+        item = by_id[item_id]
+        required = required_of_system(item, SystemState(in_scope=True, tier=tier))
+        counts[item_id][status_of_class(required, best)] += systems
+    return _SystemItemCounts(counts)
 
 
 def _system_item_summary(item: DocumentedInformationItem, counts: SystemCounts) -> ItemStatus:
@@ -235,9 +239,7 @@ async def _org_view(
     ]
     system_counts = None
     if sys_items:
-        system_counts = _count_system_items(
-            await repo.system_tallies(SYS_ITEM_IDS, today, counts_only=True)
-        )
+        system_counts = _count_in_scope(await repo.in_scope_best_classes(SYS_ITEM_IDS, today))
         for item in sys_items:
             counts = system_counts.of(item.id)
             items.append(_read(item, _system_item_summary(item, counts), counts))
@@ -338,21 +340,24 @@ async def coverage(
 ) -> CoverageList:
     """Per system, its SYS items' counts, in one statement (for the gateway's DataLoader)."""
     unique = list(dict.fromkeys(system_ids))
-    found = await DocumentedRepository(session).system_tallies(
-        SYS_ITEM_IDS, today, system_ids=unique, counts_only=True
+    found = await DocumentedRepository(session).system_best_classes(
+        SYS_ITEM_IDS, today, system_ids=unique
     )
-    counted = {s.system_id: s for s in found}
-    items = []
-    for system_id in system_ids:
-        system = counted.get(system_id)
-        counter: Counter[DocumentedStatus] = Counter()
-        if system is not None:
-            state = _system_state(system)
-            for item in SYSTEM_ITEMS:
-                required = required_of_system(item, state)
-                counter[status_of(required, system.tallies.get(item.id, EMPTY_TALLY))] += 1
-        items.append(SystemCoverage(system_id=system_id, **_counts(counter).model_dump()))
-    return CoverageList(items=items)
+    by_system: dict[uuid.UUID, SystemCounts] = {}
+    for system in found:
+        state = SystemState(in_scope=system.in_scope, tier=system.tier)
+        counter: Counter[DocumentedStatus] = Counter(
+            status_of_class(required_of_system(item, state), system.best.get(item.id))
+            for item in SYSTEM_ITEMS
+        )
+        by_system[system.system_id] = _counts(counter)
+    zero = SystemCounts()
+    return CoverageList(
+        items=[
+            SystemCoverage(system_id=system_id, **by_system.get(system_id, zero).model_dump())
+            for system_id in system_ids
+        ]
+    )
 
 
 # --- Requests ---------------------------------------------------------------------------------

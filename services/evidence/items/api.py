@@ -296,7 +296,7 @@ async def evidence_by_target(
     session: TenantSession,
     target_type: TargetType,
     target_id: Annotated[list[Text], Query(min_length=1, max_length=500)],
-    first: Annotated[int, Query(ge=0, le=100, description="Items per target")] = 10,
+    first: Annotated[int, Query(ge=1, le=100, description="Items per target")] = 10,
 ) -> TargetEvidenceList:
     """One entry per `target_id`, in the order asked: its first `first` items (oldest first,
     deleted ones never) and `total_count`. One database query whatever the number of

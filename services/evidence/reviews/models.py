@@ -1,0 +1,73 @@
+"""Management reviews (ISO/IEC 42001 9.3): their inputs, decisions and the actions they set."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.evidence.base import Base
+from shared.db import TenantColumns
+
+REVIEW_STATUSES = ("planned", "held", "closed")
+ACTION_STATUSES = ("open", "done", "cancelled")
+
+
+class ManagementReview(TenantColumns, Base):
+    """One management review: planned for ``review_date``, ``held`` (on ``held_on``), then
+    ``closed`` (its record is final; its actions go on being tracked).
+
+    ``prefill`` is the snapshot of the live data as of the review date (the automatic part of
+    each input of 9.3.2), stored so that it stays as it was; ``notes`` holds the free-text part
+    of each input by section name.
+    """
+
+    __tablename__ = "management_review"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {REVIEW_STATUSES!r}", name="status_known"),
+        sa.Index("ix_management_review_org_date", "org_id", "review_date"),
+    )
+
+    title: Mapped[str] = mapped_column(sa.Text)
+    review_date: Mapped[date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.Text, default="planned")
+    held_on: Mapped[date | None] = mapped_column(sa.Date)
+    closed_at: Mapped[datetime | None]
+    attendees: Mapped[list[str]] = mapped_column(default=list)
+    notes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prefill: Mapped[dict[str, Any] | None]
+    prefill_as_of: Mapped[date | None] = mapped_column(sa.Date)
+    prefilled_at: Mapped[datetime | None]
+    decisions: Mapped[list[str]] = mapped_column(default=list)
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    updated_by: Mapped[str] = mapped_column(sa.Text)
+
+
+class ManagementReviewAction(TenantColumns, Base):
+    """An action decided by a management review (9.3.3), tracked until done or cancelled."""
+
+    __tablename__ = "management_review_action"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {ACTION_STATUSES!r}", name="status_known"),
+        sa.Index("ix_management_review_action_review", "review_id", "id"),
+        sa.Index("ix_management_review_action_org_status_due", "org_id", "status", "due_date"),
+    )
+
+    review_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("management_review.id", ondelete="RESTRICT")
+    )
+    title: Mapped[str] = mapped_column(sa.Text)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    owner: Mapped[str] = mapped_column(sa.Text)
+    due_date: Mapped[date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.Text, default="open")
+    # When it became done or cancelled (None while open): lets a later review show the status
+    # as it was on its own date.
+    closed_at: Mapped[datetime | None]
+    # When the scheduler announced that the due date had passed (reset when it moves).
+    overdue_notified_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    updated_by: Mapped[str] = mapped_column(sa.Text)

@@ -1,0 +1,241 @@
+"""Readiness through the public REST API: blockers appear and disappear as the organisation
+fixes them (arranged through the inventory, risk and evidence APIs), ``readiness.changed`` on
+NATS, snapshots and ``as_of``, the remediation plan, isolation and odd input."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import nats
+import pytest
+
+from shared.testing import eventually
+from tests.conftest import Stack
+from tests.evidence.documented_helpers import (
+    CV_SCREENING,
+    add_evidence,
+    approve_scope,
+    approve_soa,
+    classify,
+    register,
+)
+
+pytestmark = pytest.mark.engines
+
+
+@pytest.fixture
+async def readiness_events(stack: Stack) -> AsyncIterator[list[dict[str, Any]]]:
+    seen: list[dict[str, Any]] = []
+    nc = await nats.connect(stack.engines.nats_url)
+
+    async def collect(msg: Any) -> None:
+        seen.append(json.loads(msg.data))
+
+    await nc.subscribe(stack.engines.subject_prefix + "aims.evidence.readiness.>", cb=collect)
+    try:
+        yield seen
+    finally:
+        await nc.close()
+
+
+async def readiness(stack: Stack, org: uuid.UUID, **params: Any) -> dict[str, Any]:
+    response = await stack.evidence.get(
+        "/v1/readiness", params=params, headers=stack.headers(org, "auditor")
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def codes(body: dict[str, Any]) -> set[str]:
+    return {b["code"] for b in body["blockers"]}
+
+
+async def test_an_empty_organisation_is_not_ready_with_the_expected_blockers(
+    stack: Stack, org: uuid.UUID
+) -> None:
+    body = await readiness(stack, org)
+    assert body["source"] == "live" and body["as_of"]
+    assert body["verdict"] == "not_ready" and body["verdict_label"] == "not ready"
+    assert {
+        "no_approved_scope",
+        "no_approved_soa",
+        "no_internal_audit",
+        "no_management_review_since_audit",
+        "control_without_evidence",
+        "mandatory_documented_information_missing",
+    } <= codes(body)
+    assert len(body["clauses"]) == 32 and body["clauses"][0]["clause"] == "4.1"
+    assert len(body["controls"]) == 38
+    assert body["score"] < 50
+    stage1 = [r for r in body["rules"] if r["stage"] == "stage1"]
+    assert stage1 and not any(r["passed"] for r in stage1 if r["id"] == "stage1.scope")
+    # The remediation plan puts what blocks Stage 1 first.
+    plan = await stack.evidence.get("/v1/readiness/plan", headers=stack.headers(org, "viewer"))
+    assert plan.status_code == 200, plan.text
+    tasks = plan.json()["tasks"]
+    assert [t["priority"] for t in tasks] == list(range(1, len(tasks) + 1))
+    stages = [t["stage"] for t in tasks]
+    assert stages[0] == "stage1" and stages == sorted(stages)
+    assert all(t["owner"] and t["due_date"] for t in tasks)
+    assert plan.json()["target_reachable"] is None
+
+
+async def test_fixing_blockers_through_the_apis_moves_the_verdict_and_emits_readiness_changed(
+    stack: Stack, org: uuid.UUID, readiness_events: list[dict[str, Any]]
+) -> None:
+    system = await register(stack, org, "CV screening")
+    # Left out while it looked harmless; classified high-risk afterwards (the inventory refuses
+    # to approve a scope that leaves out a system it already knows to be high-risk).
+    await approve_scope(stack, org, {system: False})
+    await classify(stack, org, system, CV_SCREENING)
+
+    async def excluded() -> dict[str, Any] | None:
+        body = await readiness(stack, org)
+        return body if "high_risk_system_out_of_scope" in codes(body) else None
+
+    body = await eventually(excluded)
+    [blocker] = [b for b in body["blockers"] if b["code"] == "high_risk_system_out_of_scope"]
+    assert blocker["subject"] == system and blocker["owner"] == "owner@example.com"
+    assert blocker["stage"] == "stage1" and "scope-versions" in blocker["where_to_fix"]
+    assert "no_approved_scope" not in codes(body)
+
+    # The recompute runs after the events: a snapshot and readiness.changed.
+    async def changed() -> list[dict[str, Any]] | None:
+        mine = [e for e in readiness_events if e["orgid"] == str(org)]
+        return (
+            mine
+            if any("high_risk_system_out_of_scope" in e["data"]["blocker_counts"] for e in mine)
+            else None
+        )
+
+    first_events = await eventually(changed)
+    assert first_events[-1]["type"] == "aims.evidence.readiness.changed"
+    assert first_events[-1]["data"]["verdict"] == "not_ready"
+    history = await stack.evidence.get(
+        "/v1/readiness/history", headers=stack.headers(org, "viewer")
+    )
+    assert history.status_code == 200 and history.json()["items"]
+    before_fix = history.json()["items"][0]
+
+    await approve_scope(stack, org, {system: True})
+    await approve_soa(stack, org, {"A.6.2.2": False})
+
+    async def fixed() -> dict[str, Any] | None:
+        body = await readiness(stack, org)
+        found = codes(body)
+        gone = not found & {"high_risk_system_out_of_scope", "no_approved_soa"}
+        return body if gone and "impact_assessment_missing" in found else None
+
+    body = await eventually(fixed)
+    # In scope and high-risk: now it needs an approved impact assessment (Stage 2).
+    [ia] = [b for b in body["blockers"] if b["code"] == "impact_assessment_missing"]
+    assert ia["stage"] == "stage2" and ia["subject"] == system
+    assert all(c["control"] != "A.6.2.2" for c in body["controls"])  # excluded in the SoA
+
+    async def newer_snapshot() -> dict[str, Any] | None:
+        h = await stack.evidence.get("/v1/readiness/history", headers=stack.headers(org, "viewer"))
+        latest = h.json()["items"][0]
+        counts = latest["blocker_counts"]
+        return (
+            latest
+            if "no_approved_soa" not in counts and "impact_assessment_missing" in counts
+            else None
+        )
+
+    latest = await eventually(newer_snapshot)
+    assert latest["number"] > before_fix["number"]
+    events = [e for e in readiness_events if e["orgid"] == str(org)]
+    assert any("no_approved_soa:" in e["data"]["removed"] for e in events)
+
+    # as_of an earlier time answers from the snapshot current then.
+    old = await readiness(stack, org, as_of=before_fix["computed_at"])
+    assert old["source"] == "snapshot" and old["snapshot_id"] == before_fix["id"]
+    assert "high_risk_system_out_of_scope" in codes(old)
+    assert old["clauses"] == [] and old["rules"]
+    # Before any snapshot: 404.
+    missing = await stack.evidence.get(
+        "/v1/readiness", params={"as_of": "2020-01-01"}, headers=stack.headers(org, "viewer")
+    )
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "readiness-snapshot-not-found"
+
+
+async def test_approved_evidence_for_a_control_clears_its_blocker_and_shows_freshness(
+    stack: Stack, org: uuid.UUID
+) -> None:
+    body = await readiness(stack, org)
+    assert "control_without_evidence:A.2.2" in {b["key"] for b in body["blockers"]}
+    item = await add_evidence(stack, org, [("control", "A.2.2"), ("clause", "5.2")])
+    body = await readiness(stack, org)
+    assert "control_without_evidence:A.2.2" not in {b["key"] for b in body["blockers"]}
+    [control] = [c for c in body["controls"] if c["control"] == "A.2.2"]
+    assert control["status"] == "evidenced"
+    assert control["evidence"]["evidence_ids"] == [item]
+    assert control["evidence"]["freshness"] == "current"
+    [clause] = [c for c in body["clauses"] if c["clause"] == "5.2"]
+    assert clause["evidence"]["approved"] == 1 and item in clause["evidence"]["evidence_ids"]
+
+
+async def test_recompute_stores_a_snapshot_once_and_only_editors_may_ask(
+    stack: Stack, org: uuid.UUID
+) -> None:
+    denied = await stack.evidence.post(
+        "/v1/readiness/recompute", headers=stack.headers(org, "auditor")
+    )
+    assert denied.status_code == 403
+    first = await stack.evidence.post(
+        "/v1/readiness/recompute", headers=stack.headers(org, "contributor")
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["source"] == "snapshot"
+    again = await stack.evidence.post(
+        "/v1/readiness/recompute", headers=stack.headers(org, "contributor")
+    )
+    assert again.json()["snapshot_id"] == first.json()["snapshot_id"]  # nothing changed
+    # Another organisation sees none of it.
+    other = uuid.uuid4()
+    h = await stack.evidence.get("/v1/readiness/history", headers=stack.headers(other, "admin"))
+    assert h.status_code == 200 and h.json()["items"] == []
+    by_id = await stack.evidence.get(
+        "/v1/readiness/history",
+        params={"id": first.json()["snapshot_id"]},
+        headers=stack.headers(other, "admin"),
+    )
+    assert by_id.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"as_of": "yesterday"}, 422, "invalid-as-of"),
+        ({"as_of": "2026-13-45"}, 422, "invalid-as-of"),
+        ({"as_of": "2026-01-01\x00"}, 422, None),
+        ({"as_of": "x" * 41}, 422, None),
+        ({"asof": "2026-01-01"}, 400, "unknown-query-parameter"),
+    ],
+)
+async def test_odd_queries_answer_4xx_problems(
+    stack: Stack, org: uuid.UUID, params: dict[str, str], status: int, code: str | None
+) -> None:
+    response = await stack.evidence.get(
+        "/v1/readiness", params=params, headers=stack.headers(org, "viewer")
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    if code:
+        assert response.json()["code"] == code
+
+
+async def test_history_pages_and_rejects_bad_cursors(stack: Stack, org: uuid.UUID) -> None:
+    bad = await stack.evidence.get(
+        "/v1/readiness/history", params={"after": "nonsense"}, headers=stack.headers(org)
+    )
+    assert bad.status_code == 400
+    too_big = await stack.evidence.get(
+        "/v1/readiness/history", params={"limit": 10_000}, headers=stack.headers(org)
+    )
+    assert too_big.status_code == 422

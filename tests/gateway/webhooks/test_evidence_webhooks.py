@@ -1,0 +1,43 @@
+"""Evidence events, the time-based ones included, reach a GRC platform as signed webhooks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from tests.gateway.webhooks.test_delivery_webhooks import (
+    Receiver,
+    receiver,  # noqa: F401 - the fixture
+    subscribe,
+    verify,
+)
+
+pytestmark = pytest.mark.engines
+
+
+async def test_evidence_events_and_the_review_due_timer_are_delivered(
+    stack: Any,
+    org: uuid.UUID,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    sub = await subscribe(stack, org, receiver.url, ["evidence.*"])
+    yesterday = date.today() - timedelta(days=1)
+    created = await stack.evidence.post(
+        "/v1/evidence",
+        json={"title": "AI policy — signed", "kind": "record", "review_by": yesterday.isoformat()},
+        headers=stack.headers(org, "contributor"),
+    )
+    assert created.status_code == 201, created.text
+    item = created.json()
+
+    deliveries = await receiver.wait_for(2, timeout=30)
+    events = [verify(sub["secret"], d) for d in deliveries]
+    by_type = {e["type"]: e for e in events}
+    assert set(by_type) == {"aims.evidence.evidence.created", "aims.evidence.evidence.review_due"}
+    assert by_type["aims.evidence.evidence.created"]["data"]["title"] == "AI policy — signed"
+    due = by_type["aims.evidence.evidence.review_due"]
+    assert due["data"]["item"]["id"] == item["id"] and due["orgid"] == str(org)
+    assert due["data"]["date"] == yesterday.isoformat()
