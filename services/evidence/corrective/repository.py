@@ -12,6 +12,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evidence.audits.models import Finding
 from services.evidence.corrective.models import CorrectiveAction, Nonconformity
 from services.evidence.corrective.rules import OPEN_ACTION_STATUSES
 
@@ -82,6 +83,10 @@ class CorrectiveRepository:
         if for_update:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def finding_for_update(self, finding_id: uuid.UUID) -> Finding | None:
+        """The audit finding that raised a nonconformity, locked (it closes with it)."""
+        return await self.session.get(Finding, finding_id, with_for_update=True)
 
     async def actions(
         self, filters: ActionFilter, *, limit: int, after: uuid.UUID | None

@@ -349,7 +349,7 @@ async def close_nonconformity(
         row.description = (row.description + "\n\nClosure: " + body.notes).strip()[:20_000]
     state = await _changed(repo, row, principal, NONCONFORMITY_CLOSED)
     if row.finding_id is not None:
-        finding = await session.get(Finding, row.finding_id, with_for_update=True)
+        finding = await repo.finding_for_update(row.finding_id)
         if finding is not None and finding.status != "closed":
             finding.status = "closed"
             finding.closed_at = now

@@ -6,13 +6,10 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from services.inventory.context.errors import ContextIssueNotFound, InterestedPartyNotFound
 from services.inventory.context.events import (
@@ -27,6 +24,12 @@ from services.inventory.context.models import (
     ContextIssue,
     InterestedParty,
     OrganisationAIRoles,
+)
+from services.inventory.context.repository import (
+    ContextChangeRepository,
+    ContextIssueRepository,
+    InterestedPartyRepository,
+    OrganisationAIRolesRepository,
 )
 from services.inventory.context.schemas import (
     AIRolesRead,
@@ -79,7 +82,7 @@ async def _record(
     action: str,
     changes: dict[str, Any],
 ) -> None:
-    session.add(
+    ContextChangeRepository(session).add(
         ContextChange(
             id=uuid7(),
             org_id=principal.org_id,
@@ -92,13 +95,6 @@ async def _record(
             changes=changes,
         )
     )
-
-
-def _overdue_filter(column: InstrumentedAttribute[datetime | None], overdue: bool) -> Any:
-    now = utcnow()
-    if overdue:
-        return sa.and_(column.is_not(None), column < now)
-    return sa.or_(column.is_(None), column >= now)
 
 
 # --- Issues -----------------------------------------------------------------------------------
@@ -125,7 +121,7 @@ async def create_issue(
         created_at=now,
         updated_at=now,
     )
-    session.add(issue)
+    ContextIssueRepository(session).add(issue)
     await session.flush()
     state = ContextIssueRead.model_validate(issue)
     await _record(
@@ -141,10 +137,7 @@ async def create_issue(
 
 
 async def _issue(session: AsyncSession, issue_id: uuid.UUID, *, lock: bool = False) -> ContextIssue:
-    query = sa.select(ContextIssue).where(ContextIssue.id == issue_id)
-    if lock:
-        query = query.with_for_update()
-    issue = (await session.execute(query)).scalar_one_or_none()
+    issue = await ContextIssueRepository(session).get(issue_id, for_update=lock)
     if issue is None:
         raise ContextIssueNotFound(f"No context issue {issue_id} in your organisation.")
     return issue
@@ -165,18 +158,14 @@ async def list_issues(
     review_overdue: bool | None = None,
 ) -> tuple[list[ContextIssueRead], list[ContextIssue]]:
     """One page of issues, and the rows fetched (one more than the page when more follow)."""
-    query = sa.select(ContextIssue).order_by(ContextIssue.id).limit(limit + 1)
-    if after is not None:
-        query = query.where(ContextIssue.id > after)
-    if kind:
-        query = query.where(ContextIssue.kind == kind)
-    if framework:
-        query = query.where(ContextIssue.framework == framework)
-    if category:
-        query = query.where(ContextIssue.category == category)
-    if review_overdue is not None:
-        query = query.where(_overdue_filter(ContextIssue.next_review_at, review_overdue))
-    rows = list((await session.execute(query)).scalars())
+    rows = await ContextIssueRepository(session).page(
+        limit=limit + 1,
+        after=after,
+        kind=kind,
+        framework=framework,
+        category=category,
+        review_overdue=review_overdue,
+    )
     return [ContextIssueRead.model_validate(r) for r in rows[:limit]], rows
 
 
@@ -262,7 +251,7 @@ async def create_party(
         created_at=now,
         updated_at=now,
     )
-    session.add(party)
+    InterestedPartyRepository(session).add(party)
     await session.flush()
     state = InterestedPartyRead.model_validate(party)
     await _record(
@@ -280,10 +269,7 @@ async def create_party(
 async def _party(
     session: AsyncSession, party_id: uuid.UUID, *, lock: bool = False
 ) -> InterestedParty:
-    query = sa.select(InterestedParty).where(InterestedParty.id == party_id)
-    if lock:
-        query = query.with_for_update()
-    party = (await session.execute(query)).scalar_one_or_none()
+    party = await InterestedPartyRepository(session).get(party_id, for_update=lock)
     if party is None:
         raise InterestedPartyNotFound(f"No interested party {party_id} in your organisation.")
     return party
@@ -302,17 +288,13 @@ async def list_parties(
     review_overdue: bool | None = None,
     unaddressed: bool | None = None,
 ) -> tuple[list[InterestedPartyRead], list[InterestedParty]]:
-    query = sa.select(InterestedParty).order_by(InterestedParty.id).limit(limit + 1)
-    if after is not None:
-        query = query.where(InterestedParty.id > after)
-    if type:
-        query = query.where(InterestedParty.type == type)
-    if review_overdue is not None:
-        query = query.where(_overdue_filter(InterestedParty.next_review_at, review_overdue))
-    if unaddressed is not None:
-        has_open = InterestedParty.requirements.contains([{"addressed": False}])
-        query = query.where(has_open if unaddressed else sa.not_(has_open))
-    rows = list((await session.execute(query)).scalars())
+    rows = await InterestedPartyRepository(session).page(
+        limit=limit + 1,
+        after=after,
+        type=type,
+        review_overdue=review_overdue,
+        unaddressed=unaddressed,
+    )
     return [InterestedPartyRead.model_validate(r) for r in rows[:limit]], rows
 
 
@@ -357,7 +339,7 @@ def _roles_read(org_id: uuid.UUID, row: OrganisationAIRoles | None) -> AIRolesRe
 
 
 async def get_ai_roles(session: AsyncSession, org_id: uuid.UUID) -> AIRolesRead:
-    row = await session.get(OrganisationAIRoles, org_id)
+    row = await OrganisationAIRolesRepository(session).get(org_id)
     return _roles_read(org_id, row)
 
 
@@ -366,13 +348,14 @@ async def put_ai_roles(
 ) -> AIRolesRead:
     """Replace the roles. Before they are first set the ETag is ``"0"``."""
     org_id = principal.org_id
-    row = await session.get(OrganisationAIRoles, org_id, with_for_update=True)
+    repository = OrganisationAIRolesRepository(session)
+    row = await repository.get(org_id, for_update=True)
     check_version(if_match, row.version if row is not None else 0)
     before = _fields(_roles_read(org_id, row))
     created = row is None
     if row is None:
         row = OrganisationAIRoles(org_id=org_id, version=0, updated_by=principal.subject)
-        session.add(row)
+        repository.add(row)
     row.roles = [r.value for r in body.roles]
     row.note = body.note
     row.next_review_at = body.next_review_at
@@ -418,13 +401,7 @@ async def history(
     limit: int,
     after: uuid.UUID | None,
 ) -> tuple[list[ContextChangeRead], Sequence[ContextChange]]:
-    query = (
-        sa.select(ContextChange)
-        .where(ContextChange.entity_type == entity_type, ContextChange.entity_id == entity_id)
-        .order_by(ContextChange.id)
-        .limit(limit + 1)
+    rows = await ContextChangeRepository(session).page(
+        entity_type, entity_id, limit=limit + 1, after=after
     )
-    if after is not None:
-        query = query.where(ContextChange.id > after)
-    rows = list((await session.execute(query)).scalars())
     return [ContextChangeRead.model_validate(r) for r in rows[:limit]], rows

@@ -7,12 +7,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.components.graph import Reach, transitive_dependencies
-from services.inventory.components.models import Component
-from services.inventory.scope.checks import SystemFacts, approval_reasons, dependency_warnings
+from services.inventory.scope.checks import approval_reasons, dependency_warnings
 from services.inventory.scope.errors import (
     NoApprovedScope,
     ScopeApprovalRefused,
@@ -21,6 +19,7 @@ from services.inventory.scope.errors import (
 )
 from services.inventory.scope.events import SCOPE_CHANGED
 from services.inventory.scope.models import ScopeVersion
+from services.inventory.scope.repository import ScopedSystemRepository, ScopeVersionRepository
 from services.inventory.scope.schemas import (
     Boundary,
     BoundaryChange,
@@ -38,7 +37,6 @@ from services.inventory.scope.schemas import (
     SystemsDiff,
     VersionRef,
 )
-from services.inventory.systems.models import AISystem
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.events import emit, make_event
@@ -47,29 +45,15 @@ from shared.http import check_version
 CONTENT = ("statement", "activities", "locations", "departments", "systems")
 
 
-async def _lock_org_scope(session: AsyncSession, org_id: uuid.UUID) -> None:
-    """Serialise numbering and approval within one organisation (held until commit)."""
-    await session.execute(
-        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"aims.scope:{org_id}"},
-    )
-
-
 async def _get(session: AsyncSession, version_id: uuid.UUID, *, lock: bool = False) -> ScopeVersion:
-    query = sa.select(ScopeVersion).where(ScopeVersion.id == version_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.execute(query)).scalar_one_or_none()
+    row = await ScopeVersionRepository(session).get(version_id, for_update=lock)
     if row is None:
         raise ScopeVersionNotFound(f"No scope version {version_id} in your organisation.")
     return row
 
 
 async def _current(session: AsyncSession, *, lock: bool = False) -> ScopeVersion | None:
-    query = sa.select(ScopeVersion).where(ScopeVersion.status == ScopeStatus.APPROVED.value)
-    if lock:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await ScopeVersionRepository(session).approved(for_update=lock)
 
 
 def _dump(entries: Sequence[Boundary | SystemEntry] | None) -> list[dict[str, Any]]:
@@ -79,8 +63,9 @@ def _dump(entries: Sequence[Boundary | SystemEntry] | None) -> list[dict[str, An
 async def create_version(
     session: AsyncSession, principal: Principal, body: ScopeVersionCreate
 ) -> ScopeVersionRead:
-    await _lock_org_scope(session, principal.org_id)
-    last = (await session.execute(sa.select(sa.func.max(ScopeVersion.number)))).scalar()
+    versions = ScopeVersionRepository(session)
+    await versions.lock_organisation(principal.org_id)
+    last = await versions.last_number()
     content: dict[str, Any] = {
         "statement": "",
         "activities": [],
@@ -111,7 +96,7 @@ async def create_version(
         updated_at=now,
         **content,
     )
-    session.add(row)
+    versions.add(row)
     await session.flush()
     return ScopeVersionRead.model_validate(row)
 
@@ -134,12 +119,7 @@ async def list_versions(
     after: uuid.UUID | None,
     status: ScopeStatus | None = None,
 ) -> tuple[list[ScopeVersionRead], list[ScopeVersion]]:
-    query = sa.select(ScopeVersion).order_by(ScopeVersion.id).limit(limit + 1)
-    if after is not None:
-        query = query.where(ScopeVersion.id > after)
-    if status is not None:
-        query = query.where(ScopeVersion.status == status.value)
-    rows = list((await session.execute(query)).scalars())
+    rows = await ScopeVersionRepository(session).page(limit=limit + 1, after=after, status=status)
     return [ScopeVersionRead.model_validate(r) for r in rows[:limit]], rows
 
 
@@ -178,31 +158,10 @@ async def update_version(
 # --- Checks and approval ----------------------------------------------------------------------
 
 
-async def _system_facts(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, SystemFacts]:
-    if not ids:
-        return {}
-    rows = await session.execute(
-        sa.select(
-            AISystem.id, AISystem.name, AISystem.owner, AISystem.sector, AISystem.eu_ai_act_tier
-        ).where(AISystem.id.in_(list(ids)))
-    )
-    return {
-        r.id: SystemFacts(
-            id=r.id,
-            name=r.name,
-            owner=r.owner,
-            sector=r.sector,
-            eu_ai_act_tier=r.eu_ai_act_tier,
-        )
-        for r in rows
-    }
-
-
 async def _check(session: AsyncSession, row: ScopeVersion) -> ScopeCheck:
     state = ScopeVersionRead.model_validate(row)
-    facts = await _system_facts(session, [e.system_id for e in state.systems])
+    systems = ScopedSystemRepository(session)
+    facts = await systems.facts([e.system_id for e in state.systems])
     reasons = approval_reasons(
         activities=state.activities,
         locations=state.locations,
@@ -217,14 +176,7 @@ async def _check(session: AsyncSession, row: ScopeVersion) -> ScopeCheck:
     component_ids = {
         i.node.id for r in reach.values() for i in r.items if i.node.type == "component"
     }
-    component_system: dict[uuid.UUID, uuid.UUID | None] = {}
-    if component_ids:
-        found = await session.execute(
-            sa.select(Component.id, Component.system_id).where(
-                Component.id.in_(list(component_ids))
-            )
-        )
-        component_system = {r.id: r.system_id for r in found}
+    component_system = await systems.systems_of_components(component_ids)
     warnings = dependency_warnings(
         reach,
         in_scope=in_scope,
@@ -242,7 +194,7 @@ async def check_version_approval(session: AsyncSession, version_id: uuid.UUID) -
 async def approve_version(
     session: AsyncSession, principal: Principal, version_id: uuid.UUID, if_match: str | None
 ) -> ScopeApproval:
-    await _lock_org_scope(session, principal.org_id)
+    await ScopeVersionRepository(session).lock_organisation(principal.org_id)
     row = await _get(session, version_id, lock=True)
     if if_match is not None:
         check_version(if_match, row.version)
@@ -273,8 +225,9 @@ async def approve_version(
     await session.flush()
     state = ScopeVersionRead.model_validate(row)
     systems_in = sorted({e.system_id for e in state.systems if e.included})
-    await _set_in_scope(session, systems_in)
-    all_ids = (await session.execute(sa.select(AISystem.id).order_by(AISystem.id))).scalars()
+    systems = ScopedSystemRepository(session)
+    await systems.set_in_scope(systems_in)
+    all_ids = await systems.all_ids()
     inside = set(systems_in)
     systems_out = [i for i in all_ids if i not in inside]
     data = ScopeChanged(
@@ -288,17 +241,6 @@ async def approve_version(
         make_event(SCOPE_CHANGED, org_id=row.org_id, subject=row.id, version=row.number, data=data),
     )
     return ScopeApproval(scope_version=state, warnings=check.warnings)
-
-
-async def _set_in_scope(session: AsyncSession, systems_in: Sequence[uuid.UUID]) -> None:
-    """Every system of the organisation: in scope when listed as included, else out."""
-    inside = AISystem.id.in_(list(systems_in)) if systems_in else sa.false()
-    await session.execute(
-        sa.update(AISystem)
-        .where(AISystem.in_scope.is_distinct_from(inside))
-        .values(in_scope=inside)
-        .execution_options(synchronize_session=False)
-    )
 
 
 # --- Diff -------------------------------------------------------------------------------------

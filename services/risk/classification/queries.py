@@ -10,22 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.risk.classification.models import ClassificationRecord
+from services.risk.classification.repository import ClassificationRepository
 
 
 async def current_tiers(
     session: AsyncSession, system_ids: Sequence[uuid.UUID] | None = None
 ) -> dict[uuid.UUID, str]:
     """System id → current tier; every classified system of the org when ``system_ids`` is None."""
-    query = sa.select(ClassificationRecord.system_id, ClassificationRecord.tier).where(
-        ClassificationRecord.is_current.is_(True)
-    )
-    if system_ids is not None:
-        if not system_ids:
-            return {}
-        query = query.where(ClassificationRecord.system_id.in_(list(system_ids)))
-    rows = (await session.execute(query)).all()
-    return {row.system_id: row.tier for row in rows}
+    return await ClassificationRepository(session).current_tiers(system_ids)

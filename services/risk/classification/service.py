@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk.classification.errors import ClassificationNotFound
 from services.risk.classification.events import SYSTEM_CLASSIFIED
 from services.risk.classification.models import ClassificationRecord
 from services.risk.classification.procedure import Answers, Classification, classify
+from services.risk.classification.repository import ClassificationRepository
 from services.risk.classification.schemas import (
     ClassificationNeeded,
     ClassificationRead,
@@ -56,7 +56,7 @@ def to_read(row: ClassificationRecord) -> ClassificationRead:
 
 
 async def _system(session: AsyncSession, system_id: uuid.UUID) -> SystemProjection:
-    system = await session.get(SystemProjection, system_id)
+    system = await ClassificationRepository(session).system(system_id)
     if system is None:
         raise SystemNotKnown(f"The risk service has no AI system {system_id} in your organisation.")
     return system
@@ -66,22 +66,13 @@ async def classify_system(
     session: AsyncSession, principal: Principal, system_id: uuid.UUID, answers: Answers
 ) -> ClassificationRead:
     """Classify, store as the system's new current classification, and emit the event."""
-    system = await session.get(SystemProjection, system_id, with_for_update=True)
+    records = ClassificationRepository(session)
+    system = await records.system(system_id, for_update=True)
     if system is None:
         raise SystemNotKnown(f"The risk service has no AI system {system_id} in your organisation.")
     result = classify(answers)
-    previous = (
-        await session.execute(
-            sa.select(sa.func.max(ClassificationRecord.version)).where(
-                ClassificationRecord.system_id == system_id
-            )
-        )
-    ).scalar_one_or_none() or 0
-    await session.execute(
-        sa.update(ClassificationRecord)
-        .where(ClassificationRecord.system_id == system_id, ClassificationRecord.is_current)
-        .values(is_current=False)
-    )
+    previous = await records.last_version(system_id) or 0
+    await records.retire_current(system_id)
     row = ClassificationRecord(
         org_id=principal.org_id,
         system_id=system_id,
@@ -97,7 +88,7 @@ async def classify_system(
         reclassification_requested_at=None,
         reclassification_facts=[],
     )
-    session.add(row)
+    records.add(row)
     await session.flush()
     read = to_read(row)
     await emit(
@@ -115,13 +106,7 @@ async def classify_system(
 
 async def current(session: AsyncSession, system_id: uuid.UUID) -> ClassificationRead:
     await _system(session, system_id)
-    row = (
-        await session.execute(
-            sa.select(ClassificationRecord).where(
-                ClassificationRecord.system_id == system_id, ClassificationRecord.is_current
-            )
-        )
-    ).scalar_one_or_none()
+    row = await ClassificationRepository(session).current(system_id)
     if row is None:
         raise ClassificationNotFound(f"AI system {system_id} has not been classified yet.")
     return to_read(row)
@@ -132,61 +117,26 @@ async def history(
 ) -> list[ClassificationRead]:
     """Newest first; ``limit`` rows after (older than) ``before_version``."""
     await _system(session, system_id)
-    query = (
-        sa.select(ClassificationRecord)
-        .where(ClassificationRecord.system_id == system_id)
-        .order_by(ClassificationRecord.version.desc())
-        .limit(limit)
+    rows = await ClassificationRepository(session).history(
+        system_id, limit=limit, before_version=before_version
     )
-    if before_version is not None:
-        query = query.where(ClassificationRecord.version < before_version)
-    return [to_read(r) for r in (await session.execute(query)).scalars()]
+    return [to_read(r) for r in rows]
 
 
 async def current_of(
     session: AsyncSession, system_ids: Sequence[uuid.UUID]
 ) -> list[ClassificationRead]:
     """Current classifications of ``system_ids`` in one query (absent when never classified)."""
-    if not system_ids:
-        return []
-    rows = (
-        await session.execute(
-            sa.select(ClassificationRecord)
-            .where(
-                ClassificationRecord.system_id.in_(list(system_ids)),
-                ClassificationRecord.is_current,
-            )
-            .order_by(ClassificationRecord.system_id)
-        )
-    ).scalars()
-    return [to_read(r) for r in rows]
+    return [to_read(r) for r in await ClassificationRepository(session).current_of(system_ids)]
 
 
 async def needed(
     session: AsyncSession, *, limit: int, after: uuid.UUID | None
 ) -> list[ClassificationNeeded]:
     """Systems never classified or whose current classification asks for reclassification."""
-    current_rows = sa.orm.aliased(ClassificationRecord)
-    query = (
-        sa.select(SystemProjection, current_rows)
-        .outerjoin(
-            current_rows,
-            sa.and_(
-                current_rows.system_id == SystemProjection.id, current_rows.is_current.is_(True)
-            ),
-        )
-        .where(
-            sa.or_(
-                current_rows.id.is_(None), current_rows.reclassification_requested_at.is_not(None)
-            )
-        )
-        .order_by(SystemProjection.id)
-        .limit(limit)
-    )
-    if after is not None:
-        query = query.where(SystemProjection.id > after)
     out: list[ClassificationNeeded] = []
-    for system, record in (await session.execute(query)).all():
+    rows = await ClassificationRepository(session).needing_classification(limit=limit, after=after)
+    for system, record in rows:
         if record is None:
             out.append(
                 ClassificationNeeded(
@@ -214,13 +164,7 @@ async def request_reclassification(
     relevant = changed & CLASSIFICATION_FACTS
     if not relevant:
         return
-    row = (
-        await session.execute(
-            sa.select(ClassificationRecord)
-            .where(ClassificationRecord.system_id == system.id, ClassificationRecord.is_current)
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    row = await ClassificationRepository(session).current(system.id, for_update=True)
     if row is None:
         return
     row.reclassification_requested_at = utcnow()

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk.soa.catalogue import Catalogue, catalogue
@@ -22,6 +21,11 @@ from services.risk.soa.errors import (
 )
 from services.risk.soa.events import SOA_CHANGED
 from services.risk.soa.models import SoAEntry, SoAVersion
+from services.risk.soa.repository import (
+    SoAEntryRepository,
+    SoAInputRepository,
+    SoAVersionRepository,
+)
 from services.risk.soa.rules import Context, propose
 from services.risk.soa.schemas import (
     AIRole,
@@ -39,7 +43,6 @@ from services.risk.soa.schemas import (
     SoAVersionSummary,
     VersionStatus,
 )
-from services.risk.systems.models import SystemProjection
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.errors import InvalidCursor, ValidationFailed
@@ -69,29 +72,10 @@ async def relied_on(session: AsyncSession) -> dict[str, list[uuid.UUID]]:
 async def treated_risks_without_control(session: AsyncSession) -> list[uuid.UUID]:
     """Non-closed risks with a treatment chosen but no Annex A control named.
 
-    The register's query module exposes no such question, so it is computed here from the
-    register's ``risk`` table (treatment set, ``control_ids`` empty, status not closed).
+    The register's query module exposes no such question, so the SoA's repository reads the
+    register's ``risk`` table itself (treatment set, ``control_ids`` empty, status not closed).
     """
-    from services.risk.register.models import Risk
-
-    rows = await session.execute(
-        sa.select(Risk.id)
-        .where(
-            Risk.status != "closed",
-            Risk.treatment.is_not(None),
-            sa.func.jsonb_array_length(Risk.control_ids) == 0,
-        )
-        .order_by(Risk.id)
-    )
-    return [r for (r,) in rows]
-
-
-async def _lock_org(session: AsyncSession, org_id: uuid.UUID) -> None:
-    """Serialise the org's SoA version changes (numbering, one approved version)."""
-    await session.execute(
-        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"soa:{org_id}"},
-    )
+    return await SoAInputRepository(session).treated_risks_without_control()
 
 
 # --- Entries ----------------------------------------------------------------------------------
@@ -129,17 +113,10 @@ def _read(
     )
 
 
-async def _rows(session: AsyncSession, *, for_update: bool = False) -> dict[str, SoAEntry]:
-    query = sa.select(SoAEntry)
-    if for_update:
-        query = query.with_for_update()
-    return {row.control_id: row for row in (await session.execute(query)).scalars()}
-
-
 async def current_entries(session: AsyncSession) -> list[SoAEntryRead]:
     """All 38 lines of the SoA, in control order (``undecided`` where nothing is stored)."""
     cat = catalogue()
-    rows = await _rows(session)
+    rows = await SoAEntryRepository(session).by_control()
     risks = await relied_on(session)
     return [_read(cat, c.id, rows.get(c.id), risks.get(c.id, [])) for c in cat.controls]
 
@@ -148,9 +125,7 @@ async def get_entry(session: AsyncSession, control_id: str) -> SoAEntryRead:
     cat = catalogue()
     if control_id not in cat.by_id:
         raise ControlNotFound(f"There is no Annex A control {control_id!r}.")
-    row = (
-        await session.execute(sa.select(SoAEntry).where(SoAEntry.control_id == control_id))
-    ).scalar_one_or_none()
+    row = await SoAEntryRepository(session).get(control_id)
     risks = await relied_on(session)
     return _read(cat, control_id, row, risks.get(control_id, []))
 
@@ -175,11 +150,8 @@ async def decide(
     cat = catalogue()
     if control_id not in cat.by_id:
         raise ControlNotFound(f"There is no Annex A control {control_id!r}.")
-    row = (
-        await session.execute(
-            sa.select(SoAEntry).where(SoAEntry.control_id == control_id).with_for_update()
-        )
-    ).scalar_one_or_none()
+    entries = SoAEntryRepository(session)
+    row = await entries.get(control_id, for_update=True)
     check_version(if_match, row.version if row is not None else 0)
     given = body.model_fields_set
 
@@ -244,7 +216,7 @@ async def decide(
             applicable=bool(applicable),
             updated_by=principal.subject,
         )
-        session.add(row)
+        entries.add(row)
     row.applicable = bool(applicable)
     row.justification = justification
     row.implementation_status = status.value
@@ -263,9 +235,7 @@ async def decide(
 
 
 async def _context(session: AsyncSession, roles: list[AIRole] | None) -> tuple[Context, str]:
-    systems = (
-        await session.execute(sa.select(SystemProjection.ai_roles, SystemProjection.data_inputs))
-    ).all()
+    systems = await SoAInputRepository(session).system_roles_and_data_inputs()
     processes_data = any(bool(data) for _, data in systems)
     if roles is not None:
         return Context(frozenset(r.value for r in roles), processes_data), "request"
@@ -281,7 +251,8 @@ async def propose_defaults(
     cat = catalogue()
     ctx, source = await _context(session, roles)
     risks = await relied_on(session)
-    rows = await _rows(session, for_update=True)
+    entries = SoAEntryRepository(session)
+    rows = await entries.by_control(for_update=True)
     proposed: list[str] = []
     kept: list[str] = []
     now = utcnow()
@@ -317,7 +288,7 @@ async def propose_defaults(
                 updated_by=principal.subject,
                 **values,
             )
-            session.add(row)
+            entries.add(row)
             rows[proposal.control_id] = row
         elif any(getattr(row, k) != v for k, v in values.items()):
             for key, value in values.items():
@@ -437,9 +408,10 @@ def _version_read(row: SoAVersion) -> SoAVersionRead:
 async def create_version(
     session: AsyncSession, principal: Principal, note: str | None
 ) -> SoAVersionRead:
-    await _lock_org(session, principal.org_id)
+    versions = SoAVersionRepository(session)
+    await versions.lock_organisation(principal.org_id)
     entries = await current_entries(session)
-    last = (await session.execute(sa.select(sa.func.max(SoAVersion.number)))).scalar()
+    last = await versions.last_number()
     row = SoAVersion(
         id=uuid7(),
         org_id=principal.org_id,
@@ -450,24 +422,22 @@ async def create_version(
         created_at=utcnow(),
         created_by=principal.subject,
     )
-    session.add(row)
+    versions.add(row)
     await session.flush()
     return _version_read(row)
 
 
 async def _find_version(session: AsyncSession, ref: str, *, lock: bool = False) -> SoAVersion:
     """A version by id, or by number (``3``)."""
-    query = sa.select(SoAVersion)
+    versions = SoAVersionRepository(session)
     if ref.isdigit():
-        query = query.where(SoAVersion.number == int(ref))
+        row = await versions.by_number(int(ref), for_update=lock)
     else:
         try:
-            query = query.where(SoAVersion.id == uuid.UUID(ref))
+            version_id = uuid.UUID(ref)
         except ValueError as exc:
             raise SoAVersionNotFound(f"{ref!r} is neither a version id nor a number.") from exc
-    if lock:
-        query = query.with_for_update()
-    row = (await session.execute(query)).scalar_one_or_none()
+        row = await versions.by_id(version_id, for_update=lock)
     if row is None:
         raise SoAVersionNotFound(f"Your organisation has no SoA version {ref}.")
     return row
@@ -482,22 +452,23 @@ async def list_versions(
 ) -> tuple[list[SoAVersionSummary], str | None]:
     from shared.http import encode_cursor
 
-    query = sa.select(SoAVersion).order_by(SoAVersion.number.desc()).limit(limit + 1)
+    before: int | None = None
     if after is not None:
-        before = after.get("before")
-        if not isinstance(before, int) or isinstance(before, bool):
+        sent = after.get("before")
+        if not isinstance(sent, int) or isinstance(sent, bool):
             raise InvalidCursor("The cursor is not one this API issued.")
-        query = query.where(SoAVersion.number < before)
-    if status is not None:
-        query = query.where(SoAVersion.status == status)
-    rows = list((await session.execute(query)).scalars())
+        before = sent
+    rows = await SoAVersionRepository(session).page(
+        limit=limit + 1, before_number=before, status=status
+    )
     items = [SoAVersionSummary.model_validate(r) for r in rows[:limit]]
     following = encode_cursor({"before": items[-1].number}) if len(rows) > limit else None
     return items, following
 
 
 async def approve_version(session: AsyncSession, principal: Principal, ref: str) -> SoAVersionRead:
-    await _lock_org(session, principal.org_id)
+    versions = SoAVersionRepository(session)
+    await versions.lock_organisation(principal.org_id)
     row = await _find_version(session, ref, lock=True)
     if row.status != VersionStatus.DRAFT.value:
         raise SoAVersionNotDraft(f"Version {row.number} is {row.status}; draft a new version.")
@@ -509,13 +480,7 @@ async def approve_version(session: AsyncSession, principal: Principal, ref: str)
             reasons=[r.model_dump(mode="json") for r in reasons],
         )
     now = utcnow()
-    previous = (
-        await session.execute(
-            sa.select(SoAVersion)
-            .where(SoAVersion.status == VersionStatus.APPROVED.value)
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    previous = await versions.approved(for_update=True)
     if previous is not None:
         previous.status = VersionStatus.SUPERSEDED.value
         previous.superseded_at = now

@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from services.risk.systems.errors import SystemNotKnown
-from services.risk.systems.repository import SystemProjectionRepository
+from services.risk.systems import service
 from services.risk.systems.schemas import SystemProjectionPage, SystemProjectionRead
 from shared.auth import READERS, Principal, require_roles
 from shared.http import Paging, TenantSession, cursor_after_id, next_cursor
@@ -24,10 +23,9 @@ async def list_systems(
     paging: Paging,
     id: Annotated[list[uuid.UUID] | None, Query(max_length=500)] = None,
 ) -> SystemProjectionPage:
-    rows = await SystemProjectionRepository(session).list(
-        limit=paging.limit + 1, after=cursor_after_id(paging), ids=id or []
+    items, rows = await service.list_systems(
+        session, limit=paging.limit, after=cursor_after_id(paging), ids=id or []
     )
-    items = [SystemProjectionRead.model_validate(r) for r in rows[: paging.limit]]
     return SystemProjectionPage(items=items, next_cursor=next_cursor(items, rows, paging))
 
 
@@ -35,7 +33,4 @@ async def list_systems(
 async def get_system(
     system_id: uuid.UUID, principal: Reader, session: TenantSession
 ) -> SystemProjectionRead:
-    row = await SystemProjectionRepository(session).get(system_id)
-    if row is None:
-        raise SystemNotKnown(f"The risk service has no AI system {system_id} in your organisation.")
-    return SystemProjectionRead.model_validate(row)
+    return await service.get_system(session, system_id)

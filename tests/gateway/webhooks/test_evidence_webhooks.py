@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shared.testing import eventually
 from tests.gateway.webhooks.test_delivery_webhooks import (
     Receiver,
     receiver,  # noqa: F401 - the fixture
@@ -41,3 +42,28 @@ async def test_evidence_events_and_the_review_due_timer_are_delivered(
     due = by_type["aims.evidence.evidence.review_due"]
     assert due["data"]["item"]["id"] == item["id"] and due["orgid"] == str(org)
     assert due["data"]["date"] == yesterday.isoformat()
+
+
+async def test_improvement_events_reach_grc_platforms(
+    stack: Any,
+    org: uuid.UUID,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    sub = await subscribe(stack, org, receiver.url, ["nonconformity.*", "readiness.changed"])
+    created = await stack.evidence.post(
+        "/v1/nonconformities",
+        json={"title": "Model deployed without its impact assessment", "severity": "major"},
+        headers=stack.headers(org, "manager"),
+    )
+    assert created.status_code == 201, created.text
+
+    async def both_arrived() -> dict[str, dict[str, Any]] | None:
+        events = {e["type"]: e for e in (verify(sub["secret"], d) for d in receiver.received)}
+        wanted = {"aims.evidence.nonconformity.opened", "aims.evidence.readiness.changed"}
+        return events if wanted <= set(events) else None
+
+    events = await eventually(both_arrived, timeout=30)
+    opened = events["aims.evidence.nonconformity.opened"]["data"]
+    assert opened["id"] == created.json()["id"] and opened["severity"] == "major"
+    readiness = events["aims.evidence.readiness.changed"]["data"]
+    assert readiness["verdict"] == "not_ready"
