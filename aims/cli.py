@@ -650,7 +650,11 @@ def import_systems(
         str, typer.Option("--as", help="Who the history records as creator.")
     ] = "aims-cli",
 ) -> None:
-    """Import AI systems from CSV or XLSX: every row or, when any row has a problem, none."""
+    """Import AI systems from CSV or XLSX: every row or, when any row has a problem, none.
+
+    A row with the `id` of a system (or, without one, the name of exactly one system,
+    case-insensitively) updates it; other rows create systems. Importing a file twice, or an
+    export back, changes nothing the second time."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from services.inventory.admin import import_systems as run_import
@@ -716,12 +720,21 @@ def _print_import_summary(file: Path, result: dict[str, Any]) -> None:
     summary.add_row("valid rows", str(result["valid_rows"]))
     summary.add_row("invalid rows", str(result["invalid_rows"]))
     summary.add_row("created", str(result["created"]))
+    summary.add_row("updated", str(result["updated"]))
+    summary.add_row("unchanged", str(result["unchanged"]))
+    if result["dry_run"]:
+        planned = result["planned"]
+        summary.add_row(
+            "would create / update / leave",
+            f"{planned['created']} / {planned['updated']} / {planned['unchanged']}",
+        )
     summary.add_row("dry run", "yes" if result["dry_run"] else "no")
     summary.add_row("duration", f"{result['duration_ms'] / 1000:.2f} s")
     console.print(summary)
     if not result["valid"]:
         console.print("[bold red]error:[/] nothing was imported; fix the rows above")
-    _emit({k: result[k] for k in ("rows", "created", "dry_run", "valid", "duration_ms")})
+    keys = ("rows", "created", "updated", "unchanged", "dry_run", "valid", "duration_ms")
+    _emit({**{k: result[k] for k in keys}, "planned": result["planned"]})
 
 
 def main() -> None:

@@ -86,38 +86,46 @@ async def wait_healthy(base: str) -> None:
     raise RuntimeError(f"{base} did not start")
 
 
-async def arrange(base: str, headers: dict[str, str], files: int, file_size: int) -> float:
-    """``files`` evidence items with one file each, uploaded eight at a time."""
+async def arrange(
+    base: str, headers: dict[str, str], files: int, file_size: int, per_item: int = 1
+) -> float:
+    """``files`` evidence files, ``per_item`` of them in each item's first version, uploaded
+    eight at a time (many files per item makes arranging 10,000 files affordable)."""
     block = os.urandom(file_size + files)
     gate = asyncio.Semaphore(8)
     done = 0
     t0 = time.perf_counter()
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
 
-        async def one(index: int) -> None:
+        async def upload(item_id: str, index: int) -> None:
             nonlocal done
             async with gate:
-                item = await client.post(
-                    "/v1/evidence", json={"title": f"Evidence {index:05d}"}, headers=headers
-                )
-                assert item.status_code == 201, item.text
                 uploaded = await client.post(
-                    f"/v1/evidence/{item.json()['id']}/versions/1/files",
+                    f"/v1/evidence/{item_id}/versions/1/files",
                     params={"filename": f"evidence-{index:05d}.bin"},
                     content=block[index : index + file_size],
                     headers={**headers, "Content-Type": "application/octet-stream"},
                 )
-                assert uploaded.status_code == 201, uploaded.text
-                done += 1
-                if done % 1000 == 0:
-                    rate = done / (time.perf_counter() - t0)
-                    print(f"  arranged {done}/{files} ({rate:.0f} items/s)", flush=True)
+            assert uploaded.status_code == 201, uploaded.text
+            done += 1
+            if done % 1000 == 0:
+                rate = done / (time.perf_counter() - t0)
+                print(f"  arranged {done}/{files} files ({rate:.0f} files/s)", flush=True)
 
-        await asyncio.gather(*(one(i) for i in range(files)))
+        async def one(first: int) -> None:
+            async with gate:
+                item = await client.post(
+                    "/v1/evidence", json={"title": f"Evidence {first:05d}"}, headers=headers
+                )
+            assert item.status_code == 201, item.text
+            last = min(first + per_item, files)
+            await asyncio.gather(*(upload(item.json()["id"], i) for i in range(first, last)))
+
+        await asyncio.gather(*(one(i) for i in range(0, files, per_item)))
     return time.perf_counter() - t0
 
 
-async def main(files: int, size_mib: int, keep: bool) -> None:
+async def main(files: int, size_mib: int, keep: bool, per_item: int) -> None:
     file_size = size_mib * MIB // files
     total = files * file_size / MIB
     print(f"starting engines … ({files} files of {file_size} bytes = {total:.0f} MiB)")
@@ -159,7 +167,7 @@ async def main(files: int, size_mib: int, keep: bool) -> None:
         org = uuid7()
         headers = engines.headers(org, "admin")
         print("arranging evidence through the evidence service's REST API …")
-        arrange_seconds = await arrange(urls["evidence"], headers, files, file_size)
+        arrange_seconds = await arrange(urls["evidence"], headers, files, file_size, per_item)
         print(f"arranged {files} items with files in {arrange_seconds:.0f} s")
 
         # Warm up the gateway's export path (imports, pools) before the baseline.
@@ -252,5 +260,8 @@ if __name__ == "__main__":
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--keep", action="store_true", help="keep the package in the temp dir")
+    parser.add_argument(
+        "--files-per-item", type=int, default=50, help="files in each evidence item's version"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.files, args.size_mib, args.keep))
+    asyncio.run(main(args.files, args.size_mib, args.keep, args.files_per_item))

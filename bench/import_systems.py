@@ -103,8 +103,8 @@ async def main(rows: int) -> None:
             t1 = time.perf_counter()
             assert report.valid, report.problems[:5]
             async with tenant_transaction(ctx.db, org) as session:
-                await service.check_against_register(session, report)
-                ids = await service.write_systems(session, principal, report.bodies)
+                plan = await service.check_against_register(session, report, lock=True)
+                ids = (await service.write_systems(session, principal, plan)).created
             t2 = time.perf_counter()
             await wait_for_messages(js, engines.stream, base + rows)
             t3 = time.perf_counter()
@@ -140,6 +140,19 @@ async def main(rows: int) -> None:
                 assert exported.status_code == 200
                 size = len(exported.content) / 1e6
                 print(f"export.csv of {rows:,}       {t1 - t0:6.2f} s  ({size:.2f} MB)")
+
+                # 3. Upserts: the same file again (matched by name), then the export back
+                # (matched by id and version): both change nothing.
+                for label, body in (("same file again", data), ("export back", exported.content)):
+                    t0 = time.perf_counter()
+                    again = await client.post(
+                        "/v1/ai-systems/import", content=body, headers=headers
+                    )
+                    t1 = time.perf_counter()
+                    assert again.status_code == 200, again.text[:500]
+                    result = again.json()
+                    assert result["created"] == 0 and result["unchanged"] == rows, result
+                    print(f"re-import: {label:<15}{t1 - t0:6.2f} s  ({rows:,} unchanged)")
     finally:
         await engines.stop()
 

@@ -64,6 +64,13 @@ class BadRequest(DomainError):
     status, code, title = 400, "bad-request", "Bad request"
 
 
+class UnknownQueryParameter(DomainError):
+    """A query parameter the endpoint does not take: a misspelt filter must not silently list
+    everything. The problem names the ``unknown`` ones and the ``allowed`` ones."""
+
+    status, code, title = 400, "unknown-query-parameter", "Unknown query parameter"
+
+
 class InvalidCursor(DomainError):
     status, code, title = 400, "invalid-cursor", "Invalid pagination cursor"
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,6 +36,7 @@ from shared.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     PreconditionRequired,
+    UnknownQueryParameter,
     problem_response,
 )
 
@@ -120,6 +122,48 @@ def next_cursor(items: Sequence[_HasId], fetched: Sized, paging: PageParams) -> 
     if len(fetched) > paging.limit and items:
         return encode_cursor({"id": str(items[-1].id)})
     return None
+
+
+# --- Unknown query parameters -----------------------------------------------------------------
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+class RejectUnknownQuery:
+    """A dependency answering 400 ``unknown-query-parameter`` (naming the allowed parameters)
+    when a request carries a query parameter its route does not declare; ``prefixes`` admit
+    open families such as ``cf.<key>``. Use the instance :data:`reject_unknown_query` on a
+    router or route, or ``RejectUnknownQuery(prefixes=("cf.",))`` for such a family."""
+
+    def __init__(self, *, prefixes: Sequence[str] = ()) -> None:
+        self.prefixes = tuple(prefixes)
+
+    async def __call__(self, request: Request) -> None:
+        dependant = getattr(request.scope.get("route"), "dependant", None)
+        if dependant is None:
+            return
+        allowed = _query_names(dependant)
+        unknown = sorted(
+            name
+            for name in set(request.query_params) - allowed
+            if not any(name.startswith(p) and len(name) > len(p) for p in self.prefixes)
+        )
+        if unknown:
+            shown = sorted(allowed) + [f"{p}<key>" for p in self.prefixes]
+            raise UnknownQueryParameter(
+                f"Unknown query parameter(s): {', '.join(unknown)[:200]}. "
+                f"Allowed: {', '.join(shown) or 'none'}.",
+                unknown=[u[:100] for u in unknown[:20]],
+                allowed=shown,
+            )
+
+
+reject_unknown_query = RejectUnknownQuery()
 
 
 # --- ETag / If-Match --------------------------------------------------------------------------
@@ -240,11 +284,17 @@ class Idempotency:
 
 
 async def idempotency(request: Request) -> Idempotency:
+    return idempotency_for(request, await request.body())
+
+
+def idempotency_for(request: Request, body: bytes, *, variant: str = "") -> Idempotency:
+    """The :class:`Idempotency` of a request whose body the endpoint read itself (a streamed
+    upload); ``variant`` adds what else makes two requests different (a query flag)."""
     key = request.headers.get("idempotency-key")
     if key is not None and not (1 <= len(key) <= 255):
         raise Conflict("Idempotency-Key must be 1 to 255 characters.")
-    body = await request.body()
-    digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\0" + body)
+    head = request.method.encode() + request.url.path.encode() + variant.encode()
+    digest = hashlib.sha256(head + b"\0" + body)
     return Idempotency(key, digest.hexdigest())
 
 

@@ -70,12 +70,15 @@ async def test_cli_imports_a_file_with_progress_and_summary(stack: Any, tmp_path
         stack, tmp_path, "import", "systems", str(file), "--org", org, "--as", "alice"
     )
     assert real.returncode == 0, real.stderr
-    assert json.loads(real.stdout) | {"duration_ms": 0} == {
+    assert json.loads(real.stdout) | {"duration_ms": 0, "planned": None} == {
         "rows": 2,
         "created": 2,
+        "updated": 0,
+        "unchanged": 0,
         "dry_run": False,
         "valid": True,
         "duration_ms": 0,
+        "planned": None,
     }
     for phase in ("parse", "validate", "write", "Import summary"):
         assert phase in real.stderr
@@ -108,3 +111,38 @@ async def test_cli_unknown_organisation_fails_cleanly(stack: Any, tmp_path: Path
     )
     assert result.returncode == 1
     assert "No organisation" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_cli_import_is_an_upsert_and_reports_updated_and_unchanged(
+    stack: Any, tmp_path: Path
+) -> None:
+    org = await new_org(stack, tmp_path)
+    file = tmp_path / "systems.csv"
+    file.write_text("System name,Owner email\nLedger AI,cfo@example.com\nBot,\n")
+    first = await run_aims(stack, tmp_path, "import", "systems", str(file), "--org", org)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["created"] == 2
+
+    again = await run_aims(stack, tmp_path, "import", "systems", str(file), "--org", org)
+    assert again.returncode == 0, again.stderr
+    result = json.loads(again.stdout)
+    assert (result["created"], result["updated"], result["unchanged"]) == (0, 0, 2)
+    assert re.search(r"unchanged\s+│\s+2", again.stderr), again.stderr
+    assert await names(stack, org) == ["Bot", "Ledger AI"]
+
+    file.write_text("System name,Owner email\nledger ai,cto@example.com\nBot,\n")
+    dry = await run_aims(stack, tmp_path, "import", "systems", str(file), "--org", org, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["planned"] | {"matched_by_name": 0} == {
+        "created": 0,
+        "updated": 1,
+        "unchanged": 1,
+        "matched_by_id": 0,
+        "matched_by_name": 0,
+    }
+    edited = await run_aims(stack, tmp_path, "import", "systems", str(file), "--org", org)
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout)["updated"] == 1
+    listed = await stack.inventory.get("/v1/ai-systems", headers=stack.headers(org))
+    owners = {s["name"]: s["owner"] for s in listed.json()["items"]}
+    assert owners == {"Ledger AI": "cto@example.com", "Bot": None}

@@ -17,6 +17,14 @@ class UpstreamObligation(UpstreamModel):
     role: str
     kind: str
     summary: str
+    ref: str | None = None
+
+
+class UpstreamClassificationWarning(UpstreamModel):
+    code: str
+    message: str
+    annex_iii_area: str | None = None
+    fact: str | None = None
 
 
 class UpstreamReclassificationRequest(UpstreamModel):
@@ -42,6 +50,15 @@ class UpstreamClassification(UpstreamModel):
     transparency: list[str] = []
     gpai_model: bool
     gpai_systemic_risk: bool
+    scope_exclusion: str | None = None
+    art5_exceptions: list[str] = []
+    annex_iii_points: list[str] = []
+    annex_iii_carve_outs: list[str] = []
+    annex_i_section: str | None = None
+    annex_i_legislation: str | None = None
+    exemption_documented_by_provider: bool = False
+    gpai_open_source: bool = False
+    warnings: list[UpstreamClassificationWarning] = []
     answers: dict[str, Any]
     classified_at: datetime
     classified_by: str

@@ -36,6 +36,7 @@ class UpstreamComponent(UpstreamModel):
     vendor_id: uuid.UUID | None
     system_id: uuid.UUID | None
     bom_ref: str | None
+    source: str = "manual"
     model_card: dict[str, Any] | None
     properties: dict[str, Any]
     version: int
@@ -64,6 +65,24 @@ class UpstreamImportCounts(UpstreamModel):
     created: int
     updated: int
     unchanged: int
+    removed: int = 0
+
+
+class UpstreamBomComponentRef(UpstreamModel):
+    id: uuid.UUID
+    bom_ref: str | None = None
+    name: str
+
+
+class UpstreamBomEdgeRef(UpstreamModel):
+    id: uuid.UUID
+    from_type: str
+    from_id: uuid.UUID
+    from_bom_ref: str | None = None
+    to_type: str
+    to_id: uuid.UUID
+    to_bom_ref: str | None = None
+    source: str
 
 
 class UpstreamBomSummary(UpstreamModel):
@@ -72,6 +91,11 @@ class UpstreamBomSummary(UpstreamModel):
     components: UpstreamImportCounts
     vendors: UpstreamImportCounts
     dependencies: UpstreamImportCounts
+    created: list[UpstreamBomComponentRef] = []
+    updated: list[UpstreamBomComponentRef] = []
+    removed: list[UpstreamBomComponentRef] = []
+    removed_dependencies: list[UpstreamBomEdgeRef] = []
+    removed_interfaces: list[uuid.UUID] = []
 
 
 class ComponentsClient(UpstreamClient):

@@ -63,6 +63,15 @@ class ImpactAssessmentUpstream(UpstreamModel):
     approved_at: datetime | None = None
     superseded_by: uuid.UUID | None = None
     superseded_at: datetime | None = None
+    returned_by: str | None = None
+    returned_at: datetime | None = None
+    return_reason: str | None = None
+    rejected_by: str | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
 
 
 class RequiredAssessmentUpstream(UpstreamModel):
@@ -129,7 +138,11 @@ class ImpactClient(UpstreamClient):
         response = await self._send("POST", "/v1/impact-assessments", json=body, headers=headers)
         return ImpactAssessmentUpstream.model_validate_json(response.content)
 
-    async def transition(self, assessment_id: uuid.UUID, action: str) -> ImpactAssessmentUpstream:
-        """``submit`` or ``approve``."""
-        response = await self._send("POST", f"/v1/impact-assessments/{assessment_id}/{action}")
+    async def transition(
+        self, assessment_id: uuid.UUID, action: str, body: dict[str, Any] | None = None
+    ) -> ImpactAssessmentUpstream:
+        """``submit``, ``approve``, ``send-back``, ``reject``, ``withdraw`` or ``reopen``."""
+        response = await self._send(
+            "POST", f"/v1/impact-assessments/{assessment_id}/{action}", json=body
+        )
         return ImpactAssessmentUpstream.model_validate_json(response.content)

@@ -41,6 +41,18 @@ class InventoryClient(UpstreamClient):
             params.append(("sort", sort))
         return await self._get("/v1/ai-systems", UpstreamPage[InventorySystem], params=params)
 
+    async def systems_of_vendors(
+        self, vendor_ids: Sequence[uuid.UUID], *, limit: int, after: str | None = None
+    ) -> UpstreamPage[InventorySystem]:
+        """One page of the systems of any of ``vendor_ids`` (``?vendor_id=…&vendor_id=…``)."""
+        params: list[tuple[str, str | int]] = [
+            *(("vendor_id", str(i)) for i in vendor_ids),
+            ("limit", limit),
+        ]
+        if after:
+            params.append(("after", after))
+        return await self._get("/v1/ai-systems", UpstreamPage[InventorySystem], params=params)
+
     async def systems_by_ids(self, ids: Sequence[uuid.UUID]) -> list[InventorySystem]:
         """The caller's systems among ``ids`` (at most 500); others' are simply absent."""
         page = await self._get(

@@ -72,6 +72,26 @@ class UpstreamRiskSummary(UpstreamModel):
     highest_residual_level: str | None = None
 
 
+class UpstreamSystemRisks(UpstreamModel):
+    system_id: uuid.UUID
+    total_count: int
+    items: list[UpstreamRisk]
+
+
+class UpstreamSystemRisksList(UpstreamModel):
+    items: list[UpstreamSystemRisks]
+
+
+class UpstreamRiskPolicy(UpstreamModel):
+    org_id: uuid.UUID
+    require_impact_assessment_for_all_high_risk: bool
+    allow_self_acceptance: bool
+    basis: str = "policy"
+    version: int
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
 class UpstreamCellCount(UpstreamModel):
     likelihood: int
     severity: int
@@ -121,6 +141,29 @@ class RiskRegisterClient(UpstreamClient):
             "/v1/risks", UpstreamPage[UpstreamRisk], params=self._batch_params(ids)
         )
         return page.items
+
+    async def risks_by_system(
+        self, system_ids: Sequence[uuid.UUID], *, first: int, filters: Params = ()
+    ) -> list[UpstreamSystemRisks]:
+        """Each system's first ``first`` risks matching ``filters`` and their total, in the order
+        asked (``GET /v1/risks-by-system``; one upstream call for all of them)."""
+        params: list[tuple[str, str | int]] = [
+            *(("system_id", str(i)) for i in system_ids),
+            ("first", first),
+            *filters,
+        ]
+        found = await self._get("/v1/risks-by-system", UpstreamSystemRisksList, params=params)
+        return found.items
+
+    async def risk_policy(self) -> UpstreamRiskPolicy:
+        return await self._get("/v1/risk-policy", UpstreamRiskPolicy)
+
+    async def put_risk_policy(
+        self, body: dict[str, Any], *, version: int | None
+    ) -> UpstreamRiskPolicy:
+        headers = {"if-match": f'"{version}"'} if version is not None else None
+        response = await self._send("PUT", "/v1/risk-policy", json=body, headers=headers)
+        return UpstreamRiskPolicy.model_validate_json(response.content)
 
     async def summaries(self, system_ids: Sequence[uuid.UUID]) -> list[UpstreamRiskSummary]:
         page = await self._get(

@@ -48,6 +48,7 @@ class InventorySystem(UpstreamModel):
     human_oversight: str | None = None
     ai_roles: list[str] = Field(default_factory=list)
     next_review_at: date | None = None
+    last_reviewed_at: date | None = None
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     in_scope: bool | None = None
     eu_ai_act_tier: str | None = None

@@ -27,6 +27,13 @@ class SoANistRef(UpstreamModel):
 class SoAArticleRef(UpstreamModel):
     article: str
     title: str
+    citation: str = ""
+    roles: list[str] = Field(default_factory=list)
+
+
+class SoARelatedEUAIAct(UpstreamModel):
+    notice: str
+    articles: list[SoAArticleRef] = Field(default_factory=list)
 
 
 class SoACrosswalk(UpstreamModel):
@@ -70,6 +77,7 @@ class SoAEntry(UpstreamModel):
     decided_at: datetime | None = None
     version: int = 0
     updated_at: datetime | None = None
+    related_eu_ai_act: SoARelatedEUAIAct | None = None
 
 
 class SoAVersionInfo(UpstreamModel):
@@ -110,6 +118,84 @@ class SoADiff(UpstreamModel):
     removed: list[str]
 
 
+class SoAProposal(UpstreamModel):
+    """``ProposeResult`` of the risk service."""
+
+    roles: list[str]
+    roles_from: str
+    organisation_roles: list[str] = Field(default_factory=list)
+    systems_considered: list[uuid.UUID] = Field(default_factory=list)
+    processes_data: bool
+    operates_systems: bool = False
+    has_suppliers: bool = False
+    proposed: list[str]
+    kept_decided: list[str]
+    items: list[SoAEntry]
+
+
+class SoAAcceptedProposals(UpstreamModel):
+    """``AcceptProposalsResult`` of the risk service."""
+
+    accepted: list[str]
+    not_proposed: list[str]
+    items: list[SoAEntry]
+
+
+class CrosswalkClause(UpstreamModel):
+    id: str
+    title: str
+
+
+class CrosswalkControl(UpstreamModel):
+    id: str
+    title: str
+
+
+class EUAIActMapping(UpstreamModel):
+    article: str
+    citation: str
+    title: str
+    roles: list[str]
+    clauses: list[CrosswalkClause]
+    controls: list[CrosswalkControl]
+
+
+class EUAIActNoCounterpart(UpstreamModel):
+    citation: str
+    articles: list[str]
+    why: str
+
+
+class EUAIActCrosswalk(UpstreamModel):
+    """``GET /v1/crosswalks/eu-ai-act`` (editorial guidance)."""
+
+    notice: str
+    status: str
+    query: dict[str, str] = Field(default_factory=dict)
+    items: list[EUAIActMapping]
+    no_counterpart: list[EUAIActNoCounterpart] = Field(default_factory=list)
+
+
+class NistPair(UpstreamModel):
+    subcategory: SoANistRef
+    iso_ref: str
+    iso_ref_type: str
+    clause: CrosswalkClause | None = None
+    control: CrosswalkControl | None = None
+
+
+class NistCrosswalk(UpstreamModel):
+    """``GET /v1/crosswalks/nist-ai-rmf``: every pair, clause-level ones included."""
+
+    note: str
+    query: dict[str, str] = Field(default_factory=dict)
+    items: list[NistPair]
+
+
+def _filters(**values: str | None) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in values.items() if value is not None]
+
+
 class SoAClient(UpstreamClient):
     service = "risk"
 
@@ -122,6 +208,37 @@ class SoAClient(UpstreamClient):
 
     async def entries(self) -> list[SoAEntry]:
         return (await self._get("/v1/soa/entries", UpstreamPage[SoAEntry])).items
+
+    async def eu_ai_act_crosswalk(
+        self,
+        *,
+        control: str | None = None,
+        article: str | None = None,
+        clause: str | None = None,
+        role: str | None = None,
+    ) -> EUAIActCrosswalk:
+        params = _filters(control=control, article=article, clause=clause, role=role)
+        return await self._get("/v1/crosswalks/eu-ai-act", EUAIActCrosswalk, params=params)
+
+    async def nist_crosswalk(
+        self,
+        *,
+        subcategory: str | None = None,
+        control: str | None = None,
+        clause: str | None = None,
+    ) -> NistCrosswalk:
+        params = _filters(subcategory=subcategory, control=control, clause=clause)
+        return await self._get("/v1/crosswalks/nist-ai-rmf", NistCrosswalk, params=params)
+
+    async def propose(self, roles: list[str] | None) -> SoAProposal:
+        body = {"roles": roles} if roles is not None else None
+        response = await self._send_problem("POST", "/v1/soa/propose", json=body)
+        return SoAProposal.model_validate_json(response.content)
+
+    async def accept_proposals(self, control_ids: list[str] | None) -> SoAAcceptedProposals:
+        body = {"control_ids": control_ids} if control_ids is not None else None
+        response = await self._send_problem("POST", "/v1/soa/entries/accept-proposals", json=body)
+        return SoAAcceptedProposals.model_validate_json(response.content)
 
     async def versions(
         self, *, limit: int, after: str | None, status: str | None = None

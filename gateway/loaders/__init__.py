@@ -35,7 +35,9 @@ from gateway.loaders.review_actions import ReviewActionLoader
 from gateway.loaders.risk_summaries import RiskSummaryLoader
 from gateway.loaders.risk_systems import RiskSystemLoader
 from gateway.loaders.risks import RiskLoader
+from gateway.loaders.system_risks import SystemRisksKey, SystemRisksLoader
 from gateway.loaders.trainings import TrainingLoader
+from gateway.loaders.vendor_systems import VendorSystems, VendorSystemsKey, VendorSystemsLoader
 from gateway.loaders.vendors import VendorLoader
 
 __all__ = [
@@ -68,8 +70,13 @@ __all__ = [
     "RiskLoader",
     "RiskSummaryLoader",
     "RiskSystemLoader",
+    "SystemRisksKey",
+    "SystemRisksLoader",
     "TrainingLoader",
     "VendorLoader",
+    "VendorSystems",
+    "VendorSystemsKey",
+    "VendorSystemsLoader",
 ]
 
 
@@ -78,11 +85,13 @@ class Loaders:
     # inventory
     inventory_systems: InventorySystemLoader
     vendors: VendorLoader
+    vendor_systems: VendorSystemsLoader
     components: ComponentLoader
     # risk
     risk_systems: RiskSystemLoader
     risks: RiskLoader
     risk_summaries: RiskSummaryLoader
+    system_risks: SystemRisksLoader
     classifications: ClassificationLoader
     # evidence
     evidence_systems: EvidenceSystemLoader
@@ -110,10 +119,12 @@ class Loaders:
         return cls(
             inventory_systems=InventorySystemLoader(clients.inventory),
             vendors=VendorLoader(clients.components),
+            vendor_systems=VendorSystemsLoader(clients.inventory),
             components=ComponentLoader(clients.components),
             risk_systems=RiskSystemLoader(clients.risk),
             risks=RiskLoader(clients.risks),
             risk_summaries=RiskSummaryLoader(clients.risks),
+            system_risks=SystemRisksLoader(clients.risks),
             classifications=ClassificationLoader(clients.classification),
             evidence_systems=EvidenceSystemLoader(clients.evidence),
             evidence=EvidenceLoader(clients.evidence_items),

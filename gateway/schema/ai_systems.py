@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from gateway.schema.components import ComponentConnection
     from gateway.schema.documented import EvidenceCoverage
     from gateway.schema.evidence import EvidenceConnection
-    from gateway.schema.risks import RiskSummary
+    from gateway.schema.risks import RiskConnection, RiskSummary, SystemRiskFilter
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -163,6 +163,9 @@ class AISystem(relay.Node):
         description="The organisation's roles for this system; several may hold at once."
     )
     next_review_at: date | None = strawberry.field(description="Scheduled review date.")
+    last_reviewed_at: date | None = strawberry.field(
+        description="When the system was last reviewed (never in the future)."
+    )
     custom_fields: JSON = strawberry.field(
         description="Values of the organisation's custom fields, by key."
     )
@@ -202,6 +205,7 @@ class AISystem(relay.Node):
             human_oversight=system.human_oversight,
             ai_roles=[AIRole(r) for r in system.ai_roles],
             next_review_at=system.next_review_at,
+            last_reviewed_at=system.last_reviewed_at,
             custom_fields=JSON(dict(system.custom_fields)),
             in_scope=system.in_scope,
             eu_ai_act_tier=_enum_or_none(EUAIActTier, system.eu_ai_act_tier),
@@ -240,6 +244,22 @@ class AISystem(relay.Node):
         from gateway.schema.components import components_of_system
 
         return await components_of_system(info, self.system_id, first, after)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=f"The system's risks in the register, oldest first; the first page of every "
+        f"system on a page costs one upstream call together. `first` is at most "
+        f"{MAX_PAGE_SIZE}."
+    )
+    async def risks(
+        self,
+        info: Info,
+        first: int = 10,
+        after: str | None = None,
+        filter: Annotated[SystemRiskFilter, strawberry.lazy("gateway.schema.risks")] | None = None,
+    ) -> Annotated[RiskConnection, strawberry.lazy("gateway.schema.risks")]:
+        from gateway.schema.risks import risks_of_system
+
+        return await risks_of_system(info, self.system_id, first, after, filter)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Open risks of this system and the highest residual level (risk register)."
@@ -359,6 +379,9 @@ class RegisterAISystemInput:
     human_oversight: str | None = None
     ai_roles: list[AIRole] = strawberry.field(default_factory=list)
     next_review_at: date | None = None
+    last_reviewed_at: date | None = strawberry.field(
+        default=None, description="When the system was last reviewed (not in the future)."
+    )
     custom_fields: JSON | None = None
     idempotency_key: str | None = strawberry.field(
         default=None,
@@ -402,6 +425,7 @@ class UpdateAISystemInput:
     human_oversight: str | None = strawberry.UNSET
     ai_roles: list[AIRole] | None = strawberry.UNSET
     next_review_at: date | None = strawberry.UNSET
+    last_reviewed_at: date | None = strawberry.UNSET
     custom_fields: JSON | None = strawberry.UNSET
 
 
@@ -449,6 +473,7 @@ REGISTER_FIELDS = (
     "human_oversight",
     "ai_roles",
     "next_review_at",
+    "last_reviewed_at",
 )
 UPDATE_FIELDS = (*REGISTER_FIELDS, "custom_fields")
 

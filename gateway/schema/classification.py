@@ -18,12 +18,27 @@ from shared.errors import DomainError
 
 @strawberry.enum(name="ClassificationRoute", description="The route by which the tier follows.")
 class ClassificationRoute(enum.Enum):
-    ART5 = "art5"
-    ART6_1 = "art6_1"
-    ANNEX_III = "annex_iii"
-    ART6_3_EXEMPT = "art6_3_exempt"
-    ART50 = "art50"
-    NONE = "none"
+    ART2_EXCLUDED = strawberry.enum_value(
+        "art2_excluded", description="Outside the Regulation under an Art. 2 exclusion."
+    )
+    ART5 = strawberry.enum_value("art5", description="A prohibited practice (Art. 5).")
+    ART6_1 = strawberry.enum_value(
+        "art6_1", description="High risk as (a safety component of) an Annex I product."
+    )
+    ANNEX_III = strawberry.enum_value(
+        "annex_iii", description="High risk under Art. 6(2) and Annex III."
+    )
+    ART6_3_EXEMPT = strawberry.enum_value(
+        "art6_3_exempt", description="Annex III, but not high-risk under the Art. 6(3) derogation."
+    )
+    ANNEX_III_CARVE_OUT = strawberry.enum_value(
+        "annex_iii_carve_out", description="A use that the Annex III point itself excludes."
+    )
+    ART50 = strawberry.enum_value("art50", description="Art. 50 transparency duties only.")
+    GPAI = strawberry.enum_value(
+        "gpai", description="A general-purpose AI model: the duties of Arts. 51-55."
+    )
+    NONE = strawberry.enum_value("none", description="No specific duties under the Act.")
 
 
 @strawberry.enum(name="EUAIActRole", description="The organisation's role for a system.")
@@ -40,6 +55,69 @@ class EUAIActExemption(enum.Enum):
     IMPROVES_PRIOR_HUMAN_ACTIVITY = "improves_prior_human_activity"
     DETECTS_PATTERNS_WITHOUT_REPLACING_HUMAN = "detects_patterns_without_replacing_human"
     PREPARATORY_TASK = "preparatory_task"
+
+
+@strawberry.enum(name="EUAIActScopeExclusion", description="Art. 2 exits from the Regulation.")
+class EUAIActScopeExclusion(enum.Enum):
+    MILITARY_DEFENCE_NATIONAL_SECURITY = "military_defence_national_security"
+    SCIENTIFIC_RESEARCH = "scientific_research"
+    PRE_MARKET_RESEARCH = "pre_market_research"
+    PERSONAL_NON_PROFESSIONAL = "personal_non_professional"
+
+
+@strawberry.enum(
+    name="EUAIActArt5Exception", description="Exceptions written into the Art. 5(1) practices."
+)
+class EUAIActArt5Exception(enum.Enum):
+    EMOTION_RECOGNITION_MEDICAL_OR_SAFETY = "emotion_recognition_medical_or_safety"
+    CRIME_RISK_SUPPORTS_HUMAN_ASSESSMENT = "crime_risk_supports_human_assessment"
+    BIOMETRIC_DATASET_LABELLING_OR_LAW_ENFORCEMENT = (
+        "biometric_dataset_labelling_or_law_enforcement"
+    )
+    RBI_TARGETED_VICTIM_SEARCH = "rbi_targeted_victim_search"
+    RBI_IMMINENT_THREAT = "rbi_imminent_threat"
+    RBI_SUSPECT_OF_ANNEX_II_OFFENCE = "rbi_suspect_of_annex_ii_offence"
+
+
+@strawberry.enum(
+    name="EUAIActRbiCondition",
+    description="What Art. 5(2), 5(3) and 5(5) require before an Art. 5(1)(h)(i)-(iii) use.",
+)
+class EUAIActRbiCondition(enum.Enum):
+    TARGETED_AND_LIMITED = "targeted_and_limited"
+    FRIA_AND_REGISTRATION = "fria_and_registration"
+    PRIOR_AUTHORISATION = "prior_authorisation"
+    NATIONAL_LAW_AUTHORISES = "national_law_authorises"
+
+
+@strawberry.enum(
+    name="EUAIActAnnexIIICarveOut", description="Uses an Annex III point itself excludes."
+)
+class EUAIActAnnexIIICarveOut(enum.Enum):
+    BIOMETRIC_VERIFICATION_ONLY = "biometric_verification_only"
+    FINANCIAL_FRAUD_DETECTION = "financial_fraud_detection"
+    TRAVEL_DOCUMENT_VERIFICATION = "travel_document_verification"
+    CAMPAIGN_ADMINISTRATION_TOOLS = "campaign_administration_tools"
+
+
+@strawberry.enum(
+    name="EUAIActDeployerCategory", description="Which deployers Arts. 27(1) and 49(3) name."
+)
+class EUAIActDeployerCategory(enum.Enum):
+    PUBLIC_AUTHORITY = "public_authority"
+    BODY_GOVERNED_BY_PUBLIC_LAW = "body_governed_by_public_law"
+    PRIVATE_ENTITY_PROVIDING_PUBLIC_SERVICES = "private_entity_providing_public_services"
+    OTHER = "other"
+
+
+@strawberry.enum(
+    name="EUAIActValueChainTrigger",
+    description="Art. 25(1)(a)-(c): when a distributor, importer or deployer becomes the provider.",
+)
+class EUAIActValueChainTrigger(enum.Enum):
+    OWN_NAME_OR_TRADEMARK = "own_name_or_trademark"
+    SUBSTANTIAL_MODIFICATION = "substantial_modification"
+    INTENDED_PURPOSE_CHANGED_TO_HIGH_RISK = "intended_purpose_changed_to_high_risk"
 
 
 @strawberry.enum(name="TransparencyTrigger", description="What triggers Art. 50 obligations.")
@@ -59,6 +137,21 @@ class EUAIActObligation:
     role: str = strawberry.field(description="Whom the Regulation addresses.")
     kind: str
     summary: str
+    ref: str | None = strawberry.field(
+        description="The paragraph, e.g. `Art. 49(3)`; null on classifications made before "
+        "paragraph-level citations."
+    )
+
+
+@strawberry.type(
+    name="ClassificationWarning",
+    description="An inventory fact (sector, intended purpose) the answers seem to contradict.",
+)
+class ClassificationWarning:
+    code: str
+    message: str
+    annex_iii_area: str | None = strawberry.field(description="The Annex III area it points to.")
+    fact: str | None = strawberry.field(description="The inventory fact, e.g. `sector`.")
 
 
 @strawberry.type(
@@ -83,14 +176,42 @@ class Classification:
     )
     reasons: list[str]
     prohibited_practices: list[str]
-    annex_iii_area: str | None
-    annex_iii_point: str | None
+    annex_iii_area: str | None = strawberry.field(description="The area of the first point.")
+    annex_iii_point: str | None = strawberry.field(
+        description="The first of `annexIiiPoints` (for older clients)."
+    )
+    annex_iii_points: list[str] = strawberry.field(
+        description="Every Annex III point the system falls under, e.g. `4(a)`."
+    )
+    annex_iii_carve_outs: list[EUAIActAnnexIIICarveOut] = strawberry.field(
+        description="Uses an Annex III point itself excludes."
+    )
+    art5_exceptions: list[EUAIActArt5Exception] = strawberry.field(
+        description="Art. 5 exceptions that hold (the practice is not prohibited)."
+    )
+    scope_exclusion: EUAIActScopeExclusion | None = strawberry.field(
+        description="The Art. 2 exclusion that puts the system outside the Regulation."
+    )
+    annex_i_section: str | None = strawberry.field(description="Annex I section (A or B).")
+    annex_i_legislation: str | None = strawberry.field(
+        description="The Annex I Union harmonisation legislation."
+    )
     exemption: EUAIActExemption | None = strawberry.field(
         description="The Art. 6(3) condition that applied, if any."
+    )
+    exemption_documented_by_provider: bool = strawberry.field(
+        description="The Art. 6(3) derogation is the provider's documented assessment (Art. "
+        "6(4)) that this organisation, not being the provider, relies on."
     )
     transparency: list[str] = strawberry.field(description="Art. 50 items triggered.")
     gpai_model: bool
     gpai_systemic_risk: bool
+    gpai_open_source: bool = strawberry.field(
+        description="Released as open source (the Art. 53(2) carve-out)."
+    )
+    warnings: list[ClassificationWarning] = strawberry.field(
+        description="Inventory facts the answers seem to contradict."
+    )
     reclassification_requested: bool
     reclassification_request: ReclassificationRequest | None
     classified_at: datetime
@@ -109,7 +230,12 @@ class Classification:
             articles=list(c.articles),
             obligations=[
                 EUAIActObligation(
-                    article=o.article, title=o.title, role=o.role, kind=o.kind, summary=o.summary
+                    article=o.article,
+                    title=o.title,
+                    role=o.role,
+                    kind=o.kind,
+                    summary=o.summary,
+                    ref=o.ref,
                 )
                 for o in c.obligations
             ],
@@ -117,10 +243,24 @@ class Classification:
             prohibited_practices=list(c.prohibited_practices),
             annex_iii_area=c.annex_iii_area,
             annex_iii_point=c.annex_iii_point,
+            annex_iii_points=list(c.annex_iii_points),
+            annex_iii_carve_outs=[EUAIActAnnexIIICarveOut(x) for x in c.annex_iii_carve_outs],
+            art5_exceptions=[EUAIActArt5Exception(x) for x in c.art5_exceptions],
+            scope_exclusion=EUAIActScopeExclusion(c.scope_exclusion) if c.scope_exclusion else None,
+            annex_i_section=c.annex_i_section,
+            annex_i_legislation=c.annex_i_legislation,
             exemption=EUAIActExemption(c.exemption) if c.exemption else None,
+            exemption_documented_by_provider=c.exemption_documented_by_provider,
             transparency=list(c.transparency),
             gpai_model=c.gpai_model,
             gpai_systemic_risk=c.gpai_systemic_risk,
+            gpai_open_source=c.gpai_open_source,
+            warnings=[
+                ClassificationWarning(
+                    code=w.code, message=w.message, annex_iii_area=w.annex_iii_area, fact=w.fact
+                )
+                for w in c.warnings
+            ],
             reclassification_requested=request is not None,
             reclassification_request=ReclassificationRequest(
                 requested_at=request.requested_at, changed_facts=list(request.changed_facts)
@@ -192,36 +332,105 @@ class EUAIActQuestionnaire:
 class ClassifyAISystemInput:
     system_id: strawberry.ID = strawberry.field(description="The system's ID (or register UUID).")
     role: EUAIActRole
+    established_in_union: bool = strawberry.field(
+        default=True,
+        description="The provider is established in the Union (otherwise Arts. 22(1), 54(1)).",
+    )
+    scope_exclusion: EUAIActScopeExclusion | None = strawberry.field(
+        default=None, description="An Art. 2 exclusion the system falls under."
+    )
+    real_world_testing: bool = strawberry.field(
+        default=False,
+        description="Tested in real-world conditions (not covered by the Art. 2(8) exclusion).",
+    )
     prohibited_practices: list[str] = strawberry.field(
         default_factory=list, description="Art. 5 practices by reference, e.g. `5(1)(c)`."
     )
+    art5_exceptions: list[EUAIActArt5Exception] = strawberry.field(
+        default_factory=list,
+        description="Exceptions written into those Art. 5(1) practices that hold.",
+    )
+    rbi_conditions: list[EUAIActRbiCondition] = strawberry.field(
+        default_factory=list,
+        description="Conditions of Art. 5(2), 5(3), 5(5) met for an Art. 5(1)(h) exception.",
+    )
     annex_i_product: bool = False
     annex_i_third_party_assessment: bool = False
-    annex_iii_area: str | None = None
-    annex_iii_point: str | None = strawberry.field(default=None, description="E.g. `4(a)`.")
+    annex_i_legislation: str | None = strawberry.field(
+        default=None,
+        description="The Annex I point of the product's legislation, `1`-`20` (Section A: 1-12, "
+        "Section B: 13-20).",
+    )
+    annex_iii_points: list[str] = strawberry.field(
+        default_factory=list,
+        description='Every Annex III point the system falls under, e.g. `["4(a)", "5(b)"]`.',
+    )
+    annex_iii_carve_outs: list[EUAIActAnnexIIICarveOut] = strawberry.field(
+        default_factory=list, description="Uses an Annex III point itself excludes."
+    )
+    annex_iii_area: str | None = strawberry.field(
+        default=None, description="With `annexIiiPoint` (older clients): its area, checked."
+    )
+    annex_iii_point: str | None = strawberry.field(
+        default=None,
+        description="One Annex III point, e.g. `4(a)` (older clients; added to `annexIiiPoints`).",
+    )
     profiles_natural_persons: bool = False
-    exemption: EUAIActExemption | None = None
+    exemption: EUAIActExemption | None = strawberry.field(
+        default=None,
+        description="The Art. 6(3) condition: the provider's own assessment, or (any other "
+        "role, with `providerDocumentedExemption`) the one the provider documented.",
+    )
     exemption_rationale: str | None = strawberry.field(
-        default=None, description="Required with `exemption`."
+        default=None, description="Required with a provider's `exemption`."
+    )
+    provider_documented_exemption: bool = strawberry.field(
+        default=False,
+        description="Not the provider: the provider documented an Art. 6(3) assessment (Art. "
+        "6(4)) and registered the system (Art. 49(2)).",
+    )
+    deployer_category: EUAIActDeployerCategory | None = strawberry.field(
+        default=None, description="Deployers: the kind of body (Arts. 27(1), 49(3))."
+    )
+    value_chain_trigger: EUAIActValueChainTrigger | None = strawberry.field(
+        default=None,
+        description="Not the provider: what makes the organisation the provider (Art. 25(1)).",
     )
     transparency: list[TransparencyTrigger] = strawberry.field(default_factory=list)
     gpai_model: bool = False
     gpai_systemic_risk: bool = False
+    gpai_open_source: bool = strawberry.field(
+        default=False,
+        description="A GPAI model released under a free and open-source licence with its "
+        "parameters public (Arts. 53(2), 54(6)).",
+    )
 
 
 ANSWER_FIELDS = (
     "role",
+    "established_in_union",
+    "scope_exclusion",
+    "real_world_testing",
     "prohibited_practices",
+    "art5_exceptions",
+    "rbi_conditions",
     "annex_i_product",
     "annex_i_third_party_assessment",
+    "annex_i_legislation",
+    "annex_iii_points",
+    "annex_iii_carve_outs",
     "annex_iii_area",
     "annex_iii_point",
     "profiles_natural_persons",
     "exemption",
     "exemption_rationale",
+    "provider_documented_exemption",
+    "deployer_category",
+    "value_chain_trigger",
     "transparency",
     "gpai_model",
     "gpai_systemic_risk",
+    "gpai_open_source",
 )
 
 

@@ -18,7 +18,8 @@ from gateway.clients.components import (
 )
 from gateway.clients.schemas import UpstreamPage
 from gateway.loaders.components import components_loaders
-from gateway.schema.ai_systems import parse_ai_system_id
+from gateway.loaders.vendor_systems import VendorSystemsKey
+from gateway.schema.ai_systems import AISystem, AISystemConnection, parse_ai_system_id
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
 from gateway.schema.ids import parse_node_id, uuid_or_none
@@ -64,6 +65,16 @@ class Vendor(relay.Node):
             version=vendor.version,
         )
 
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=f"The AI systems this vendor supplies (inventory), in register order; the "
+        f"first page of every vendor on a page costs one upstream call together. `first` is at "
+        f"most {MAX_PAGE_SIZE}."
+    )
+    async def systems(
+        self, info: Info, first: int = 10, after: str | None = None
+    ) -> AISystemConnection:
+        return await systems_of_vendor(info, self.vendor_id, first, after)
+
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
@@ -79,6 +90,64 @@ class Vendor(relay.Node):
         return nodes
 
 
+async def systems_of_vendor(
+    info: Info, vendor_id: uuid.UUID, first: int, after: str | None
+) -> AISystemConnection:
+    """A vendor's systems. The first page of every vendor on a page comes from one inventory
+    call (``/v1/ai-systems?vendor_id=…&vendor_id=…``); later pages (``after``) page through the
+    vendor's own list."""
+    check_page_size(first)
+    systems = info.context.loaders.inventory_systems
+    if after is None:
+        found = await info.context.loaders.vendor_systems.load(VendorSystemsKey(vendor_id, first))
+        edges: list[relay.Edge[AISystem]] = []
+        for index, item in enumerate(found.items):
+            systems.prime(item.id, item)
+            cursor = Position(skip=index + 1).encode()
+            edges.append(relay.Edge(cursor=cursor, node=AISystem.from_upstream(item)))
+        page_info = relay.PageInfo(
+            has_next_page=found.has_more,
+            has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        return AISystemConnection(edges=edges, page_info=page_info)
+    start = Position.decode(after)
+    page = await info.context.clients.inventory.systems_of_vendors(
+        [vendor_id], limit=start.skip + first, after=start.upstream
+    )
+    edges = []
+    items = page.items[start.skip :]
+    for index, item in enumerate(items):
+        systems.prime(item.id, item)
+        is_last = index == len(items) - 1
+        position = (
+            Position(upstream=page.next_cursor)
+            if is_last and page.next_cursor
+            else Position(upstream=start.upstream, skip=start.skip + index + 1)
+        )
+        edges.append(relay.Edge(cursor=position.encode(), node=AISystem.from_upstream(item)))
+    page_info = relay.PageInfo(
+        has_next_page=page.next_cursor is not None,
+        has_previous_page=True,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return AISystemConnection(edges=edges, page_info=page_info)
+
+
+@strawberry.enum(name="ComponentSource", description="Who keeps a component or an edge.")
+class ComponentSource(enum.Enum):
+    MANUAL = strawberry.enum_value(
+        "manual", description="Recorded by hand; a BOM import never removes it."
+    )
+    BOM = strawberry.enum_value(
+        "bom",
+        description="Kept by the system's CycloneDX BOM: a re-import that no longer lists it "
+        "removes it.",
+    )
+
+
 @strawberry.type(
     name="Component",
     description="A model, dataset, third-party AI service, software or service of a system.",
@@ -90,6 +159,10 @@ class Component(relay.Node):
     component_version: str | None = strawberry.field(description="The component's own release.")
     description: str
     bom_ref: str | None = strawberry.field(description="CycloneDX bom-ref, when imported.")
+    source: ComponentSource = strawberry.field(
+        description="`BOM` when the system's CycloneDX BOM keeps it, `MANUAL` when recorded by "
+        "hand."
+    )
     model_card: JSON | None = strawberry.field(
         description="CycloneDX modelCard (modelParameters, quantitativeAnalysis, considerations)."
     )
@@ -111,6 +184,7 @@ class Component(relay.Node):
             component_version=component.component_version,
             description=component.description,
             bom_ref=component.bom_ref,
+            source=ComponentSource(component.source),
             model_card=JSON(component.model_card) if component.model_card is not None else None,
             properties=JSON(component.properties),
             system_id=component.system_id,
@@ -222,6 +296,28 @@ class ImportCounts:
     created: int
     updated: int
     unchanged: int
+    removed: int = strawberry.field(
+        description="Removed because the re-imported BOM no longer lists them."
+    )
+
+
+@strawberry.type(name="BomComponentRef", description="A component a BOM import touched.")
+class BomComponentRef:
+    id: uuid.UUID = strawberry.field(description="The component's UUID in the inventory.")
+    bom_ref: str | None
+    name: str
+
+
+@strawberry.type(name="BomEdgeRef", description="A dependency edge a BOM re-import removed.")
+class BomEdgeRef:
+    id: uuid.UUID
+    from_type: str = strawberry.field(description="`system` or `component`.")
+    from_id: uuid.UUID
+    from_bom_ref: str | None = strawberry.field(description="When that end is a BOM component.")
+    to_type: str = strawberry.field(description="`system` or `component`.")
+    to_id: uuid.UUID
+    to_bom_ref: str | None = strawberry.field(description="When that end is a BOM component.")
+    source: ComponentSource
 
 
 @strawberry.type(name="BomImportSummary", description="What a CycloneDX import changed.")
@@ -231,6 +327,22 @@ class BomImportSummary:
     components: ImportCounts
     vendors: ImportCounts
     dependencies: ImportCounts
+    created: list[BomComponentRef] = strawberry.field(description="Components the import recorded.")
+    updated: list[BomComponentRef] = strawberry.field(
+        description="Components whose facts it changed."
+    )
+    removed: list[BomComponentRef] = strawberry.field(
+        description="Components an earlier import of this system's BOM recorded and this BOM no "
+        "longer lists: deleted with their edges and interfaces. Components recorded by hand are "
+        "never removed."
+    )
+    removed_dependencies: list[BomEdgeRef] = strawberry.field(
+        description="Edges deleted: those an earlier import recorded and this BOM no longer "
+        "lists, and any edge of a removed component."
+    )
+    removed_interfaces: list[uuid.UUID] = strawberry.field(
+        description="Interfaces deleted because a component at one end was removed."
+    )
 
 
 @strawberry.input(name="CreateVendorInput")
@@ -418,8 +530,11 @@ class ComponentMutation:
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         name="importBom",
-        description="Import a CycloneDX ML-BOM (JSON, spec 1.5/1.6) into an AI system: all or "
-        "nothing; re-importing updates by bom-ref and never duplicates (roles: editors).",
+        description="Import a CycloneDX ML-BOM (JSON, spec 1.4 to 1.7) into an AI system: all "
+        "or nothing; re-importing updates by bom-ref and never duplicates, and removes the "
+        "components and edges an earlier import recorded that the new BOM no longer lists "
+        "(listed in `removed`, `removedDependencies`; hand-recorded ones stay) (roles: "
+        "editors).",
     )
     async def import_bom(self, info: Info, system_id: strawberry.ID, bom: JSON) -> ImportBomPayload:
         client = components_loaders(info.context).client
@@ -435,7 +550,12 @@ class ComponentMutation:
             return ImportBomPayload(summary=None, errors=errors)
 
         def counts(c: Any) -> ImportCounts:
-            return ImportCounts(created=c.created, updated=c.updated, unchanged=c.unchanged)
+            return ImportCounts(
+                created=c.created, updated=c.updated, unchanged=c.unchanged, removed=c.removed
+            )
+
+        def refs(items: list[Any]) -> list[BomComponentRef]:
+            return [BomComponentRef(id=r.id, bom_ref=r.bom_ref, name=r.name) for r in items]
 
         return ImportBomPayload(
             summary=BomImportSummary(
@@ -444,6 +564,23 @@ class ComponentMutation:
                 components=counts(summary.components),
                 vendors=counts(summary.vendors),
                 dependencies=counts(summary.dependencies),
+                created=refs(summary.created),
+                updated=refs(summary.updated),
+                removed=refs(summary.removed),
+                removed_dependencies=[
+                    BomEdgeRef(
+                        id=e.id,
+                        from_type=e.from_type,
+                        from_id=e.from_id,
+                        from_bom_ref=e.from_bom_ref,
+                        to_type=e.to_type,
+                        to_id=e.to_id,
+                        to_bom_ref=e.to_bom_ref,
+                        source=ComponentSource(e.source),
+                    )
+                    for e in summary.removed_dependencies
+                ],
+                removed_interfaces=list(summary.removed_interfaces),
             ),
             errors=[],
         )

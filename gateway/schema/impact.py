@@ -42,6 +42,8 @@ class ImpactAssessmentStatus(enum.Enum):
     IN_REVIEW = "in_review"
     APPROVED = "approved"
     SUPERSEDED = "superseded"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
 
 @strawberry.enum(description="How severe a potential impact is.")
@@ -61,12 +63,36 @@ class ImpactLikelihood(enum.Enum):
     ALMOST_CERTAIN = "almost_certain"
 
 
-@strawberry.enum(description="Why a system needs an impact assessment.")
+@strawberry.enum(
+    description="Why a system needs an impact assessment, each resting on the law (EU AI Act), "
+    "the organisation's own policy, or ISO/IEC 42001."
+)
 class ImpactRequirementReason(enum.Enum):
-    AFFECTS_INDIVIDUALS = "affects_individuals"
-    HIGH_RISK = "high_risk"
-    SENSITIVE_SECTOR = "sensitive_sector"
-    FUNDAMENTAL_RIGHTS_RISK = "fundamental_rights_risk"
+    AFFECTS_INDIVIDUALS = strawberry.enum_value(
+        "affects_individuals", description="ISO/IEC 42001 A.5.4: it affects individuals."
+    )
+    EU_AI_ACT_ART_27 = strawberry.enum_value(
+        "eu_ai_act_art_27",
+        description="Law: the current classification puts the Art. 27(1) fundamental rights "
+        "impact assessment on the organisation.",
+    )
+    HIGH_RISK_POLICY = strawberry.enum_value(
+        "high_risk_policy",
+        description="Organisation policy (not law): a full assessment of every high-risk "
+        "system (`require_impact_assessment_for_all_high_risk`).",
+    )
+    HIGH_RISK = strawberry.enum_value(
+        "high_risk",
+        deprecation_reason="A high tier alone is no longer a reason (EU AI Act Art. 27(1)); see "
+        "EU_AI_ACT_ART_27 and HIGH_RISK_POLICY.",
+    )
+    SENSITIVE_SECTOR = strawberry.enum_value(
+        "sensitive_sector", description="ISO/IEC 42001 A.5.2: a sensitive sector."
+    )
+    FUNDAMENTAL_RIGHTS_RISK = strawberry.enum_value(
+        "fundamental_rights_risk",
+        description="ISO/IEC 42001 A.5.4: a register risk flags fundamental rights.",
+    )
 
 
 @strawberry.type(description="A potential consequence of an AI system.")
@@ -146,6 +172,15 @@ class ImpactAssessment(relay.Node):
     approved_at: datetime | None
     superseded_by: uuid.UUID | None
     superseded_at: datetime | None
+    returned_by: str | None = strawberry.field(description="Who last sent it back to draft.")
+    returned_at: datetime | None
+    return_reason: str | None = strawberry.field(description="Why it was last sent back.")
+    rejected_by: str | None
+    rejected_at: datetime | None
+    rejection_reason: str | None
+    withdrawn_by: str | None
+    withdrawn_at: datetime | None
+    withdrawal_reason: str | None
 
     @classmethod
     def from_upstream(cls, a: ImpactAssessmentUpstream) -> ImpactAssessment:
@@ -182,6 +217,15 @@ class ImpactAssessment(relay.Node):
             approved_at=a.approved_at,
             superseded_by=a.superseded_by,
             superseded_at=a.superseded_at,
+            returned_by=a.returned_by,
+            returned_at=a.returned_at,
+            return_reason=a.return_reason,
+            rejected_by=a.rejected_by,
+            rejected_at=a.rejected_at,
+            rejection_reason=a.rejection_reason,
+            withdrawn_by=a.withdrawn_by,
+            withdrawn_at=a.withdrawn_at,
+            withdrawal_reason=a.withdrawal_reason,
         )
 
     @strawberry.field(  # type: ignore[untyped-decorator]
@@ -211,8 +255,9 @@ class ImpactAssessmentRequirement:
     lifecycle_stage: str
     reasons: list[ImpactRequirementReason]
     fundamental_rights_fields_required: bool = strawberry.field(
-        description="EU AI Act Art. 27 fields are needed before approval (high-risk, deployed "
-        "by the organisation)."
+        description="EU AI Act Art. 27(1)(a)-(f) fields are needed before approval: Art. 27(1) "
+        "binds the organisation (law), or its risk policy asks for a full assessment of every "
+        "high-risk system (policy)."
     )
     has_current_assessment: bool = strawberry.field(
         description="An approved assessment whose review date has not passed."
@@ -381,7 +426,8 @@ class MissingField:
 
 
 @strawberry.type(
-    description="The assessment cannot be approved yet; `missing` lists every item it needs."
+    description="The assessment cannot be submitted or approved yet; `missing` lists every item "
+    "it needs."
 )
 class ImpactAssessmentIncompleteError(UserError):
     missing: list[MissingField]
@@ -469,9 +515,10 @@ class ImpactAssessmentQuery:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         name="impactAssessmentsRequired",
-        description="AI systems that need an impact assessment (they affect individuals, are "
-        "high-risk, work in a sensitive sector or carry a fundamental-rights risk), with the "
-        "reasons. `missing: true` keeps those without an approved, current assessment.",
+        description="AI systems that need an impact assessment (they affect individuals, owe the "
+        "EU AI Act Art. 27(1) assessment, fall under the organisation's high-risk policy, work "
+        "in a sensitive sector or carry a fundamental-rights risk), with the reasons. "
+        "`missing: true` keeps those without an approved, current assessment.",
     )
     async def impact_assessments_required(
         self,
@@ -521,7 +568,9 @@ class ImpactAssessmentMutation:
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         name="submitImpactAssessment",
-        description="Submit a draft for review (roles: admin, manager, risk_owner, contributor).",
+        description="Submit a draft for review (roles: admin, manager, risk_owner, contributor). "
+        "Refused while incomplete with one `ImpactAssessmentIncompleteError` listing every "
+        "missing item (as `approveImpactAssessment`).",
     )
     async def submit_impact_assessment(
         self, info: Info, id: strawberry.ID
@@ -531,6 +580,8 @@ class ImpactAssessmentMutation:
                 parse_assessment_id(id), "submit"
             )
         except DomainError as error:
+            if error.code == INCOMPLETE:
+                return ImpactAssessmentPayload(impact_assessment=None, errors=[_incomplete(error)])
             errors = user_errors(error)
             if errors is None:
                 raise
@@ -567,3 +618,56 @@ class ImpactAssessmentMutation:
         return ApproveImpactAssessmentPayload(
             impact_assessment=ImpactAssessment.from_upstream(approved), errors=[]
         )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="sendBackImpactAssessment",
+        description="Send an assessment in review back to draft (a reviewer or its author).",
+    )
+    async def send_back_impact_assessment(
+        self, info: Info, id: strawberry.ID, reason: str | None = None
+    ) -> ImpactAssessmentPayload:
+        return await _move(info, id, "send-back", {"reason": reason})
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="rejectImpactAssessment",
+        description="Reject an assessment in review, with a reason (admin, manager; not its "
+        "author).",
+    )
+    async def reject_impact_assessment(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> ImpactAssessmentPayload:
+        return await _move(info, id, "reject", {"reason": reason})
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="withdrawImpactAssessment",
+        description="Withdraw a draft or an assessment in review (a reviewer or its author).",
+    )
+    async def withdraw_impact_assessment(
+        self, info: Info, id: strawberry.ID, reason: str | None = None
+    ) -> ImpactAssessmentPayload:
+        return await _move(info, id, "withdraw", {"reason": reason})
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="reopenImpactAssessment",
+        description="Reopen a rejected or withdrawn assessment as a draft.",
+    )
+    async def reopen_impact_assessment(
+        self, info: Info, id: strawberry.ID
+    ) -> ImpactAssessmentPayload:
+        return await _move(info, id, "reopen", None)
+
+
+async def _move(
+    info: Info, id: strawberry.ID, action: str, body: dict[str, Any] | None
+) -> ImpactAssessmentPayload:
+    """A transition of the review flow (send-back, reject, withdraw, reopen)."""
+    try:
+        moved = await info.context.clients.impact.transition(parse_assessment_id(id), action, body)
+    except DomainError as error:
+        errors = user_errors(error)
+        if errors is None:
+            raise
+        return ImpactAssessmentPayload(impact_assessment=None, errors=errors)
+    return ImpactAssessmentPayload(
+        impact_assessment=ImpactAssessment.from_upstream(moved), errors=[]
+    )

@@ -11,7 +11,13 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from gateway.clients.risks import UpstreamRisk, UpstreamRiskDashboard, UpstreamRiskMatrix
+from gateway.clients.risks import (
+    UpstreamRisk,
+    UpstreamRiskDashboard,
+    UpstreamRiskMatrix,
+    UpstreamRiskPolicy,
+)
+from gateway.loaders.system_risks import SystemRisksKey
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
 from gateway.schema.ids import parse_node_id, uuid_or_none
@@ -167,7 +173,15 @@ def parse_risk_id(value: str) -> uuid.UUID:
 
 @strawberry.type(name="RiskConnection", description="A page of risks.")
 class RiskConnection(relay.Connection[Risk]):
-    pass
+    known_total: strawberry.Private[int | None] = None
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="totalCount",
+        description="How many risks of the system match (`AISystem.risks`); null for the "
+        "register (`risks`).",
+    )
+    def total_count(self) -> int | None:
+        return self.known_total
 
 
 @strawberry.type(description="Risks of one AI system: how many are open, and the worst.")
@@ -262,6 +276,151 @@ class RiskFilter:
         if self.review_overdue is not None:
             out.append(("review_overdue", str(self.review_overdue).lower()))
         return out
+
+
+@strawberry.input(
+    name="SystemRiskFilter",
+    description="Which of a system's risks to list; empty fields do not filter.",
+)
+class SystemRiskFilter:
+    inherent_levels: list[str] | None = None
+    residual_levels: list[str] | None = None
+    domain_ids: list[str] | None = None
+    statuses: list[RiskStatus] | None = None
+    owner: str | None = None
+    above_tolerance: bool | None = None
+    review_overdue: bool | None = None
+
+    def params(self) -> tuple[tuple[str, str | int], ...]:
+        out: list[tuple[str, str | int]] = []
+        out += [("inherent_level", v) for v in self.inherent_levels or []]
+        out += [("residual_level", v) for v in self.residual_levels or []]
+        out += [("domain_id", v) for v in self.domain_ids or []]
+        out += [("status", s.value) for s in self.statuses or []]
+        if self.owner is not None:
+            out.append(("owner", self.owner))
+        if self.above_tolerance is not None:
+            out.append(("above_tolerance", str(self.above_tolerance).lower()))
+        if self.review_overdue is not None:
+            out.append(("review_overdue", str(self.review_overdue).lower()))
+        return tuple(out)
+
+
+def _page_info(
+    edges: list[relay.Edge[Risk]], *, has_next: bool, after: str | None
+) -> relay.PageInfo:
+    return relay.PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+
+
+async def risks_of_system(
+    info: Info,
+    system_id: uuid.UUID,
+    first: int,
+    after: str | None,
+    filter: SystemRiskFilter | None,
+) -> RiskConnection:
+    """A system's risks, oldest first. The first page of every system on a page of systems
+    comes from one batched upstream call (``/v1/risks-by-system``); later pages (``after``) page
+    through ``/v1/risks?system_id=…`` in the same order."""
+    check_page_size(first)
+    params = filter.params() if filter else ()
+    loader = info.context.loaders.risks
+    if after is None:
+        found = await info.context.loaders.system_risks.load(
+            SystemRisksKey(system_id, first, params)
+        )
+        edges: list[relay.Edge[Risk]] = []
+        for index, item in enumerate(found.items):
+            loader.prime(item.id, item)
+            # Resuming after the n-th risk re-reads the first page and skips n: one call.
+            cursor = Position(skip=index + 1).encode()
+            edges.append(relay.Edge(cursor=cursor, node=Risk.from_upstream(item)))
+        return RiskConnection(
+            edges=edges,
+            page_info=_page_info(edges, has_next=found.total_count > len(edges), after=None),
+            known_total=found.total_count,
+        )
+    start = Position.decode(after)
+    page = await info.context.clients.risks.list_risks(
+        limit=start.skip + first,
+        after=start.upstream,
+        filters=[("system_id", str(system_id)), *params],
+    )
+    edges = _edges(page.items[start.skip :], page.next_cursor, start)
+    return RiskConnection(
+        edges=edges, page_info=_page_info(edges, has_next=page.next_cursor is not None, after=after)
+    )
+
+
+def _edges(
+    items: list[UpstreamRisk], next_cursor: str | None, start: Position
+) -> list[relay.Edge[Risk]]:
+    edges: list[relay.Edge[Risk]] = []
+    for index, item in enumerate(items):
+        is_last = index == len(items) - 1
+        position = (
+            Position(upstream=next_cursor)
+            if is_last and next_cursor
+            else Position(upstream=start.upstream, skip=start.skip + index + 1)
+        )
+        edges.append(relay.Edge(cursor=position.encode(), node=Risk.from_upstream(item)))
+    return edges
+
+
+@strawberry.type(
+    name="RiskPolicy",
+    description="The organisation's risk policy settings. These are organisation policy, not "
+    "legal requirements (`basis` is always `policy`).",
+)
+class RiskPolicy:
+    require_impact_assessment_for_all_high_risk: bool = strawberry.field(
+        description="Policy, not law: every high-risk AI system needs a full impact assessment, "
+        "beyond the deployers Art. 27 of Regulation (EU) 2024/1689 names."
+    )
+    allow_self_acceptance: bool = strawberry.field(
+        description="Policy: whoever created or owns a risk may also accept it. When false (the "
+        "default), acceptance needs someone else (separation of duties)."
+    )
+    basis: str = strawberry.field(description="Always `policy`.")
+    version: int = strawberry.field(description="0 until first set (the defaults).")
+    updated_at: datetime | None
+    updated_by: str | None
+
+    @classmethod
+    def from_upstream(cls, p: UpstreamRiskPolicy) -> RiskPolicy:
+        return cls(
+            require_impact_assessment_for_all_high_risk=p.require_impact_assessment_for_all_high_risk,
+            allow_self_acceptance=p.allow_self_acceptance,
+            basis=p.basis,
+            version=p.version,
+            updated_at=p.updated_at,
+            updated_by=p.updated_by,
+        )
+
+
+@strawberry.input(
+    name="SetRiskPolicyInput",
+    description="The whole risk policy; settings left out become false.",
+)
+class SetRiskPolicyInput:
+    version: int = strawberry.field(
+        description="The version you read (optimistic locking); 0 before it was first set."
+    )
+    require_impact_assessment_for_all_high_risk: bool = False
+    allow_self_acceptance: bool = False
+
+
+@strawberry.type(name="RiskPolicyPayload")
+class RiskPolicyPayload:
+    risk_policy: RiskPolicy | None = strawberry.field(
+        description="Null when `errors` is not empty."
+    )
+    errors: list[UserError]
 
 
 @strawberry.input(name="CreateRiskInput", description="A new risk for the register.")
@@ -366,6 +525,13 @@ class RiskQuery:
         )
 
     @strawberry.field(  # type: ignore[untyped-decorator]
+        name="riskPolicy",
+        description="The organisation's risk policy settings (defaults until first set).",
+    )
+    async def risk_policy(self, info: Info) -> RiskPolicy:
+        return RiskPolicy.from_upstream(await info.context.clients.risks.risk_policy())
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
         name="riskMatrix", description="The organisation's current risk matrix."
     )
     async def risk_matrix(self, info: Info) -> RiskMatrix:
@@ -432,3 +598,24 @@ class RiskMutation:
         return await _payload(
             client.accept_risk(parse_risk_id(input.id), input.rationale, version=input.version)
         )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="setRiskPolicy",
+        description="Set the organisation's risk policy (roles: admin, manager).",
+    )
+    async def set_risk_policy(self, info: Info, input: SetRiskPolicyInput) -> RiskPolicyPayload:
+        body = {
+            "require_impact_assessment_for_all_high_risk": (
+                input.require_impact_assessment_for_all_high_risk
+            ),
+            "allow_self_acceptance": input.allow_self_acceptance,
+        }
+        client = info.context.clients.risks
+        try:
+            found = await client.put_risk_policy(body, version=input.version)
+        except DomainError as error:
+            errors = user_errors(error)
+            if errors is None:
+                raise
+            return RiskPolicyPayload(risk_policy=None, errors=errors)
+        return RiskPolicyPayload(risk_policy=RiskPolicy.from_upstream(found), errors=[])

@@ -12,12 +12,22 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from gateway.clients.soa import (
+    CrosswalkClause,
+    CrosswalkControl,
+    SoAArticleRef,
     SoAControl,
     SoADiff,
     SoAEntry,
     SoAIssue,
     SoAVersionInfo,
 )
+from gateway.clients.soa import (
+    EUAIActCrosswalk as UpstreamEUAIActCrosswalk,
+)
+from gateway.clients.soa import (
+    NistCrosswalk as UpstreamNistCrosswalk,
+)
+from gateway.schema.ai_systems import AIRole
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, Position, check_page_size
@@ -56,10 +66,195 @@ class NistSubcategory:
     title: str
 
 
-@strawberry.type(name="EUAIActArticle", description="An article of the EU AI Act.")
+@strawberry.type(
+    name="EUAIActArticle",
+    description="An EU AI Act article related by the editorial crosswalk: guidance, not legal "
+    "advice.",
+)
 class EUAIActArticle:
-    article: str
+    article: str = strawberry.field(description="The article number, e.g. `26`.")
     title: str
+    citation: str = strawberry.field(description="E.g. `Art. 26`.")
+    roles: list[str] = strawberry.field(
+        description="The operators the article binds (provider, deployer, …)."
+    )
+    guidance: bool = strawberry.field(
+        description="Always true: an editorial crosswalk, not legal advice."
+    )
+
+    @classmethod
+    def from_upstream(cls, a: SoAArticleRef) -> EUAIActArticle:
+        return cls(
+            article=a.article,
+            title=a.title,
+            citation=a.citation or f"Art. {a.article}",
+            roles=list(a.roles),
+            guidance=True,
+        )
+
+
+@strawberry.type(
+    name="RelatedEUAIAct",
+    description="The EU AI Act articles the editorial crosswalk relates to a control: guidance, "
+    "not legal advice and never evidence of conformity.",
+)
+class RelatedEUAIAct:
+    guidance: bool = strawberry.field(description="Always true.")
+    notice: str = strawberry.field(description="What the crosswalk is, for a person to read.")
+    articles: list[EUAIActArticle]
+
+
+@strawberry.type(name="CrosswalkClause", description="An ISO/IEC 42001 clause (4 to 10).")
+class CrosswalkClauseType:
+    id: str = strawberry.field(description="E.g. `6.1.4`.")
+    title: str
+
+    @classmethod
+    def from_upstream(cls, c: CrosswalkClause) -> CrosswalkClauseType:
+        return cls(id=c.id, title=c.title)
+
+
+@strawberry.type(name="CrosswalkControl", description="An Annex A control a crosswalk names.")
+class CrosswalkControlType:
+    id: str = strawberry.field(description="E.g. `A.6.2.8`.")
+    title: str
+
+    @classmethod
+    def from_upstream(cls, c: CrosswalkControl) -> CrosswalkControlType:
+        return cls(id=c.id, title=c.title)
+
+
+@strawberry.type(
+    name="EUAIActMapping", description="One article of the EU AI Act ↔ ISO/IEC 42001 crosswalk."
+)
+class EUAIActMapping:
+    article: str
+    citation: str
+    title: str
+    roles: list[str] = strawberry.field(description="The operators the article binds.")
+    clauses: list[CrosswalkClauseType]
+    controls: list[CrosswalkControlType]
+
+
+@strawberry.type(
+    name="EUAIActNoCounterpart",
+    description="Articles with no management-system counterpart, and why.",
+)
+class EUAIActNoCounterpart:
+    citation: str
+    articles: list[str]
+    why: str
+
+
+@strawberry.type(
+    name="EUAIActCrosswalkFilter", description="The filter applied, normalised (null: not used)."
+)
+class EUAIActCrosswalkFilter:
+    control: str | None
+    article: str | None
+    clause: str | None
+    role: str | None
+
+
+@strawberry.type(
+    name="EUAIActCrosswalk",
+    description="The editorial EU AI Act ↔ ISO/IEC 42001 crosswalk, queried either way: "
+    "guidance, never evidence of conformity with the Act.",
+)
+class EUAIActCrosswalkType:
+    guidance: bool = strawberry.field(description="Always true.")
+    notice: str
+    status: str = strawberry.field(description="The crosswalk's own statement of what it is.")
+    filter: EUAIActCrosswalkFilter
+    items: list[EUAIActMapping]
+    no_counterpart: list[EUAIActNoCounterpart] = strawberry.field(
+        description="Articles (asked for, or all when unfiltered) with no ISO/IEC 42001 "
+        "counterpart."
+    )
+
+    @classmethod
+    def from_upstream(cls, c: UpstreamEUAIActCrosswalk) -> EUAIActCrosswalkType:
+        return cls(
+            guidance=True,
+            notice=c.notice,
+            status=c.status,
+            filter=EUAIActCrosswalkFilter(
+                control=c.query.get("control"),
+                article=c.query.get("article"),
+                clause=c.query.get("clause"),
+                role=c.query.get("role"),
+            ),
+            items=[
+                EUAIActMapping(
+                    article=m.article,
+                    citation=m.citation,
+                    title=m.title,
+                    roles=list(m.roles),
+                    clauses=[CrosswalkClauseType.from_upstream(x) for x in m.clauses],
+                    controls=[CrosswalkControlType.from_upstream(x) for x in m.controls],
+                )
+                for m in c.items
+            ],
+            no_counterpart=[
+                EUAIActNoCounterpart(citation=n.citation, articles=list(n.articles), why=n.why)
+                for n in c.no_counterpart
+            ],
+        )
+
+
+@strawberry.enum(name="NistIsoRefType", description="What the ISO side of a NIST pair names.")
+class NistIsoRefType(enum.Enum):
+    CLAUSE = strawberry.enum_value("clause", description="A main clause (4 to 10).")
+    ANNEX_B_GUIDANCE = strawberry.enum_value(
+        "annex_b_guidance", description="Annex B guidance of an Annex A control."
+    )
+
+
+@strawberry.type(name="NistPair", description="One NIST AI RMF ↔ ISO/IEC 42001 pair.")
+class NistPair:
+    subcategory: NistSubcategory
+    iso_ref: str = strawberry.field(description="As the crosswalk prints it, e.g. `B.6.2.6`.")
+    iso_ref_type: NistIsoRefType
+    clause: CrosswalkClauseType | None
+    control: CrosswalkControlType | None
+
+
+@strawberry.type(name="NistCrosswalkFilter", description="The filter applied, normalised.")
+class NistCrosswalkFilter:
+    subcategory: str | None
+    control: str | None
+    clause: str | None
+
+
+@strawberry.type(
+    name="NistCrosswalk",
+    description="The NIST AI RMF ↔ ISO/IEC 42001 crosswalk, clause-level pairs included.",
+)
+class NistCrosswalkType:
+    note: str
+    filter: NistCrosswalkFilter
+    items: list[NistPair]
+
+    @classmethod
+    def from_upstream(cls, c: UpstreamNistCrosswalk) -> NistCrosswalkType:
+        return cls(
+            note=c.note,
+            filter=NistCrosswalkFilter(
+                subcategory=c.query.get("subcategory"),
+                control=c.query.get("control"),
+                clause=c.query.get("clause"),
+            ),
+            items=[
+                NistPair(
+                    subcategory=NistSubcategory(id=p.subcategory.id, title=p.subcategory.title),
+                    iso_ref=p.iso_ref,
+                    iso_ref_type=NistIsoRefType(p.iso_ref_type),
+                    clause=CrosswalkClauseType.from_upstream(p.clause) if p.clause else None,
+                    control=CrosswalkControlType.from_upstream(p.control) if p.control else None,
+                )
+                for p in c.items
+            ],
+        )
 
 
 @strawberry.type(
@@ -79,7 +274,8 @@ class Control:
     )
     eu_ai_act_articles: list[EUAIActArticle] = strawberry.field(
         name="euAiActArticles",
-        description="EU AI Act articles related to the control (the reference data states none).",
+        description="EU AI Act articles related to the control by the editorial crosswalk: "
+        "guidance, not legal advice.",
     )
     crosswalk_notes: list[str]
 
@@ -99,8 +295,7 @@ class Control:
                 for s in (crosswalk.nist_ai_rmf if crosswalk else [])
             ],
             eu_ai_act_articles=[
-                EUAIActArticle(article=a.article, title=a.title)
-                for a in (crosswalk.eu_ai_act if crosswalk else [])
+                EUAIActArticle.from_upstream(a) for a in (crosswalk.eu_ai_act if crosswalk else [])
             ],
             crosswalk_notes=list(crosswalk.notes if crosswalk else []),
         )
@@ -140,10 +335,23 @@ class SoAEntryType:
     decided_at: datetime | None
     version: int = strawberry.field(description="Send as `expectedVersion` to decide.")
     updated_at: datetime | None
+    related_eu_ai_act: RelatedEUAIAct | None = strawberry.field(
+        name="relatedEuAiAct",
+        description="EU AI Act articles related to the control by the editorial crosswalk "
+        "(guidance, not legal advice; always the packaged crosswalk, also in old versions).",
+    )
 
     @classmethod
     def from_upstream(cls, e: SoAEntry) -> SoAEntryType:
+        related = e.related_eu_ai_act
         return cls(
+            related_eu_ai_act=RelatedEUAIAct(
+                guidance=True,
+                notice=related.notice,
+                articles=[EUAIActArticle.from_upstream(a) for a in related.articles],
+            )
+            if related
+            else None,
             control_id=e.control_id,
             control_title=e.control_title,
             domain_id=e.domain_id,
@@ -289,6 +497,55 @@ class DecideControlPayload:
     )
 
 
+@strawberry.type(
+    name="SoAProposal", description="What proposing SoA defaults considered and changed."
+)
+class SoAProposal:
+    roles: list[AIRole] = strawberry.field(description="The AI roles the proposal used.")
+    roles_from: str = strawberry.field(
+        description="`request`, or `inventory` (organisation-level roles and the roles of "
+        "in-scope, live systems)."
+    )
+    organisation_roles: list[AIRole] = strawberry.field(
+        description="The organisation-level AI roles the inventory holds."
+    )
+    systems_considered: list[uuid.UUID] = strawberry.field(
+        description="In-scope, live systems whose roles, data and vendors count."
+    )
+    processes_data: bool
+    operates_systems: bool = strawberry.field(
+        description="An in-scope system is live: operation and monitoring (A.6.2.6) and event "
+        "logs (A.6.2.8) stay applicable."
+    )
+    has_suppliers: bool = strawberry.field(
+        description="An in-scope, live system has a vendor or is built by a third party: "
+        "A.10.3 stays applicable."
+    )
+    proposed: list[str] = strawberry.field(
+        description="Controls whose proposal was created or refreshed."
+    )
+    kept_decided: list[str] = strawberry.field(
+        description="Decided controls the proposal left alone."
+    )
+    entries: list[SoAEntryType]
+
+
+@strawberry.type(name="ProposeSoAEntriesPayload")
+class ProposeSoAEntriesPayload:
+    proposal: SoAProposal | None = strawberry.field(description="Null when `errors` is not empty.")
+    errors: list[UserError]
+
+
+@strawberry.type(name="AcceptSoAProposalsPayload")
+class AcceptSoAProposalsPayload:
+    accepted: list[str] = strawberry.field(description="Proposals that became decisions.")
+    not_proposed: list[str] = strawberry.field(
+        description="Asked-for controls that were not proposed (decided or undecided): unchanged."
+    )
+    entries: list[SoAEntryType] = strawberry.field(description="The entries after the change.")
+    errors: list[UserError]
+
+
 @strawberry.type(name="ApproveSoAVersionPayload")
 class ApproveSoAVersionPayload:
     version: SoAVersion | None = strawberry.field(description="Null when `errors` is not empty.")
@@ -316,6 +573,44 @@ class SoAQuery:
     @strawberry.field(description="One Annex A control with its crosswalk.")  # type: ignore[untyped-decorator]
     async def control(self, info: Info, id: str) -> Control:
         return Control.from_upstream(await info.context.clients.soa.control(id))
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="euAiActCrosswalk",
+        description="The editorial EU AI Act ↔ ISO/IEC 42001 crosswalk, either way: the "
+        'articles of a control (`control: "A.6.2.8"`) or clause, the controls and clauses of '
+        'an article (`article: "Art. 26"`), optionally of one operator `role`. Filters '
+        "combine; none lists it whole. Guidance, not legal advice.",
+    )
+    async def eu_ai_act_crosswalk(
+        self,
+        info: Info,
+        control: str | None = None,
+        article: str | None = None,
+        clause: str | None = None,
+        role: str | None = None,
+    ) -> EUAIActCrosswalkType:
+        found = await info.context.clients.soa.eu_ai_act_crosswalk(
+            control=control, article=article, clause=clause, role=role
+        )
+        return EUAIActCrosswalkType.from_upstream(found)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="nistCrosswalk",
+        description="The NIST AI RMF ↔ ISO/IEC 42001 pairs, either way: of a subcategory "
+        '(`subcategory: "GOVERN 1.3"`), an Annex A control or a clause (sub-clauses '
+        "included). Pairs naming a main clause reach no control and are kept as such.",
+    )
+    async def nist_crosswalk(
+        self,
+        info: Info,
+        subcategory: str | None = None,
+        control: str | None = None,
+        clause: str | None = None,
+    ) -> NistCrosswalkType:
+        found = await info.context.clients.soa.nist_crosswalk(
+            subcategory=subcategory, control=control, clause=clause
+        )
+        return NistCrosswalkType.from_upstream(found)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         name="soaEntries",
@@ -398,6 +693,63 @@ class SoAMutation:
             return DecideControlPayload(entry=None, errors=errors, relied_on_by=risks)
         return DecideControlPayload(
             entry=SoAEntryType.from_upstream(entry), errors=[], relied_on_by=[]
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="proposeSoAEntries",
+        description="Propose SoA defaults from the organisation's AI roles (roles: admin, "
+        "manager, risk_owner); never overwrites a decision. Without `roles`, the inventory's "
+        "organisation-level roles and the roles of in-scope, live systems are used.",
+    )
+    async def propose_soa_entries(
+        self, info: Info, roles: list[AIRole] | None = None
+    ) -> ProposeSoAEntriesPayload:
+        try:
+            found = await info.context.clients.soa.propose(
+                [r.value for r in roles] if roles is not None else None
+            )
+        except DomainError as error:
+            errors = user_errors(error)
+            if errors is None:
+                raise
+            return ProposeSoAEntriesPayload(proposal=None, errors=errors)
+        proposal = SoAProposal(
+            roles=[AIRole(r) for r in found.roles],
+            roles_from=found.roles_from,
+            organisation_roles=[AIRole(r) for r in found.organisation_roles],
+            systems_considered=list(found.systems_considered),
+            processes_data=found.processes_data,
+            operates_systems=found.operates_systems,
+            has_suppliers=found.has_suppliers,
+            proposed=list(found.proposed),
+            kept_decided=list(found.kept_decided),
+            entries=[SoAEntryType.from_upstream(e) for e in found.items],
+        )
+        return ProposeSoAEntriesPayload(proposal=proposal, errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="acceptSoAProposals",
+        description="Accept proposed SoA entries as they stand, each becoming your decision "
+        "(roles: admin, manager, risk_owner): all that are still only proposed, or those in "
+        "`controlIds`. A version cannot be approved while an entry is only proposed.",
+    )
+    async def accept_soa_proposals(
+        self, info: Info, control_ids: list[str] | None = None
+    ) -> AcceptSoAProposalsPayload:
+        try:
+            found = await info.context.clients.soa.accept_proposals(control_ids)
+        except DomainError as error:
+            errors = user_errors(error)
+            if errors is None:
+                raise
+            return AcceptSoAProposalsPayload(
+                accepted=[], not_proposed=[], entries=[], errors=errors
+            )
+        return AcceptSoAProposalsPayload(
+            accepted=list(found.accepted),
+            not_proposed=list(found.not_proposed),
+            entries=[SoAEntryType.from_upstream(e) for e in found.items],
+            errors=[],
         )
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]

@@ -81,7 +81,6 @@ async def import_systems(
     sheet = imports.read_sheet(data, media_type)
     total = len(sheet.rows)
     report("parse", 1, 1)
-    checked = validate_sheet(sheet, progress=lambda done: report("validate", done, total))
     principal = Principal(
         subject=subject,
         org_id=org,
@@ -95,20 +94,30 @@ async def import_systems(
         async with tenant_transaction(db, org) as session:
             if await OrganisationRepository(session).get(org) is None:
                 raise NotFound(f"No organisation {org_id}.")
-            await imports.check_against_register(session, checked)
-            created = 0
+            checked = validate_sheet(
+                sheet,
+                custom_fields=await imports.custom_field_columns(session),
+                progress=lambda done: report("validate", done, total),
+            )
+            plan = await imports.check_against_register(session, checked, lock=not dry_run)
+            outcome = imports.ImportOutcome()
             if checked.valid and not dry_run:
-                ids = await imports.write_systems(
+                writes = len(plan.creates) + len(plan.updates)
+                outcome = await imports.write_systems(
                     session,
                     principal,
-                    checked.bodies,
-                    progress=lambda done: report("write", done, len(checked.bodies)),
+                    plan,
+                    progress=lambda done: report("write", done, writes),
                 )
-                created = len(ids)
         return {
             **checked.summary(),
             "dry_run": dry_run,
-            "created": created,
+            "natural_key": imports.NATURAL_KEY,
+            # what was written; a dry run (or a refused file) writes nothing
+            "created": len(outcome.created),
+            "updated": len(outcome.updated),
+            "unchanged": outcome.unchanged if checked.valid and not dry_run else 0,
+            "planned": plan.counts(),
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         }
     finally:

@@ -8,6 +8,7 @@ from services.risk.classification.api import router as classification_router
 from services.risk.config import RiskSettings
 from services.risk.events import catalogue
 from services.risk.impact.api import router as impact_router
+from services.risk.policy.api import router as policy_router
 from services.risk.register.api import router as register_router
 from services.risk.register.timers import TIMER_JOBS
 from services.risk.soa.api import router as soa_router
@@ -29,6 +30,7 @@ def create_app(settings: RiskSettings | None = None) -> FastAPI:
             classification_router,
             impact_router,
             soa_router,
+            policy_router,
         ],
         handlers=HANDLERS,
         catalogue=catalogue,

@@ -119,6 +119,9 @@ async def approve_soa(stack: Any, org: uuid.UUID, decisions: dict[str, bool]) ->
             headers={**manager, "If-Match": entry.headers["etag"]},
         )
         assert decided.status_code == 200, decided.text
+    # A version with entries still only proposed cannot be approved: accept the rest as proposed.
+    accepted = await stack.risk.post("/v1/soa/entries/accept-proposals", json={}, headers=manager)
+    assert accepted.status_code == 200, accepted.text
     version = await stack.risk.post("/v1/soa/versions", json={}, headers=manager)
     assert version.status_code == 201, version.text
     approved = await stack.risk.post(

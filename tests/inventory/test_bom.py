@@ -79,7 +79,8 @@ def test_parser_maps_types_vendors_model_card_and_edges() -> None:
         (b"\xff\xfe", "bom-not-json"),
         (encode([]), "bom-invalid"),
         (encode({**BOM, "bomFormat": "SPDX"}), "bom-invalid"),
-        (encode({**BOM, "specVersion": "1.4"}), "bom-invalid"),
+        (encode({**BOM, "specVersion": "1.3"}), "bom-spec-version-unsupported"),
+        (encode({**BOM, "specVersion": 1.6}), "bom-spec-version-unsupported"),
         (encode({**BOM, "components": {"a": 1}}), "bom-invalid"),
         (
             encode({**BOM, "dependencies": [{"ref": "ranker", "dependsOn": ["ghost"]}]}),
@@ -181,9 +182,9 @@ async def test_import_then_reimport_updates_by_bom_ref_and_never_duplicates(
     first = await _import(stack, org, system["id"], BOM)
     assert first.status_code == 200, first.text
     summary = first.json()
-    assert summary["components"] == {"created": 3, "updated": 0, "unchanged": 0}
-    assert summary["vendors"] == {"created": 2, "updated": 0, "unchanged": 0}
-    assert summary["dependencies"] == {"created": 2, "updated": 0, "unchanged": 0}
+    assert summary["components"] == {"created": 3, "updated": 0, "unchanged": 0, "removed": 0}
+    assert summary["vendors"] == {"created": 2, "updated": 0, "unchanged": 0, "removed": 0}
+    assert summary["dependencies"] == {"created": 2, "updated": 0, "unchanged": 0, "removed": 0}
 
     components, vendors, edges = await _state(stack, org)
     model = next(c for c in components if c["bom_ref"] == "ranker")
@@ -192,14 +193,19 @@ async def test_import_then_reimport_updates_by_bom_ref_and_never_duplicates(
     assert {v["name"] for v in vendors} == {"Acme AI", "PyTorch Foundation"}
 
     again = await _import(stack, org, system["id"], BOM)
-    assert again.json()["components"] == {"created": 0, "updated": 0, "unchanged": 3}
-    assert again.json()["dependencies"] == {"created": 0, "updated": 0, "unchanged": 2}
+    assert again.json()["components"] == {"created": 0, "updated": 0, "unchanged": 3, "removed": 0}
+    assert again.json()["dependencies"] == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+        "removed": 0,
+    }
     assert await _state(stack, org) == (components, vendors, edges)
 
     changed = copy.deepcopy(BOM)
     changed["components"][0]["version"] = "2.1"
     third = await _import(stack, org, system["id"], changed)
-    assert third.json()["components"] == {"created": 0, "updated": 1, "unchanged": 2}
+    assert third.json()["components"] == {"created": 0, "updated": 1, "unchanged": 2, "removed": 0}
     after, _, _ = await _state(stack, org)
     assert len(after) == 3
     assert next(c for c in after if c["bom_ref"] == "ranker")["component_version"] == "2.1"

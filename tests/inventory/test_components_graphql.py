@@ -56,7 +56,10 @@ async def test_create_import_and_query_dependencies(stack: Any, org: uuid.UUID) 
         s=system["id"],
         b={"bomFormat": "CycloneDX", "specVersion": "1.2"},
     )
-    assert bad["importBom"] == {"summary": None, "errors": [{"code": "bom-invalid"}]}
+    assert bad["importBom"] == {
+        "summary": None,
+        "errors": [{"code": "bom-spec-version-unsupported"}],
+    }
     deps = await gql(
         stack,
         org,

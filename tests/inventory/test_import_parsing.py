@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.inventory.imports.cells import neutralise, restore, to_cell
 from services.inventory.imports.parser import UnreadableFile, parse_csv, sniff_delimiter
-from services.inventory.imports.validation import map_columns, normalise_header, validate_sheet
+from services.inventory.imports.validation import (
+    HEADER_ALIASES,
+    map_columns,
+    normalise_header,
+    resolve_header,
+    validate_sheet,
+)
 from services.inventory.systems.schemas import AISystemCreate
 
 FIELDS = list(AISystemCreate.model_fields)
@@ -100,3 +107,64 @@ def test_delimiter_is_read_from_the_header_not_the_data() -> None:
     assert sniff_delimiter('name;data_inputs\nA;"[{""a"": 1, ""b"": 2}]"\n') == ";"
     assert sniff_delimiter("name,description\nA,x;y;z\n") == ","
     assert sniff_delimiter("name\nA\n") == ","
+
+
+# --- Header names (issue 9): spellings people use map to the same field --------------------
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    label: str
+    type: str = "text"
+
+
+CUSTOM = [Definition("cost_centre", "Cost centre"), Definition("risk_appetite", "Risk appetite")]
+TARGETS = {
+    **{name: name for name in FIELDS},
+    **HEADER_ALIASES,
+    **{d.key: f"custom_fields.{d.key}" for d in CUSTOM},
+    **{d.label: f"custom_fields.{d.key}" for d in CUSTOM},
+    "id": "id",
+    "version": "version",
+}
+
+
+@st.composite
+def spelling(draw: st.DrawFn, name: str) -> str:
+    """``name`` as a person might type it: any case, words joined by spaces, underscores or
+    hyphens (one or several), surrounded by spaces."""
+    words = name.replace("-", " ").replace("_", " ").split()
+    cased = [
+        draw(st.sampled_from([w, w.upper(), w.capitalize(), w.lower(), w.swapcase()]))
+        for w in words
+    ]
+    joined = cased[0]
+    for word in cased[1:]:
+        joined += draw(st.sampled_from([" ", "_", "-", "  ", " - ", "__"])) + word
+    return draw(st.sampled_from(["", " ", "\t"])) + joined + draw(st.sampled_from(["", "  "]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(sorted(TARGETS)).flatmap(lambda n: st.tuples(st.just(n), spelling(n))))
+def test_any_spelling_of_a_known_header_resolves_to_its_field(pair: tuple[str, str]) -> None:
+    name, written = pair
+    assert resolve_header(written, custom_fields=CUSTOM) == TARGETS[name]
+
+
+def test_common_spellings_and_custom_fields() -> None:
+    assert resolve_header("System name") == "name"
+    assert resolve_header("Owner email") == "owner"
+    assert resolve_header("Owner e-mail") == "owner"
+    assert resolve_header("Last reviewed") == "last_reviewed_at"
+    assert resolve_header("cf.cost_centre", custom_fields=CUSTOM) == "custom_fields.cost_centre"
+    assert resolve_header("Cost centre") is None  # without the definition it is unknown
+    assert resolve_header("title") is None
+    # A field's own name wins over a custom field that reuses it as a label.
+    assert resolve_header("Owner", custom_fields=[Definition("boss", "Owner")]) == "owner"
+
+
+@given(st.text(max_size=40))
+def test_resolving_any_header_never_fails(text: str) -> None:
+    target = resolve_header(text, custom_fields=CUSTOM)
+    assert target is None or target in set(TARGETS.values())

@@ -92,8 +92,36 @@ async def test_questionnaire_lists_questions_from_the_reference(stack: Any, org:
         "distributor",
     }
     assert len(questions["prohibited_practices"]["options"]) == 8
-    assert len(questions["annex_iii_point"]["options"]) == 25
+    assert len(questions["annex_iii_points"]["options"]) == 25
+    assert questions["annex_iii_points"]["kind"] == "multiple"
     assert len(questions["exemption"]["options"]) == 4
+    # Issue 9: the Art. 5 exceptions, Art. 2 exits, Art. 27/49(3) deployers, Annex I
+    # legislation, Annex III carve-outs and the provider's Art. 6(3) assessment are asked.
+    assert {o["ref"] for o in questions["art5_exceptions"]["options"]} == {
+        "Art. 5(1)(d)",
+        "Art. 5(1)(f)",
+        "Art. 5(1)(g)",
+        "Art. 5(1)(h)(i)",
+        "Art. 5(1)(h)(ii)",
+        "Art. 5(1)(h)(iii)",
+    }
+    assert {o["ref"] for o in questions["rbi_conditions"]["options"]} == {
+        "Art. 5(2)",
+        "Art. 5(3)",
+        "Art. 5(5)",
+    }
+    assert {o["ref"] for o in questions["scope_exclusion"]["options"]} == {
+        "Art. 2(3)",
+        "Art. 2(6)",
+        "Art. 2(8)",
+        "Art. 2(10)",
+    }
+    assert len(questions["annex_i_legislation"]["options"]) == 20
+    assert {o["group"] for o in questions["annex_i_legislation"]["options"]} == {"A", "B"}
+    assert len(questions["annex_iii_carve_outs"]["options"]) == 4
+    assert questions["deployer_category"]["shown_when"] == "role=deployer"
+    assert questions["provider_documented_exemption"]["refs"] == ["Art. 6(4)", "Art. 49(2)"]
+    assert {"gpai_open_source", "established_in_union", "value_chain_trigger"} <= set(questions)
 
 
 async def test_classify_store_history_and_batch(
@@ -296,6 +324,9 @@ async def test_classified_event_is_published_and_mirrored(stack: Any, org: uuid.
     assert data["answers"]["role"] == "deployer"
     assert data["version"] == 1
     assert {"articles", "obligations", "gpai_model", "gpai_systemic_risk"} <= set(data)
+    assert {"annex_iii_area", "annex_iii_point", "exemption", "transparency"} <= set(data)
+    assert {"annex_iii_points", "warnings", "art5_exceptions", "scope_exclusion"} <= set(data)
+    assert [o["ref"] for o in data["obligations"]] == ["Art. 4"]  # 50(1) is the provider's
 
     runners = stack.apps["inventory"].state.ctx.runners
     if not any(r.handler.name == "risk-classification" for r in runners):
@@ -308,3 +339,184 @@ async def test_classified_event_is_published_and_mirrored(stack: Any, org: uuid.
 
     system = await eventually(mirrored)
     assert system["risk_level"] == "limited"
+
+
+async def test_duties_go_to_the_party_the_law_names(
+    stack: Any, js: JetStreamContext, org: uuid.UUID
+) -> None:
+    """Art. 27(1), 49(3), 86(1), 26 for deployers; 6(4) for the Art. 6(3) derogation; 5(1)(f)
+    medical exception routed to Annex III 1(c); Art. 2(3) exit; GPAI route (Arts. 53-54)."""
+    system_id = await known_system(stack, js, org)
+    headers = stack.headers(org, "risk_owner")
+    url = f"/v1/systems/{system_id}/classifications"
+
+    async def classify(answers: dict[str, Any]) -> dict[str, Any]:
+        response = await stack.risk.post(url, json=answers, headers=headers)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def refs(body: dict[str, Any]) -> set[str]:
+        return {o["ref"] for o in body["obligations"]}
+
+    private = await classify({"role": "deployer", "annex_iii_points": ["4(a)"]})
+    assert (private["tier"], private["route"]) == ("high", "annex_iii")
+    assert {"Art. 26", "Art. 86(1)"} <= refs(private)
+    assert not {"Art. 27(1)", "Art. 49(3)"} & refs(private)
+
+    public = await classify(
+        {"role": "deployer", "annex_iii_points": ["4(a)"], "deployer_category": "public_authority"}
+    )
+    assert {"Art. 27(1)", "Art. 49(3)"} <= refs(public)
+
+    critical = await classify(
+        {"role": "deployer", "annex_iii_points": ["2"], "deployer_category": "public_authority"}
+    )
+    assert not {"Art. 27(1)", "Art. 49(3)", "Art. 86(1)"} & refs(critical)
+
+    several = await classify({"role": "provider", "annex_iii_points": ["4(a)", "5(b)"]})
+    assert several["annex_iii_points"] == ["4(a)", "5(b)"]
+    assert {"Annex III point 4(a)", "Annex III point 5(b)"} <= set(several["articles"])
+    assert several["answers"]["annex_iii_points"] == ["4(a)", "5(b)"]
+
+    refused = await stack.risk.post(
+        url,
+        json={"role": "deployer", "annex_iii_points": ["4(a)"], "exemption": "preparatory_task"},
+        headers=headers,
+    )
+    assert refused.status_code == 422
+    assert "provider" in json.dumps(refused.json()["errors"])
+    relied = await classify(
+        {"role": "deployer", "annex_iii_points": ["4(a)"], "provider_documented_exemption": True}
+    )
+    assert (relied["tier"], relied["route"]) == ("minimal", "art6_3_exempt")
+    assert relied["exemption_documented_by_provider"] is True
+
+    medical = await classify(
+        {
+            "role": "provider",
+            "prohibited_practices": ["5(1)(f)"],
+            "art5_exceptions": ["emotion_recognition_medical_or_safety"],
+        }
+    )
+    assert (medical["tier"], medical["route"]) == ("high", "annex_iii")
+    assert medical["prohibited_practices"] == []
+    assert {"Art. 5(1)(f)", "Annex III point 1(c)"} <= set(medical["articles"])
+
+    prohibited = await classify(
+        {
+            "role": "deployer",
+            "prohibited_practices": ["5(1)(f)"],
+            "transparency": ["emotion_recognition_or_biometric_categorisation"],
+        }
+    )
+    assert prohibited["tier"] == "prohibited"
+    assert prohibited["obligations"] == [] and prohibited["transparency"] == []
+
+    military = await classify(
+        {"role": "provider", "scope_exclusion": "military_defence_national_security"}
+    )
+    assert (military["tier"], military["route"], military["articles"]) == (
+        "minimal",
+        "art2_excluded",
+        ["Art. 2(3)"],
+    )
+
+    model = await classify({"role": "provider", "gpai_model": True, "established_in_union": False})
+    assert model["route"] == "gpai"
+    assert {"Art. 53(1)(a)", "Art. 53(1)(d)", "Art. 54(1)"} <= refs(model)
+
+
+async def test_inventory_facts_pointing_to_annex_iii_give_a_warning(
+    stack: Any, js: JetStreamContext, org: uuid.UUID
+) -> None:
+    """Annex III area 4: the inventory's intended purpose ("Rank job applications") and sector
+    point to employment, the answers name no Annex III point: the result warns."""
+    system_id = await known_system(stack, js, org)
+    headers = stack.headers(org, "risk_owner")
+    url = f"/v1/systems/{system_id}/classifications"
+    warned = await stack.risk.post(url, json=CHATBOT, headers=headers)
+    assert warned.status_code == 201, warned.text
+    warnings = warned.json()["warnings"]
+    assert [(w["code"], w["annex_iii_area"]) for w in warnings] == [
+        ("annex_iii_area_indicated", "4")
+    ]
+    assert "Annex III" in warnings[0]["message"]
+    quiet = await stack.risk.post(url, json=CV_SCREENING, headers=headers)
+    assert quiet.json()["warnings"] == []
+
+
+async def test_classifications_stored_by_the_former_procedure_stay_readable(
+    stack: Any, js: JetStreamContext, org: uuid.UUID
+) -> None:
+    """Stored answers of the former questionnaire (a deployer's own Art. 6(3) claim, one
+    Annex III point) still read back through the API after the Art. 6(4) rule."""
+    from services.risk.classification.models import ClassificationRecord
+    from shared.db import tenant_transaction
+
+    system_id = await known_system(stack, js, org)
+    old_answers = {
+        "role": "deployer",
+        "prohibited_practices": [],
+        "annex_i_product": False,
+        "annex_i_third_party_assessment": False,
+        "annex_iii_area": "4",
+        "annex_iii_point": "4(a)",
+        "profiles_natural_persons": False,
+        "exemption": "preparatory_task",
+        "exemption_rationale": "Sorts applications",
+        "transparency": [],
+        "gpai_model": False,
+        "gpai_systemic_risk": False,
+    }
+    old_result = {
+        "tier": "minimal",
+        "route": "art6_3_exempt",
+        "articles": ["Art. 6(3)", "Art. 6(4)", "Annex III point 4(a)", "Art. 4"],
+        "obligations": [
+            {
+                "article": "4",
+                "title": "AI literacy",
+                "role": "provider and deployer (all AI systems)",
+                "kind": "obligation",
+                "summary": "Ensure sufficient AI literacy",
+            }
+        ],
+        "reasons": ["Exempt."],
+        "prohibited_practices": [],
+        "annex_iii_area": "4",
+        "annex_iii_point": "4(a)",
+        "exemption": "preparatory_task",
+        "transparency": [],
+        "gpai_model": False,
+        "gpai_systemic_risk": False,
+    }
+    db = stack.apps["risk"].state.ctx.db
+    async with tenant_transaction(db, org) as session:
+        session.add(
+            ClassificationRecord(
+                org_id=org,
+                system_id=system_id,
+                version=1,
+                is_current=True,
+                role="deployer",
+                tier="minimal",
+                route="art6_3_exempt",
+                answers=old_answers,
+                result=old_result,
+                classified_by="before-v2",
+                reclassification_requested_at=None,
+                reclassification_facts=[],
+            )
+        )
+    response = await stack.risk.get(
+        f"/v1/systems/{system_id}/classification", headers=stack.headers(org, "viewer")
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["tier"], body["exemption"], body["annex_iii_point"]) == (
+        "minimal",
+        "preparatory_task",
+        "4(a)",
+    )
+    assert body["answers"]["annex_iii_points"] == ["4(a)"]
+    assert body["obligations"][0]["ref"] is None

@@ -61,7 +61,7 @@ async def test_classify_and_read_through_the_gateway(stack: Any, org: uuid.UUID)
         stack, headers, "{ euAiActQuestionnaire { questions { id kind options { value } } } }"
     )
     questions = {q["id"]: q for q in questionnaire["euAiActQuestionnaire"]["questions"]}
-    assert "4(a)" in {o["value"] for o in questions["annex_iii_point"]["options"]}
+    assert "4(a)" in {o["value"] for o in questions["annex_iii_points"]["options"]}
 
     hiring = await gql(
         stack,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,9 +12,7 @@ import nats
 import pytest
 import sqlalchemy as sa
 from nats.js import JetStreamContext
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.risk.impact import sources
 from shared.db import outbox_table, utcnow, uuid7
 from shared.testing import eventually
 
@@ -82,20 +80,6 @@ async def js(stack: Any) -> AsyncIterator[JetStreamContext]:
         await nc.close()
 
 
-@pytest.fixture
-def tiers(monkeypatch: pytest.MonkeyPatch) -> dict[uuid.UUID, str]:
-    """Pin the classification tiers the impact domain reads."""
-    pinned: dict[uuid.UUID, str] = {}
-
-    async def current_tiers(
-        session: AsyncSession, system_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, str]:
-        return {i: pinned[i] for i in system_ids if i in pinned}
-
-    monkeypatch.setattr(sources, "current_tiers", current_tiers)
-    return pinned
-
-
 async def put_system(stack: Any, js: JetStreamContext, org: uuid.UUID, **facts: Any) -> uuid.UUID:
     """Publish a synthetic inventory event and wait until the risk service holds the system."""
     system_id = uuid7()
@@ -136,6 +120,24 @@ async def put_system(stack: Any, js: JetStreamContext, org: uuid.UUID, **facts: 
     return system_id
 
 
+async def classify(stack: Any, org: uuid.UUID, system_id: uuid.UUID, **answers: Any) -> None:
+    """Record the EU AI Act classification of ``system_id`` through REST."""
+    response = await stack.risk.post(
+        f"/v1/systems/{system_id}/classifications", json=answers, headers=editor(stack, org)
+    )
+    assert response.status_code == 201, response.text
+
+
+# A deployer of an Annex III 4(a) (employment) system: high-risk. Art. 27(1) binds it only when
+# it is a body governed by public law or a private entity providing public services.
+PUBLIC_DEPLOYER = {
+    "role": "deployer",
+    "annex_iii_points": ["4(a)"],
+    "deployer_category": "body_governed_by_public_law",
+}
+PRIVATE_DEPLOYER = {"role": "deployer", "annex_iii_points": ["4(a)"]}
+
+
 def editor(stack: Any, org: uuid.UUID, who: str = "alice") -> dict[str, str]:
     return dict(stack.headers(org, "risk_owner", subject=who))
 
@@ -168,8 +170,10 @@ async def submit_and_approve(
 
 
 async def test_required_list_with_missing_filter(
-    stack: Any, js: JetStreamContext, org: uuid.UUID, tiers: dict[uuid.UUID, str]
+    stack: Any, js: JetStreamContext, org: uuid.UUID
 ) -> None:
+    """A high tier alone is no reason (EU AI Act Art. 27(1) names the deployers who owe the
+    assessment); a public-law deployer of a high-risk system is (`eu_ai_act_art_27`)."""
     people = await put_system(stack, js, org, affected_stakeholders=["applicants"])
     plain = await put_system(stack, js, org, name="Log compressor")
     clinic = await put_system(stack, js, org, sector="healthcare")
@@ -177,7 +181,9 @@ async def test_required_list_with_missing_filter(
         stack, js, org, data_inputs=[{"category": "contact", "personal": True}]
     )
     high = await put_system(stack, js, org)
-    tiers[high] = "high"
+    await classify(stack, org, high, **PUBLIC_DEPLOYER)
+    private_high = await put_system(stack, js, org, name="Shift planner")
+    await classify(stack, org, private_high, **PRIVATE_DEPLOYER)
     retired = await put_system(stack, js, org, sector="healthcare", lifecycle_stage="retired")
     headers = stack.headers(org, "viewer")
 
@@ -185,11 +191,11 @@ async def test_required_list_with_missing_filter(
     assert listed.status_code == 200, listed.text
     by_id = {uuid.UUID(i["system_id"]): i for i in listed.json()["items"]}
     assert set(by_id) == {people, clinic, personal, high}
-    assert plain not in by_id and retired not in by_id
+    assert plain not in by_id and retired not in by_id and private_high not in by_id
     assert by_id[people]["reasons"] == ["affects_individuals"]
     assert by_id[clinic]["reasons"] == ["sensitive_sector"]
     assert by_id[personal]["reasons"] == ["affects_individuals"]
-    assert by_id[high]["reasons"] == ["high_risk"]
+    assert by_id[high]["reasons"] == ["eu_ai_act_art_27"]
     assert not any(i["has_current_assessment"] for i in by_id.values())
 
     created = await create(stack, org, people, COMPLETE)
@@ -305,43 +311,40 @@ async def test_create_update_submit_approve_and_supersede(
     assert rows[3].envelope["data"]["status"] == "approved"
 
 
-async def test_approval_lists_every_missing_item_for_a_deployer_of_a_high_risk_system(
-    stack: Any, js: JetStreamContext, org: uuid.UUID, tiers: dict[uuid.UUID, str]
+async def test_submitting_an_incomplete_assessment_lists_every_missing_item(
+    stack: Any, js: JetStreamContext, org: uuid.UUID
 ) -> None:
-    system_id = await put_system(stack, js, org, ai_roles=["customer"])
-    tiers[system_id] = "high"
-    required = (await stack.risk.get(f"{BASE}/required", headers=editor(stack, org))).json()
-    assert required["items"][0]["fundamental_rights_fields_required"] is True
-
-    draft = await create(stack, org, system_id, {"mitigation_measures": []})
-    await stack.risk.post(f"{BASE}/{draft['id']}/submit", headers=editor(stack, org))
-    refused = await stack.risk.post(f"{BASE}/{draft['id']}/approve", headers=manager(stack, org))
-    assert refused.status_code == 422
+    """Refused at submission, not only at approval: a reviewer never receives an assessment
+    that cannot be approved as it stands. (Submission and approval run the same completeness
+    check, so the EU AI Act Art. 27 fields are listed here too whenever they are required.)"""
+    system_id = await put_system(stack, js, org, affected_stakeholders=["applicants"])
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    draft = await create(
+        stack, org, system_id, {"mitigation_measures": [], "next_review_at": yesterday}
+    )
+    refused = await stack.risk.post(f"{BASE}/{draft['id']}/submit", headers=editor(stack, org))
+    assert refused.status_code == 422, refused.text
     problem = refused.json()
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert problem["code"] == "impact-assessment-incomplete"
-    locations = {tuple(e["location"]) for e in problem["errors"]}
-    expected = {("body", f) for f in BASE_FIELDS} | {
-        ("body", "fundamental_rights", f) for f in ART_27_FIELDS
-    }
-    assert locations == expected
-    assert set(problem["missing"]) == BASE_FIELDS | {
-        f"fundamental_rights.{f}" for f in ART_27_FIELDS
-    }
+    assert {tuple(e["location"]) for e in problem["errors"]} == {("body", f) for f in BASE_FIELDS}
+    assert set(problem["missing"]) == BASE_FIELDS
+    dated = next(e for e in problem["errors"] if e["location"] == ["body", "next_review_at"])
+    assert dated["type"] == "in_past"
+    # Refused means unchanged: still a draft at version 1, nothing for a reviewer to see.
+    kept = (await stack.risk.get(f"{BASE}/{draft['id']}", headers=editor(stack, org))).json()
+    assert kept["status"] == "draft" and kept["version"] == 1
 
-    # The same contents without the Art. 27 fields, but for a provider: approvable.
-    complete_without = await create(stack, org, system_id, COMPLETE)
-    await stack.risk.post(f"{BASE}/{complete_without['id']}/submit", headers=editor(stack, org))
-    still = await stack.risk.post(
-        f"{BASE}/{complete_without['id']}/approve", headers=manager(stack, org)
+    # One item short: exactly that item is listed.
+    almost = await create(
+        stack, org, system_id, {k: v for k, v in COMPLETE.items() if k != "monitoring"}
     )
-    assert still.status_code == 422
-    assert {tuple(e["location"]) for e in still.json()["errors"]} == {
-        ("body", "fundamental_rights", f) for f in ART_27_FIELDS
-    }
-    full = await create(stack, org, system_id, COMPLETE | {"fundamental_rights": FRIA})
-    approved = await submit_and_approve(stack, org, full["id"])
-    assert approved["fundamental_rights"]["affected_person_categories"] == ["Job applicants"]
+    one = await stack.risk.post(f"{BASE}/{almost['id']}/submit", headers=editor(stack, org))
+    assert one.status_code == 422
+    assert one.json()["missing"] == ["monitoring"]
+    complete = await create(stack, org, system_id, COMPLETE)
+    approved = await submit_and_approve(stack, org, complete["id"])
+    assert approved["status"] == "approved"
 
 
 async def test_author_cannot_approve_and_roles_apply(
@@ -419,29 +422,70 @@ async def test_bad_input_is_a_422_problem_with_locations(
 
 
 async def test_fundamental_rights_risk_and_classification_role_count(
-    stack: Any,
-    js: JetStreamContext,
-    org: uuid.UUID,
-    tiers: dict[uuid.UUID, str],
-    monkeypatch: pytest.MonkeyPatch,
+    stack: Any, js: JetStreamContext, org: uuid.UUID
 ) -> None:
+    """Reasons from real rows: a register risk flagging fundamental rights (ISO/IEC 42001
+    A.5.4), a classification that puts Art. 27(1) on the organisation (law), and the
+    organisation's full-assessment policy (policy). The missing Art. 27(1)(a)-(f) items say
+    which of law or policy asks for them."""
     flagged = await put_system(stack, js, org)
+    risk = await stack.risk.post(
+        "/v1/risks",
+        json={
+            "system_id": str(flagged),
+            "title": "Applicants denied a fair hearing",
+            "domain_id": "1",
+            "subdomain_id": "1.1",
+            "entity": "ai",
+            "intent": "unintentional",
+            "timing": "post_deployment",
+            "likelihood": 2,
+            "severity": 3,
+            "fundamental_rights": True,
+        },
+        headers=editor(stack, org),
+    )
+    assert risk.status_code == 201, risk.text
     deployed = await put_system(stack, js, org)
-    tiers[deployed] = "high"
+    await classify(stack, org, deployed, **PUBLIC_DEPLOYER)
+    private = await put_system(stack, js, org)
+    await classify(stack, org, private, **PRIVATE_DEPLOYER)
 
-    async def fundamental_rights_systems(session: AsyncSession) -> set[uuid.UUID]:
-        return {flagged}
-
-    async def current_roles(
-        session: AsyncSession, system_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, str]:
-        return {deployed: "deployer"} if deployed in system_ids else {}
-
-    monkeypatch.setattr(sources, "fundamental_rights_systems", fundamental_rights_systems)
-    monkeypatch.setattr(sources, "current_roles", current_roles)
     listed = await stack.risk.get(f"{BASE}/required", headers=editor(stack, org))
     by_id = {i["system_id"]: i for i in listed.json()["items"]}
     assert by_id[str(flagged)]["reasons"] == ["fundamental_rights_risk"]
     assert by_id[str(flagged)]["fundamental_rights_fields_required"] is False
-    assert by_id[str(deployed)]["reasons"] == ["high_risk"]
+    assert by_id[str(deployed)]["reasons"] == ["eu_ai_act_art_27"]
     assert by_id[str(deployed)]["fundamental_rights_fields_required"] is True
+    assert str(private) not in by_id  # high-risk, but Art. 27(1) does not name it
+
+    policy = await stack.risk.put(
+        "/v1/risk-policy",
+        json={"require_impact_assessment_for_all_high_risk": True},
+        headers=manager(stack, org),
+    )
+    assert policy.status_code == 200, policy.text
+    listed = await stack.risk.get(f"{BASE}/required", headers=editor(stack, org))
+    by_id = {i["system_id"]: i for i in listed.json()["items"]}
+    assert by_id[str(private)]["reasons"] == ["high_risk_policy"]
+    assert by_id[str(private)]["fundamental_rights_fields_required"] is True
+    assert by_id[str(deployed)]["reasons"] == ["eu_ai_act_art_27", "high_risk_policy"]
+    assert str(flagged) in by_id and by_id[str(flagged)]["reasons"] == ["fundamental_rights_risk"]
+
+    # Submitting without the Art. 27(1)(a)-(f) fields lists them, naming the basis.
+    expected = {"fundamental_rights." + f for f in ART_27_FIELDS}
+    for system_id, basis in (
+        (deployed, "Art. 27(1) binds your organisation"),
+        (
+            private,
+            "your organisation's risk policy requires a full assessment of every high-risk system",
+        ),
+    ):
+        draft = await create(stack, org, system_id, COMPLETE)
+        refused = await stack.risk.post(f"{BASE}/{draft['id']}/submit", headers=editor(stack, org))
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert set(problem["missing"]) == expected
+        messages = [e["message"] for e in problem["errors"]]
+        assert all(basis in m for m in messages), messages
+        assert not any("deploys it" in m for m in messages)

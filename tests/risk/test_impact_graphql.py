@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 from nats.js import JetStreamContext
 
-from tests.risk.test_impact import COMPLETE, editor, js, manager, put_system
+from tests.risk.test_impact import (
+    COMPLETE,
+    FRIA,
+    PUBLIC_DEPLOYER,
+    classify,
+    editor,
+    js,
+    manager,
+    put_system,
+)
 
 pytestmark = pytest.mark.engines
 __all__ = ["js"]  # the fixture, re-used
@@ -23,7 +32,13 @@ mutation Create($input: CreateImpactAssessmentInput!) {
 """
 SUBMIT = """
 mutation Submit($id: ID!) {
-  submitImpactAssessment(id: $id) { impactAssessment { status } errors { __typename code } }
+  submitImpactAssessment(id: $id) {
+    impactAssessment { status }
+    errors {
+      __typename code
+      ... on ImpactAssessmentIncompleteError { missing { field message } }
+    }
+  }
 }
 """
 APPROVE = """
@@ -96,17 +111,52 @@ async def test_workflow_and_typed_errors(stack: Any, js: JetStreamContext, org: 
     empty = await gql(stack, alice, CREATE, {"input": {"systemId": str(system_id)}})
     draft = empty["createImpactAssessment"]["impactAssessment"]
     assert draft["status"] == "DRAFT" and draft["createdBy"] == "alice"
-    await gql(stack, alice, SUBMIT, {"id": draft["id"]})
-
-    refused = await gql(stack, bob, APPROVE, {"id": draft["id"]})
-    [incomplete] = refused["approveImpactAssessment"]["errors"]
+    # An incomplete draft is refused at submission already: one typed error listing every
+    # missing item, the same contract as approval (REST: 422 with `missing`).
+    unsubmitted = await gql(stack, alice, SUBMIT, {"id": draft["id"]})
+    assert unsubmitted["submitImpactAssessment"]["impactAssessment"] is None
+    [incomplete] = unsubmitted["submitImpactAssessment"]["errors"]
     assert incomplete["__typename"] == "ImpactAssessmentIncompleteError"
     assert incomplete["code"] == "impact-assessment-incomplete"
-    fields = [m["field"] for m in incomplete["missing"]]
-    assert ["purpose"] in fields and ["impactsOnSociety"] in fields and ["nextReviewAt"] in fields
-    assert len(fields) == 12
+    assert len(incomplete["missing"]) == 12
+    assert ["nextReviewAt"] in [m["field"] for m in incomplete["missing"]]
+    # Approving a draft is refused for its state (submit it first), complete or not.
+    refused = await gql(stack, bob, APPROVE, {"id": draft["id"]})
+    [still_draft] = refused["approveImpactAssessment"]["errors"]
+    assert still_draft["__typename"] == "ConflictError"
+    assert still_draft["code"] == "impact-assessment-invalid-transition"
 
-    full = await gql(stack, alice, CREATE, {"input": graphql_input(system_id, COMPLETE)})
+    # Submitted complete, then the facts change: the system is classified so that Art. 27(1)
+    # binds the organisation. Approval re-checks and lists the Art. 27(1)(a)-(f) items.
+    submitted = await gql(stack, alice, CREATE, {"input": graphql_input(system_id, COMPLETE)})
+    stale = submitted["createImpactAssessment"]["impactAssessment"]
+    in_review = await gql(stack, alice, SUBMIT, {"id": stale["id"]})
+    assert in_review["submitImpactAssessment"] == {
+        "impactAssessment": {"status": "IN_REVIEW"},
+        "errors": [],
+    }
+    await classify(stack, org, system_id, **PUBLIC_DEPLOYER)
+    outdated = await gql(stack, bob, APPROVE, {"id": stale["id"]})
+    assert outdated["approveImpactAssessment"]["impactAssessment"] is None
+    [short] = outdated["approveImpactAssessment"]["errors"]
+    assert short["__typename"] == "ImpactAssessmentIncompleteError"
+    assert short["code"] == "impact-assessment-incomplete"
+    assert {tuple(m["field"]) for m in short["missing"]} == {
+        ("fundamentalRights", "deployerProcess"),
+        ("fundamentalRights", "periodAndFrequencyOfUse"),
+        ("fundamentalRights", "affectedPersonCategories"),
+        ("fundamentalRights", "specificRisksOfHarm"),
+        ("fundamentalRights", "humanOversightMeasures"),
+        ("fundamentalRights", "measuresIfRisksMaterialise"),
+    }
+    assert all("Art. 27(1) binds your organisation" in m["message"] for m in short["missing"])
+
+    full = await gql(
+        stack,
+        alice,
+        CREATE,
+        {"input": graphql_input(system_id, {**COMPLETE, "fundamental_rights": FRIA})},
+    )
     assessment = full["createImpactAssessment"]["impactAssessment"]
     assert full["createImpactAssessment"]["errors"] == []
     await gql(stack, alice, SUBMIT, {"id": assessment["id"]})
@@ -121,7 +171,7 @@ async def test_workflow_and_typed_errors(stack: Any, js: JetStreamContext, org: 
     required = await gql(stack, alice, REQUIRED, {"missing": False})
     [row] = [e["node"] for e in required["impactAssessmentsRequired"]["edges"]]
     assert row["systemId"] == str(system_id)
-    assert row["reasons"] == ["SENSITIVE_SECTOR"]
+    assert row["reasons"] == ["EU_AI_ACT_ART_27", "SENSITIVE_SECTOR"]
     assert row["hasCurrentAssessment"] is True and row["latestStatus"] == "APPROVED"
     missing = await gql(stack, alice, REQUIRED, {"missing": True})
     assert missing["impactAssessmentsRequired"]["edges"] == []

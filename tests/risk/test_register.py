@@ -142,11 +142,19 @@ async def test_matrix_versions_keep_assessments_until_rescored(stack: Any, org: 
     assert moves == [
         {
             "risk_id": risk["id"],
+            "title": risk["title"],
             "from_matrix_version": 1,
+            "to_matrix_version": 2,
             "inherent_from": "high",
             "inherent_to": "critical",
             "residual_from": None,
             "residual_to": None,
+            "likelihood": {"before": 4, "after": 8},
+            "severity": {"before": 4, "after": 8},
+            "residual_likelihood": {"before": None, "after": None},
+            "residual_severity": {"before": None, "after": None},
+            "level_changed": True,
+            "acceptance_voided": False,
         }
     ]
     unchanged = (await stack.risk.get(f"/v1/risks/{risk['id']}", headers=admin)).json()

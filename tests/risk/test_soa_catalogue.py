@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from services.risk.reference import load_reference
 from services.risk.soa.catalogue import catalogue, control_sort_key
 from services.risk.soa.rules import Context, propose
@@ -38,12 +41,37 @@ def test_nist_crosswalk_is_symmetric_and_matches_the_reference() -> None:
     assert len(cat.nist_subcategories) == 72
 
 
-def test_eu_ai_act_crosswalk_states_only_what_the_reference_states() -> None:
+def test_eu_ai_act_crosswalk_is_the_editorial_one_both_ways() -> None:
     cat = catalogue()
-    # eu_ai_act.json maps no article to an Annex A control: nothing is invented.
-    assert all(c.eu_ai_act_articles == () for c in cat.controls)
-    assert all(v == () for v in cat.by_eu_article.values())
+    stated = load_reference("eu_ai_act_iso42001_crosswalk")
+    assert stated["status"].startswith("editorial")
+    pairs = {
+        (control, m["article"].removeprefix("Art. "))
+        for m in stated["mappings"]
+        for control in m["annex_a"]
+    }
+    forward = {(c.id, a) for c in cat.controls for a in c.eu_ai_act_articles}
+    backward = {(cid, a) for a, cids in cat.by_eu_article.items() for cid in cids}
+    assert forward == backward == pairs
+    assert cat.by_id["A.6.2.8"].eu_ai_act_articles == ("12", "19", "26")
+    assert [link.citation for link in cat.eu_links_of_control("A.5.4")] == ["Art. 27"]
+    assert cat.eu_by_article["27"].clauses == ("6.1.4", "8.4")
+    # Articles without a counterpart are known (so they can be asked about) but map to nothing.
+    for article in ("5", "22", "43", "49"):
+        assert article in cat.eu_ai_act_articles and cat.by_eu_article[article] == ()
+        assert cat.no_counterpart_of(article) is not None
     assert {"9", "26", "27", "50"} <= set(cat.eu_ai_act_articles)
+
+
+def test_nist_clause_pairs_are_kept() -> None:
+    cat = catalogue()
+    mappings = load_reference("nist_ai_rmf")["crosswalk_iso42001"]["mappings"]
+    assert len(cat.nist_pairs) == len(mappings) == 280
+    clause_pairs = {(p.subcategory, p.clause_id) for p in cat.nist_pairs if p.clause_id}
+    stated = {(m["nist"], m["iso_ref"]) for m in mappings if m["iso_ref_type"] == "clause"}
+    assert clause_pairs == stated and len(stated) == 79
+    assert ("GOVERN 1.1", "4.1") in clause_pairs
+    assert all(p.clause_id in cat.clauses for p in cat.nist_pairs if p.clause_id)
 
 
 def test_rule_table_from_roles() -> None:
@@ -66,3 +94,47 @@ def test_rule_table_from_roles() -> None:
     relied = {p.control_id: p for p in propose(cat, Context(frozenset(), False), {"A.6.2.8": [1]})}
     assert relied["A.6.2.8"].applicable
     assert all(p.reason for p in relied.values())
+
+
+def test_deployers_that_operate_keep_operation_and_logs_and_suppliers_keep_a_10_3() -> None:
+    cat = catalogue()
+
+    def applicable(ctx: Context) -> set[str]:
+        return {p.control_id for p in propose(cat, ctx) if p.applicable}
+
+    operating = applicable(Context(frozenset({"customer"}), False, operates_systems=True))
+    assert {"A.6.2.6", "A.6.2.8"} <= operating
+    assert "A.6.2.2" not in operating and "A.6.2.7" not in operating
+    idle = applicable(Context(frozenset({"customer"}), False, operates_systems=False))
+    assert not {"A.6.2.6", "A.6.2.8"} & idle
+    # Operating systems without being their deployer changes nothing for a partner.
+    assert "A.6.2.6" not in applicable(Context(frozenset({"partner"}), False, True))
+
+    assert "A.10.3" in applicable(Context(frozenset({"producer"}), False, has_suppliers=True))
+    assert "A.10.3" not in applicable(Context(frozenset({"producer"}), False, has_suppliers=False))
+
+
+ROLE_SETS = st.frozensets(st.sampled_from(["producer", "provider", "customer", "partner"]))
+
+
+@given(
+    roles=ROLE_SETS,
+    more=ROLE_SETS,
+    facts=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    more_facts=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+)
+def test_more_roles_or_facts_never_exclude_a_control(
+    roles: frozenset[str],
+    more: frozenset[str],
+    facts: tuple[bool, bool, bool],
+    more_facts: tuple[bool, bool, bool],
+) -> None:
+    """Monotonic: holding another role, or one more fact being true, only adds controls."""
+    cat = catalogue()
+    bigger = tuple(a or b for a, b in zip(facts, more_facts, strict=True))
+    small = Context(roles, *facts)
+    large = Context(roles | more, *bigger)
+    before = {p.control_id for p in propose(cat, small) if p.applicable}
+    after = {p.control_id for p in propose(cat, large) if p.applicable}
+    assert before <= after
+    assert all(p.reason for p in propose(cat, small))

@@ -479,7 +479,7 @@ _BOM_BODY: dict[str, Any] = {
             "schema": {"type": "object"},
             "example": {
                 "bomFormat": "CycloneDX",
-                "specVersion": "1.6",
+                "specVersion": "1.7",
                 "components": [
                     {
                         "bom-ref": "model-1",
@@ -502,7 +502,7 @@ _BOM_BODY: dict[str, Any] = {
     "/ai-systems/{system_id}/bom",
     response_model=BomImportSummary,
     tags=["ai-systems"],
-    summary="Import a CycloneDX ML-BOM (JSON, spec 1.5 or 1.6) into a system",
+    summary="Import a CycloneDX ML-BOM (JSON, spec 1.4 to 1.7) into a system",
     openapi_extra={"requestBody": _BOM_BODY},
     responses={400: PROBLEM, 404: PROBLEM, 413: PROBLEM, 422: PROBLEM},
 )
@@ -510,8 +510,12 @@ async def import_bom(
     system_id: uuid.UUID, request: Request, principal: Editor, session: TenantSession
 ) -> BomImportSummary:
     """Models (with their model card), datasets and other software become components of the
-    system, suppliers and manufacturers vendors, `dependencies` edges. Re-importing updates by
-    `bom-ref` and never duplicates; the import is all or nothing."""
+    system, suppliers and manufacturers vendors, `dependencies` edges. CycloneDX `specVersion`
+    1.4, 1.5, 1.6 and 1.7 are read; any other answers 422 `bom-spec-version-unsupported` listing
+    the supported ones. Re-importing updates by `bom-ref` and never duplicates; components and
+    edges an earlier import recorded that the new BOM no longer lists are deleted (with
+    `component.deleted` events) and listed in `removed` / `removed_dependencies`; components
+    and edges recorded by hand are kept. The import is all or nothing."""
     received = bytearray()
     async for chunk in request.stream():
         received.extend(chunk)

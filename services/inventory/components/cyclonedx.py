@@ -1,17 +1,31 @@
-"""A CycloneDX (1.5 / 1.6) JSON BOM parser for the inventory: pure, bounded, and strict.
+"""A CycloneDX (1.4 – 1.7) JSON BOM parser for the inventory: pure, bounded, and strict.
 
 :func:`parse_bom` takes the raw bytes of a request and either returns a :class:`ParsedBom` or
 raises :class:`BomError` (or a subclass) — nothing else, whatever the input. It does no I/O.
 Limits keep hostile input cheap to refuse: size, nesting depth, component count, string lengths.
+
+What the versions change for the fields read here: 1.4 components have no ``modelCard``/``data``
+and no ``machine-learning-model``/``data`` types (1.5 added them); 1.6 added ``manufacturer``,
+``authors`` and ``tags`` on components; 1.7 added ``versionRange`` and ``isExternal`` (an
+external component may carry a range instead of a ``version``) and ``patentAssertions``. Every
+field is read whatever ``specVersion`` says, and fields this parser does not know are ignored,
+so a BOM valid against its own schema imports.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.inventory.components.errors import BomError, BomNotJson, BomTooLarge
+from services.inventory.components.errors import (
+    BomError,
+    BomNotJson,
+    BomTooLarge,
+    UnsupportedSpecVersion,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -20,10 +34,23 @@ MAX_DEPENDENCIES = 100_000
 MAX_NAME = 200
 MAX_TEXT = 10_000
 MAX_REF = 1_000
-SPEC_VERSIONS = frozenset({"1.5", "1.6"})
+SPEC_VERSIONS = ("1.4", "1.5", "1.6", "1.7")
 MODEL_CARD_KEYS = ("modelParameters", "quantitativeAnalysis", "considerations", "properties")
 # Fields kept verbatim in ``properties`` so nothing an auditor may ask for is lost.
-KEPT_FIELDS = ("type", "group", "purl", "cpe", "licenses", "hashes", "externalReferences", "tags")
+KEPT_FIELDS = (
+    "type",
+    "group",
+    "purl",
+    "cpe",
+    "licenses",
+    "hashes",
+    "externalReferences",
+    "tags",
+    "versionRange",
+    "isExternal",
+)
+# PostgreSQL stores neither NUL nor lone surrogates in text or jsonb: refuse them up front.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -46,23 +73,31 @@ class ParsedBom:
     dependencies: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth of parsed JSON, iteratively (no recursion on hostile input)."""
-    deepest = 0
+def _check_values(value: Any) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH`, and strings (keys included) or numbers the
+    database cannot store, iteratively (no recursion on hostile input)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
+        if isinstance(node, str):
+            if _UNSTORABLE.search(node):
+                raise BomError(
+                    "The BOM contains a NUL character (\\u0000) or an unpaired surrogate."
+                )
+            continue
+        if isinstance(node, float):
+            if not math.isfinite(node):
+                raise BomError("The BOM contains a number that is not finite.")
+            continue
         if isinstance(node, dict):
-            children: Any = node.values()
+            children: list[Any] = [*node.keys(), *node.values()]
         elif isinstance(node, list):
             children = node
         else:
             continue
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            return deepest
+        if depth > MAX_DEPTH:
+            raise BomError(f"The BOM nests deeper than {MAX_DEPTH} levels.")
         stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def _text(obj: dict[str, Any], key: str, where: str, *, limit: int, required: bool = False) -> str:
@@ -143,6 +178,10 @@ def _component(raw: Any, where: str) -> BomComponent:
     )
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _load(data: bytes) -> Any:
     if len(data) > MAX_BYTES:
         raise BomTooLarge(f"The BOM is larger than {MAX_BYTES} bytes.")
@@ -151,7 +190,7 @@ def _load(data: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise BomNotJson("The BOM is not UTF-8 text.") from exc
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant)
     except RecursionError as exc:
         raise BomError(f"The BOM nests deeper than {MAX_DEPTH} levels.") from exc
     except ValueError as exc:
@@ -161,19 +200,18 @@ def _load(data: bytes) -> Any:
 def parse_bom(data: bytes) -> ParsedBom:
     """The components and dependencies of a CycloneDX JSON BOM; raises :class:`BomError`."""
     document = _load(data)
-    if _depth(document) > MAX_DEPTH:
-        raise BomError(f"The BOM nests deeper than {MAX_DEPTH} levels.")
+    _check_values(document)
     if not isinstance(document, dict):
         raise BomError("The BOM must be a JSON object.")
     if document.get("bomFormat") != "CycloneDX":
         raise BomError("`bomFormat` must be `CycloneDX`.")
     spec_version = document.get("specVersion")
-    if spec_version not in SPEC_VERSIONS:
-        raise BomError(
-            f"`specVersion` must be one of {', '.join(sorted(SPEC_VERSIONS))}; "
-            f"got {str(spec_version)[:20]!r}."
+    if not isinstance(spec_version, str) or spec_version not in SPEC_VERSIONS:
+        raise UnsupportedSpecVersion(
+            f"CycloneDX `specVersion` {str(spec_version)[:20]!r} is not supported; "
+            f"supported: {', '.join(SPEC_VERSIONS)} (as a string).",
+            supported=list(SPEC_VERSIONS),
         )
-    assert isinstance(spec_version, str)
 
     root_ref: str | None = None
     metadata = document.get("metadata")

@@ -65,3 +65,9 @@ class BomNotJson(BomError):
 
 class BomTooLarge(BomError):
     status, code, title = PayloadTooLarge.status, "bom-too-large", "The BOM is too large"
+
+
+class UnsupportedSpecVersion(BomError):
+    """The BOM's ``specVersion`` is not one the importer reads (the problem lists them)."""
+
+    status, code, title = 422, "bom-spec-version-unsupported", "CycloneDX version not supported"

@@ -30,6 +30,14 @@ class ComponentKind(enum.StrEnum):
     SERVICE = "service"
 
 
+class Source(enum.StrEnum):
+    """Who keeps a component or edge: a person (``manual``) or the system's CycloneDX BOM
+    (``bom``: re-importing a BOM that no longer lists it removes it)."""
+
+    MANUAL = "manual"
+    BOM = "bom"
+
+
 class NodeType(enum.StrEnum):
     SYSTEM = "system"
     COMPONENT = "component"
@@ -74,6 +82,7 @@ class Component(TenantColumns, Base):
     __tablename__ = "component"
     __table_args__ = (
         sa.CheckConstraint(f"kind IN ({_values(ComponentKind)})", name="kind"),
+        sa.CheckConstraint(f"source IN ({_values(Source)})", name="source"),
         # bom-refs are unique within one BOM, and a BOM describes one system.
         sa.UniqueConstraint("org_id", "system_id", "bom_ref", name="uq_component_bom_ref"),
         sa.Index("ix_component_system_id", "system_id"),
@@ -92,6 +101,9 @@ class Component(TenantColumns, Base):
         sa.ForeignKey("ai_system.id", ondelete="CASCADE")
     )
     bom_ref: Mapped[str | None] = mapped_column(sa.Text)
+    source: Mapped[str] = mapped_column(
+        sa.Text, default=Source.MANUAL.value, server_default=Source.MANUAL.value
+    )
     model_card: Mapped[dict[str, Any] | None] = mapped_column()
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str] = mapped_column(sa.Text)
@@ -106,6 +118,7 @@ class Dependency(TenantColumns, Base):
         sa.CheckConstraint(f"from_type IN ({_values(NodeType)})", name="from_type"),
         sa.CheckConstraint(f"to_type IN ({_values(NodeType)})", name="to_type"),
         sa.CheckConstraint(f"relation IN ({_values(Relation)})", name="relation"),
+        sa.CheckConstraint(f"source IN ({_values(Source)})", name="source"),
         sa.CheckConstraint("NOT (from_type = to_type AND from_id = to_id)", name="not_self"),
         sa.UniqueConstraint(
             "org_id", "from_type", "from_id", "to_type", "to_id", name="uq_dependency_edge"
@@ -119,6 +132,9 @@ class Dependency(TenantColumns, Base):
     to_type: Mapped[str] = mapped_column(sa.Text)
     to_id: Mapped[uuid.UUID] = mapped_column()
     relation: Mapped[str] = mapped_column(sa.Text, default=Relation.DEPENDS_ON.value)
+    source: Mapped[str] = mapped_column(
+        sa.Text, default=Source.MANUAL.value, server_default=Source.MANUAL.value
+    )
     created_by: Mapped[str] = mapped_column(sa.Text)
 
 

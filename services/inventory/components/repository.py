@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,17 @@ from services.inventory.components.models import Component, Dependency, Interfac
 from services.inventory.systems.models import AISystem
 
 Row = TypeVar("Row", Vendor, Component, Dependency, Interface)
+
+
+class EdgeEnds(NamedTuple):
+    """A deleted dependency edge: its id, its two ends and who recorded it."""
+
+    id: uuid.UUID
+    from_type: str
+    from_id: uuid.UUID
+    to_type: str
+    to_id: uuid.UUID
+    source: str
 
 
 def _like_pattern(text: str) -> str:
@@ -87,6 +98,66 @@ class ComponentsRepository:
             .with_for_update()
         )
         return {c.bom_ref: c for c in rows.scalars() if c.bom_ref is not None}
+
+    async def bom_components_of_system(self, system_id: uuid.UUID) -> list[Component]:
+        """The system's components its CycloneDX BOM keeps, locked for the re-import."""
+        rows = await self.session.execute(
+            sa.select(Component)
+            .where(Component.system_id == system_id, Component.source == "bom")
+            .order_by(Component.id)
+            .with_for_update()
+        )
+        return list(rows.scalars())
+
+    async def bom_edges_of_system(self, system_id: uuid.UUID) -> list[Dependency]:
+        """Edges an import recorded that leave a component of the system."""
+        of_system = sa.select(Component.id).where(Component.system_id == system_id)
+        rows = await self.session.execute(
+            sa.select(Dependency)
+            .where(
+                Dependency.source == "bom",
+                Dependency.from_type == "component",
+                Dependency.from_id.in_(of_system),
+            )
+            .order_by(Dependency.id)
+            .with_for_update()
+        )
+        return list(rows.scalars())
+
+    async def delete_edges_of_components(
+        self, ids: Sequence[uuid.UUID]
+    ) -> tuple[list[EdgeEnds], list[uuid.UUID]]:
+        """Delete every dependency and interface at either end of these components; returns the
+        deleted dependencies (id, ends, source) and the deleted interfaces' ids."""
+        if not ids:
+            return [], []
+
+        def touching(model: type[Dependency] | type[Interface]) -> sa.ColumnElement[bool]:
+            return sa.or_(
+                sa.and_(model.from_type == "component", model.from_id.in_(list(ids))),
+                sa.and_(model.to_type == "component", model.to_id.in_(list(ids))),
+            )
+
+        edges = await self.session.execute(
+            sa.delete(Dependency)
+            .where(touching(Dependency))
+            .returning(
+                Dependency.id,
+                Dependency.from_type,
+                Dependency.from_id,
+                Dependency.to_type,
+                Dependency.to_id,
+                Dependency.source,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        interfaces = await self.session.execute(
+            sa.delete(Interface)
+            .where(touching(Interface))
+            .returning(Interface.id)
+            .execution_options(synchronize_session=False)
+        )
+        return [EdgeEnds(*row) for row in edges.all()], list(interfaces.scalars())
 
     async def existing_edges(
         self, ids: Sequence[uuid.UUID]

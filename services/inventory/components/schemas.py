@@ -8,7 +8,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.inventory.components.models import ComponentKind, Direction, NodeType, Relation
+from services.inventory.components.models import (
+    ComponentKind,
+    Direction,
+    NodeType,
+    Relation,
+    Source,
+)
 from shared.http import Page
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -143,6 +149,10 @@ class ComponentRead(BaseModel):
     vendor_id: uuid.UUID | None
     system_id: uuid.UUID | None
     bom_ref: str | None
+    source: Source = Field(
+        description="`bom` when the system's CycloneDX BOM keeps it (a re-import that no longer "
+        "lists it removes it), `manual` when recorded by hand (imports never remove it)"
+    )
     model_card: dict[str, Any] | None
     properties: dict[str, Any]
     version: int = Field(description="Increases by one on every change; the ETag")
@@ -190,6 +200,7 @@ class DependencyRead(BaseModel):
     to_type: NodeType
     to_id: uuid.UUID
     relation: Relation
+    source: Source = Field(description="`bom` when a CycloneDX import recorded it, else `manual`")
     version: int
     created_at: datetime
     created_by: str
@@ -289,6 +300,27 @@ class ImportCounts(BaseModel):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0
+
+
+class BomComponentRef(BaseModel):
+    id: uuid.UUID
+    bom_ref: str | None
+    name: str
+
+
+class BomEdgeRef(BaseModel):
+    """A dependency edge a re-import removed; ``*_bom_ref`` when that end is a component with
+    one."""
+
+    id: uuid.UUID
+    from_type: NodeType
+    from_id: uuid.UUID
+    from_bom_ref: str | None
+    to_type: NodeType
+    to_id: uuid.UUID
+    to_bom_ref: str | None
+    source: Source
 
 
 class BomImportSummary(BaseModel):
@@ -297,3 +329,17 @@ class BomImportSummary(BaseModel):
     components: ImportCounts
     vendors: ImportCounts
     dependencies: ImportCounts
+    created: list[BomComponentRef] = Field(description="Components the import recorded")
+    updated: list[BomComponentRef] = Field(description="Components whose facts it changed")
+    removed: list[BomComponentRef] = Field(
+        description="Components an earlier import of this system's BOM recorded and this BOM no "
+        "longer lists: deleted (with `component.deleted` events) together with their edges and "
+        "interfaces. Components recorded by hand are never removed."
+    )
+    removed_dependencies: list[BomEdgeRef] = Field(
+        description="Edges deleted: those an earlier import recorded and this BOM no longer "
+        "lists, and any edge of a removed component"
+    )
+    removed_interfaces: list[uuid.UUID] = Field(
+        description="Interfaces deleted because a component at one end was removed"
+    )

@@ -31,9 +31,22 @@ from services.inventory.components.events import (
     VENDOR_DELETED,
     VENDOR_UPDATED,
 )
-from services.inventory.components.models import Component, Dependency, Interface, Vendor
-from services.inventory.components.repository import ComponentsRepository, name_filter
+from services.inventory.components.models import (
+    Component,
+    Dependency,
+    Interface,
+    NodeType,
+    Source,
+    Vendor,
+)
+from services.inventory.components.repository import (
+    ComponentsRepository,
+    EdgeEnds,
+    name_filter,
+)
 from services.inventory.components.schemas import (
+    BomComponentRef,
+    BomEdgeRef,
     BomImportSummary,
     ComponentCreate,
     ComponentRead,
@@ -532,11 +545,56 @@ async def dependents(
 # --- CycloneDX import -------------------------------------------------------------------------
 
 
+def _ref(component: Component) -> BomComponentRef:
+    return BomComponentRef(id=component.id, bom_ref=component.bom_ref, name=component.name)
+
+
+async def _remove(
+    session: AsyncSession,
+    principal: Principal,
+    gone: list[Component],
+    stale_edges: list[Dependency],
+    *,
+    refs: list[Component],
+) -> tuple[list[BomEdgeRef], list[uuid.UUID]]:
+    """Delete the stale edges, then the gone components with every edge and interface at either
+    end (``component.deleted`` with the last state); returns what was deleted."""
+    repo = ComponentsRepository(session)
+    ref_of = {c.id: c.bom_ref for c in refs}
+
+    def edge_ref(e: Dependency | EdgeEnds) -> BomEdgeRef:
+        return BomEdgeRef(
+            id=e.id,
+            from_type=NodeType(e.from_type),
+            from_id=e.from_id,
+            from_bom_ref=ref_of.get(e.from_id),
+            to_type=NodeType(e.to_type),
+            to_id=e.to_id,
+            to_bom_ref=ref_of.get(e.to_id),
+            source=Source(e.source),
+        )
+
+    removed = [edge_ref(e) for e in stale_edges]
+    for stale in stale_edges:
+        await repo.delete(stale)
+    await session.flush()
+    edges_of_gone, interfaces = await repo.delete_edges_of_components([c.id for c in gone])
+    removed += [edge_ref(e) for e in edges_of_gone]
+    for component in gone:
+        component.version += 1  # the deletion is a change: consumers order by version
+        component.updated_by = principal.subject
+        await _emit_component(session, COMPONENT_DELETED, component)
+        await repo.delete(component)
+    await session.flush()
+    return removed, interfaces
+
+
 async def import_bom(
     session: AsyncSession, principal: Principal, system_id: uuid.UUID, bom: ParsedBom
 ) -> BomImportSummary:
     """Apply a parsed BOM to a system: creates, updates (matched by bom-ref) and never
-    duplicates. The caller's transaction makes it all or nothing."""
+    duplicates; components and edges an earlier import recorded that this BOM no longer lists
+    are deleted, hand-made ones are kept. The caller's transaction makes it all or nothing."""
     repo = ComponentsRepository(session)
     if not await repo.node_exists("system", system_id):
         raise AISystemNotFound(_NOT_FOUND["system"].format(id=system_id))
@@ -568,6 +626,8 @@ async def import_bom(
     for vendor in new_vendors:
         await _emit_vendor(session, VENDOR_CREATED, vendor)
 
+    # Lock what the last import recorded first, so two imports of one system queue here.
+    previous = await repo.bom_components_of_system(system_id)
     existing = await repo.components_of_system_by_ref(
         system_id, [c.bom_ref for c in bom.components]
     )
@@ -596,11 +656,14 @@ async def import_bom(
                 updated_by=principal.subject,
                 system_id=system_id,
                 bom_ref=item.bom_ref,
+                source=Source.BOM.value,
                 **fields,
             )
             repo.add(component)
             created.append(component)
         else:
+            # A component recorded by hand that the BOM also lists is updated but stays
+            # ``manual``: an import never removes what a person recorded.
             changes = {k: v for k, v in fields.items() if getattr(component, k) != v}
             if changes:
                 for field, value in changes.items():
@@ -617,6 +680,11 @@ async def import_bom(
     for component in updated:
         await _emit_component(session, COMPONENT_UPDATED, component)
 
+    wanted = {(by_ref[a].id, by_ref[b].id) for a, b in bom.dependencies}
+    # Edges an earlier import recorded (always component to component) this BOM no longer lists.
+    stale_edges = [
+        e for e in await repo.bom_edges_of_system(system_id) if (e.from_id, e.to_id) not in wanted
+    ]
     have = await repo.existing_edges([c.id for c in by_ref.values()])
     for source_ref, target_ref in bom.dependencies:
         source, target = by_ref[source_ref], by_ref[target_ref]
@@ -637,15 +705,27 @@ async def import_bom(
                 to_type="component",
                 to_id=target.id,
                 relation="depends_on",
+                source=Source.BOM.value,
                 created_by=principal.subject,
             )
         )
         edge_counts.created += 1
-    await session.flush()
+
+    gone = [c for c in previous if c.bom_ref not in by_ref]
+    removed_edges, removed_interfaces = await _remove(
+        session, principal, gone, stale_edges, refs=[*previous, *by_ref.values()]
+    )
+    component_counts.removed = len(gone)
+    edge_counts.removed = len(removed_edges)
     return BomImportSummary(
         system_id=system_id,
         spec_version=bom.spec_version,
         components=component_counts,
         vendors=vendor_counts,
         dependencies=edge_counts,
+        created=[_ref(c) for c in created],
+        updated=[_ref(c) for c in updated],
+        removed=[_ref(c) for c in gone],
+        removed_dependencies=removed_edges,
+        removed_interfaces=removed_interfaces,
     )

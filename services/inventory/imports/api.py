@@ -16,6 +16,7 @@ from services.inventory.imports.parser import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from shared.auth import EDITORS, READERS, Principal, require_roles
 from shared.db import Database, tenant_transaction
 from shared.errors import PayloadTooLarge, UnsupportedMediaType
+from shared.http import idempotency_for, reject_unknown_query
 
 router = APIRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
@@ -50,11 +51,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 @router.post(
     "/ai-systems/import",
+    dependencies=[Depends(reject_unknown_query)],
     tags=["ai-systems"],
-    summary="Import AI systems from a CSV or XLSX file (all rows or none)",
+    summary="Import AI systems from a CSV or XLSX file: create or update (all rows or none)",
     responses={
-        200: {"description": "Dry run: the validation report; nothing written"},
-        201: {"description": "Every row imported"},
+        200: {"description": "Dry run: the report; or a real run that created nothing"},
+        201: {"description": "Every row imported; some systems were created"},
+        400: PROBLEM,
         409: PROBLEM,
         413: PROBLEM,
         415: PROBLEM,
@@ -77,19 +80,39 @@ async def import_ai_systems(
         bool, Query(description="Validate and report every row's problems; write nothing")
     ] = False,
 ) -> JSONResponse:
-    """Send the file as the raw body. The header row names the columns (any field of a new
-    system; case, spaces, underscores and hyphens do not matter). Lists are `;`-separated,
-    objects JSON. With problems in any row a real run writes nothing and answers 422 listing
-    every problem; limits: 20 MB, 50,000 rows."""
+    """Send the file as the raw body. The header row names the columns: any field of a system
+    (case, spaces, underscores and hyphens do not matter), common spellings such as "System
+    name" or "Owner email", a custom field's key or label (or `cf.<key>`), `id` and `version`.
+    Lists are `;`-separated, objects JSON.
+
+    Each row **creates or updates** a system: a row whose `id` is one of your systems updates
+    it (with a `version` column, only if the system is still at that version: else the row is a
+    conflict); other rows match a system by name (case-insensitive, spaces collapsed) or create
+    one. An update changes only the columns the file has; a blank cell clears the field. The
+    reply counts `created`, `updated` and `unchanged` systems; importing an export back changes
+    nothing. Send `Idempotency-Key` to make retries safe.
+
+    With a problem in any row a real run writes nothing and answers 422 listing every problem;
+    the dry run lists them too, with the columns it ignores (`unknown_columns`). Limits: 20 MB,
+    50,000 rows."""
     started = time.perf_counter()
     media_type = _media_type(request)
     data = await _read_body(request, service.MAX_BYTES)
-    report = await asyncio.to_thread(service.check_file, data, media_type)
+    idem = idempotency_for(request, data, variant=f"dry_run={dry_run}")
     db: Database = request.app.state.ctx.db
     async with tenant_transaction(db, principal.org_id) as session:
-        await service.check_against_register(session, report)
+        if not dry_run and (replayed := await idem.replay(session, principal)) is not None:
+            return replayed
+        custom_fields = await service.custom_field_columns(session)
+    report = await asyncio.to_thread(
+        service.check_file, data, media_type, custom_fields=custom_fields
+    )
+    async with tenant_transaction(db, principal.org_id) as session:
+        plan = await service.check_against_register(session, report, lock=not dry_run)
         if dry_run:
-            return JSONResponse({"dry_run": True, **report.summary()})
+            return JSONResponse(
+                {"dry_run": True, "natural_key": service.NATURAL_KEY, **report.summary()}
+            )
         if not report.valid:
             summary = report.summary()
             raise ImportInvalid(
@@ -99,20 +122,26 @@ async def import_ai_systems(
                 invalid_rows=report.invalid_rows,
                 warnings=report.warnings,
             )
-        ids = await service.write_systems(session, principal, report.bodies)
-    return JSONResponse(
-        {
-            "created": len(ids),
+        outcome = await service.write_systems(session, principal, plan)
+        body = {
             "rows": report.rows,
+            "created": len(outcome.created),
+            "updated": len(outcome.updated),
+            "unchanged": outcome.unchanged,
+            "matched_by_id": plan.matched_by_id,
+            "matched_by_name": plan.matched_by_name,
+            "natural_key": service.NATURAL_KEY,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             "warnings": report.warnings,
-        },
-        status_code=201,
-    )
+        }
+        status = 201 if outcome.created else 200
+        await idem.remember(session, principal, status, body, {})
+    return JSONResponse(body, status_code=status)
 
 
 @router.get(
     "/ai-systems/export.csv",
+    dependencies=[Depends(reject_unknown_query)],
     tags=["ai-systems"],
     summary="Export the register as CSV",
     response_class=StreamingResponse,

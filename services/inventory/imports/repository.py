@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -51,6 +52,42 @@ class ImportRepository:
 
     async def insert_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
         await self._insert(outbox_table, rows)
+
+    async def name_index(self) -> list[tuple[uuid.UUID, str]]:
+        """``(id, name)`` of every system of the caller's organisation: what rows without an
+        id are matched against (by natural key, in Python: ``casefold`` is not SQL's ``lower``)."""
+        result = await self.session.execute(sa.select(AISystem.id, AISystem.name))
+        return [(row.id, row.name) for row in result]
+
+    async def systems(
+        self, ids: Collection[uuid.UUID], *, for_update: bool = False
+    ) -> list[AISystem]:
+        """The organisation's systems among ``ids`` (others are simply absent), locked when the
+        import is about to write them."""
+        found: list[AISystem] = []
+        wanted = list(ids)
+        for start in range(0, len(wanted), 5000):
+            query = sa.select(AISystem).where(AISystem.id.in_(wanted[start : start + 5000]))
+            if for_update:
+                query = query.with_for_update()
+            found.extend((await self.session.execute(query)).scalars())
+        return found
+
+    async def update_systems(self, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> int:
+        """Set ``columns`` of many systems from JSON ``rows`` (each with ``id`` and its new
+        ``version``) in one statement; a row whose system is no longer at ``version - 1`` is not
+        written. Returns how many were."""
+        if not rows:
+            return 0
+        assignments = ", ".join(f'"{name}" = s."{name}"' for name in columns)
+        statement = sa.text(
+            f'UPDATE "{SYSTEM_TABLE.name}" AS t SET {assignments} '
+            f'FROM jsonb_populate_recordset(NULL::"{SYSTEM_TABLE.name}", CAST(:rows AS jsonb)) '
+            "AS s WHERE t.id = s.id AND t.version = s.version - 1"
+        )
+        payload = json.dumps(list(rows), default=str, ensure_ascii=False)
+        result = await self.session.execute(statement, {"rows": payload})
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def stream_systems(self, chunk: int = 500) -> AsyncIterator[AISystem]:
         query = sa.select(AISystem).order_by(AISystem.id).execution_options(yield_per=chunk)

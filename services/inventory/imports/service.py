@@ -1,8 +1,25 @@
 """Import of AI systems from a spreadsheet, and export of the register as CSV.
 
-An import is all or nothing: the file is parsed and every row validated first; only a file
-without a single problem is written, in the caller's one transaction, rows and their
-``system.registered`` events together (services flush, never commit).
+An import is an **upsert**, all or nothing. Each valid row is matched to a system of the
+organisation:
+
+* a row with an ``id`` of one of the organisation's systems updates that system; with a
+  ``version`` column the row must carry the system's current version (like ``If-Match``),
+  else the row is a conflict;
+* any other row matches on the **natural key**: the system's name, compared case-insensitively
+  with surrounding and repeated spaces ignored (:func:`natural_key`). One system of that name:
+  the row updates it; none: the row creates one; several: the row is a problem (add the ``id``
+  column). Names are not unique in the register, so an import refuses what it cannot decide. An
+  ``id`` that is not one of the organisation's (another organisation's export) is treated as
+  absent, with a warning.
+
+An update changes only the columns the sheet has; a blank cell clears that field. A row equal to
+the system changes nothing (``unchanged``), so importing an export back changes nothing.
+Every row goes through the register's one check (``systems.rules.check_system``) exactly as
+``POST``/``PATCH /v1/ai-systems`` do; every problem of every row is reported, and only a file
+without a single one is written, in the caller's one transaction — rows, history and their
+``system.registered`` / ``system.updated`` / ``system.retired`` events together (services flush,
+never commit).
 """
 
 from __future__ import annotations
@@ -12,7 +29,7 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,14 +41,31 @@ from services.inventory.imports.cells import to_cell
 from services.inventory.imports.errors import ImportConflict, TooManyRows
 from services.inventory.imports.parser import Sheet, parse
 from services.inventory.imports.repository import SYSTEM_TABLE, ImportRepository
-from services.inventory.imports.validation import ImportReport, RowProblem, validate_sheet
-from services.inventory.systems.custom_fields import validate_custom_fields
+from services.inventory.imports.validation import (
+    CUSTOM_PREFIX,
+    ID_COLUMN,
+    VERSION_COLUMN,
+    CustomFieldSpec,
+    ImportReport,
+    ImportRow,
+    RowProblem,
+    validate_sheet,
+)
 from services.inventory.systems.events import SYSTEM_REGISTERED
+from services.inventory.systems.models import AISystem
 from services.inventory.systems.repository import CustomFieldRepository
+from services.inventory.systems.rules import (
+    change_event_type,
+    changes_of,
+    check_system,
+    plain,
+    sent_fields,
+)
 from services.inventory.systems.schemas import AISystemCreate, AISystemRead
+from services.inventory.systems.service import register_facts
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
-from shared.errors import DomainError, PayloadTooLarge
+from shared.errors import PayloadTooLarge
 from shared.events import CloudEvent, make_event
 from shared.events.outbox import audit_events
 
@@ -52,37 +86,226 @@ def read_sheet(data: bytes, media_type: str) -> Sheet:
     return sheet
 
 
-def check_file(data: bytes, media_type: str, progress: Progress | None = None) -> ImportReport:
+def check_file(
+    data: bytes,
+    media_type: str,
+    progress: Progress | None = None,
+    *,
+    custom_fields: Sequence[CustomFieldSpec] = (),
+) -> ImportReport:
     """Parse and validate (CPU only; run it in a thread from async code)."""
-    return validate_sheet(read_sheet(data, media_type), progress=progress)
+    sheet = read_sheet(data, media_type)
+    return validate_sheet(sheet, custom_fields=custom_fields, progress=progress)
 
 
-async def check_against_register(session: AsyncSession, report: ImportReport) -> None:
-    """The checks only the organisation's data can make (its custom field definitions): their
-    problems join the report, and valid bodies get their custom fields in stored form."""
-    if not report.bodies:
-        return
-    definitions = await CustomFieldRepository(session).all()
-    column = report.header_of("custom_fields")
-    bodies: list[AISystemCreate] = []
-    rows: list[int] = []
-    for number, body in zip(report.body_rows, report.bodies, strict=True):
-        try:
-            custom = validate_custom_fields(
-                body.custom_fields, definitions, present=body.custom_fields
-            )
-        except DomainError as exc:
-            for error in exc.errors or [{"message": exc.detail}]:
-                key = ".".join(str(p) for p in error.get("location", [])[2:])
-                message = str(error.get("message", exc.detail))
-                report.problems.append(
-                    RowProblem(number, column, f"{key}: {message}" if key else message)
-                )
+NATURAL_KEY = "name (case-insensitive; surrounding and repeated spaces ignored)"
+
+
+def natural_key(name: str) -> str:
+    """What a row without an id is matched on: the name, case-folded, spaces collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class CustomFieldColumn:
+    """A custom field definition as the column mapping needs it (detached from the session)."""
+
+    key: str
+    label: str
+    type: str
+
+
+async def custom_field_columns(session: AsyncSession) -> list[CustomFieldColumn]:
+    """The organisation's custom fields, which the sheet's columns may name by key or label."""
+    return [
+        CustomFieldColumn(d.key, d.label, d.type)
+        for d in await CustomFieldRepository(session).all()
+    ]
+
+
+@dataclass
+class PlannedUpdate:
+    row: ImportRow
+    system: AISystem
+    values: dict[str, Any]  # the changed columns, in column form
+    changes: dict[str, dict[str, Any]]  # the history's {field: {from, to}}
+
+
+@dataclass
+class ImportPlan:
+    """What writing the checked rows will do."""
+
+    creates: list[AISystemCreate] = field(default_factory=list)
+    updates: list[PlannedUpdate] = field(default_factory=list)
+    unchanged: int = 0
+    matched_by_id: int = 0
+    matched_by_name: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": len(self.creates),
+            "updated": len(self.updates),
+            "unchanged": self.unchanged,
+            "matched_by_id": self.matched_by_id,
+            "matched_by_name": self.matched_by_name,
+        }
+
+
+def _column_of(report: ImportReport, location: Sequence[str]) -> str:
+    """The header a problem at ``location`` (a field path) belongs to."""
+    if location and location[0] == "custom_fields" and len(location) > 1:
+        target = f"{CUSTOM_PREFIX}{location[1]}"
+        if report.header_of(target) != target:
+            return report.header_of(target)
+    return report.header_of(location[0]) if location else ""
+
+
+def _update_fields(row: ImportRow, current: AISystem, *, by_id: bool) -> dict[str, Any]:
+    """What an update row sends, as ``check_system`` takes it: the sheet's columns only; a
+    blank cell clears its field (a name or stage cannot be cleared; an already empty field
+    stays as it is, so ``""`` and ``null`` do not count as a change). A row matched by name
+    keeps the stored spelling of the name."""
+    sent: dict[str, Any] = {}
+    for name in row.given:
+        if name == "custom_fields" or (name == "name" and not by_id):
             continue
-        bodies.append(body.model_copy(update={"custom_fields": custom}))
-        rows.append(number)
-    report.bodies, report.body_rows = bodies, rows
+        if name in row.blank:
+            if name in ("name", "lifecycle_stage") or getattr(current, name) in (
+                None,
+                "",
+                [],
+                {},
+            ):
+                continue
+            sent[name] = "" if name == "description" else None
+        else:
+            sent[name] = getattr(row.body, name)
+    patch: dict[str, Any] = dict(row.body.custom_fields)
+    for key, value in row.custom.items():
+        if value is None and key not in patch and key in current.custom_fields:
+            patch[key] = None  # a blank custom field column removes the value
+    if patch:
+        sent["custom_fields"] = patch
+    return sent
+
+
+async def check_against_register(
+    session: AsyncSession, report: ImportReport, *, lock: bool = False
+) -> ImportPlan:
+    """Match every valid row to a system (see the module's docstring), run the register's
+    checks on it and plan the writes; problems join the report (per row and column) and the
+    counts its summary. ``lock`` locks the matched systems until the caller's transaction
+    ends (a real run; a dry run locks nothing)."""
+    plan = ImportPlan()
+    rows = report.valid_rows
+    if not rows:
+        report.counts = plan.counts()
+        return plan
+    repo = ImportRepository(session)
+    facts = await register_facts(session, {r.body.vendor_id for r in rows})
+    named_ids = {r.id for r in rows if r.id is not None}
+    systems = {s.id: s for s in await repo.systems(named_ids, for_update=lock)}
+    index: dict[str, list[uuid.UUID]] = {}
+    if any(r.id is None or r.id not in systems for r in rows):
+        for system_id, name in await repo.name_index():
+            index.setdefault(natural_key(name), []).append(system_id)
+
+    def problem(row: ImportRow, column: str, message: str) -> None:
+        report.problems.append(RowProblem(row.number, column, message))
+
+    name_column = report.header_of("name")
+    id_column = report.header_of(ID_COLUMN)
+    claimed: dict[uuid.UUID, int] = {}
+    new_names: dict[str, int] = {}
+    foreign_ids = 0
+    decided: list[tuple[ImportRow, uuid.UUID | None, bool]] = []  # row, target, by id
+    for row in rows:
+        target: uuid.UUID | None = None
+        by_id = row.id is not None and row.id in systems
+        if by_id:
+            target = row.id
+        else:
+            foreign_ids += row.id is not None
+            key = natural_key(row.body.name)
+            candidates = index.get(key, [])
+            if len(candidates) > 1:
+                problem(
+                    row,
+                    name_column,
+                    f"{len(candidates)} systems of your register are named {row.body.name!r}; "
+                    "add an `id` column to say which one this row updates.",
+                )
+                continue
+            if candidates:
+                target = candidates[0]
+            elif key in new_names:
+                problem(
+                    row,
+                    name_column,
+                    f"Row {new_names[key]} already creates a system named {row.body.name!r}; "
+                    "without an id, the name identifies a system.",
+                )
+                continue
+            else:
+                new_names[key] = row.number
+        if target is not None:
+            if target in claimed:
+                problem(
+                    row,
+                    id_column if by_id else name_column,
+                    f"Row {claimed[target]} already updates this system ({target}).",
+                )
+                continue
+            claimed[target] = row.number
+        decided.append((row, target, by_id))
+    if foreign_ids:
+        report.warnings.append(
+            {
+                "column": id_column,
+                "message": f"{foreign_ids} row(s) name an id that is not a system of your "
+                "organisation; they were matched by name or created.",
+            }
+        )
+    by_name = {t for _, t, by_id in decided if t is not None and not by_id} - systems.keys()
+    if by_name:
+        systems.update({s.id: s for s in await repo.systems(by_name, for_update=lock)})
+
+    for row, target, by_id in decided:
+        current = systems.get(target) if target is not None else None
+        if target is not None and current is None:
+            problem(row, name_column, "The system this row matched is gone; import again.")
+            continue
+        if current is None:
+            checked = check_system(sent_fields(row.body), facts)
+        else:
+            if by_id and row.version is not None and row.version != current.version:
+                problem(
+                    row,
+                    report.header_of(VERSION_COLUMN),
+                    f"Conflict: the system is at version {current.version}, the row was read "
+                    f"at version {row.version}; export again and redo the change.",
+                )
+                continue
+            checked = check_system(_update_fields(row, current, by_id=by_id), facts, current)
+        if checked.problems:
+            for found in checked.problems:
+                problem(row, _column_of(report, found.location), found.message)
+            continue
+        if current is None:
+            custom = checked.values["custom_fields"]
+            plan.creates.append(row.body.model_copy(update={"custom_fields": custom}))
+            continue
+        plan.matched_by_id += by_id
+        plan.matched_by_name += not by_id
+        changes = changes_of(current, checked.values)
+        if changes:
+            values = {name: checked.values[name] for name in changes}
+            plan.updates.append(PlannedUpdate(row, current, values, changes))
+        else:
+            plan.unchanged += 1
     report.problems.sort(key=lambda p: p.row)
+    report.counts = plan.counts()
+    return plan
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -182,30 +405,85 @@ def _build_batch(principal: Principal, bodies: Sequence[AISystemCreate], now: da
     return batch
 
 
+@dataclass
+class ImportOutcome:
+    created: list[uuid.UUID] = field(default_factory=list)
+    updated: list[uuid.UUID] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _build_updates(
+    principal: Principal, updates: Sequence[PlannedUpdate], now: datetime
+) -> tuple[list[str], _Batch]:
+    """The new state of each updated system (as a REST update would leave it), its history row
+    and its ``system.updated`` (or ``system.retired``) event; and the columns that change."""
+    batch = _Batch([], [], [])
+    columns = sorted({name for update in updates for name in update.changes})
+    for update in updates:
+        before = AISystemRead.model_validate(update.system)
+        data = before.model_dump(mode="json")
+        data.update({name: plain(value) for name, value in update.values.items()})
+        data.update(
+            version=before.version + 1, updated_at=now.isoformat(), updated_by=principal.subject
+        )
+        state = AISystemRead.model_validate(data)
+        event = make_event(
+            change_event_type(before.lifecycle_stage.value, state.lifecycle_stage.value),
+            org_id=state.org_id,
+            subject=state.id,
+            version=state.version,
+            data=state,
+        )
+        row = {name: event.data[name] for name in columns}
+        row.update(
+            id=str(state.id),
+            version=state.version,
+            updated_at=data["updated_at"],
+            updated_by=principal.subject,
+        )
+        batch.systems.append(row)
+        batch.changes.append(
+            {
+                "id": uuid7(),
+                "org_id": str(state.org_id),
+                "system_id": str(state.id),
+                "version": state.version,
+                "changed_by": principal.subject,
+                "changed_at": data["updated_at"],
+                "changes": update.changes,
+            }
+        )
+        batch.events.append(_outbox_row(event))
+    return [*columns, "version", "updated_at", "updated_by"], batch
+
+
 async def write_systems(
     session: AsyncSession,
     principal: Principal,
-    bodies: Sequence[AISystemCreate],
+    plan: ImportPlan,
     progress: Progress | None = None,
-) -> list[uuid.UUID]:
-    """Register every body, each with its ``system.registered`` event; flushes, never commits.
+) -> ImportOutcome:
+    """Write the plan: register every new system with its ``system.registered`` event and
+    update every changed one with its ``system.updated`` event (``system.retired`` when the
+    row retires it), each with its history row; flushes, never commits.
 
-    Batches are built in a worker thread while the previous one is being inserted, so building
-    (Python) and inserting (PostgreSQL) overlap.
+    New systems' batches are built in a worker thread while the previous one is being
+    inserted, so building (Python) and inserting (PostgreSQL) overlap.
     """
     repo = ImportRepository(session)
-    ids: list[uuid.UUID] = []
+    outcome = ImportOutcome(unchanged=plan.unchanged)
     now = utcnow()
+    bodies = plan.creates
     chunks = [bodies[i : i + WRITE_CHUNK] for i in range(0, len(bodies), WRITE_CHUNK)]
-    if not chunks:
-        return ids
+    written = 0
 
     def build(index: int) -> asyncio.Task[_Batch]:
         return asyncio.ensure_future(asyncio.to_thread(_build_batch, principal, chunks[index], now))
 
-    upcoming = build(0)
+    upcoming = build(0) if chunks else None
     try:
         for index in range(len(chunks)):
+            assert upcoming is not None
             batch = await upcoming
             if index + 1 < len(chunks):
                 upcoming = build(index + 1)
@@ -213,17 +491,32 @@ async def write_systems(
             await repo.insert_changes(batch.changes)
             await repo.insert_outbox(batch.events)
             await audit_events(session, [row["envelope"] for row in batch.events])
-            ids.extend(uuid.UUID(row["id"]) for row in batch.systems)
+            outcome.created.extend(uuid.UUID(row["id"]) for row in batch.systems)
+            written += len(batch.systems)
             if progress is not None:
-                progress(len(ids))
+                progress(written)
+        for start in range(0, len(plan.updates), WRITE_CHUNK):
+            chunk = plan.updates[start : start + WRITE_CHUNK]
+            columns, batch = _build_updates(principal, chunk, now)
+            if await repo.update_systems(batch.systems, columns) != len(batch.systems):
+                raise ImportConflict(
+                    "A system changed while the import ran; nothing was imported. Run it again."
+                )
+            await repo.insert_changes(batch.changes)
+            await repo.insert_outbox(batch.events)
+            await audit_events(session, [row["envelope"] for row in batch.events])
+            outcome.updated.extend(uuid.UUID(row["id"]) for row in batch.systems)
+            written += len(batch.systems)
+            if progress is not None:
+                progress(written)
     except IntegrityError as exc:
         detail = str(exc.orig).splitlines()[0] if exc.orig else "integrity error"
         raise ImportConflict(f"Nothing was imported: {detail}") from exc
     finally:
-        if not upcoming.done():
+        if upcoming is not None and not upcoming.done():
             upcoming.cancel()
             await asyncio.gather(upcoming, return_exceptions=True)
-    return ids
+    return outcome
 
 
 # -- export ---------------------------------------------------------------------------------

@@ -9,7 +9,11 @@ register is importable without a change here. A cell's text becomes a value by t
 * dict or model (and lists of them) — JSON in the cell;
 * anything else — the text, which the schema coerces (dates, numbers, UUIDs, booleans).
 
-Header matching ignores case, and spaces, underscores and hyphens are the same character.
+Header matching ignores case, and spaces, underscores and hyphens are the same character. Besides
+the field names, a header may be a common spelling of a field (:data:`HEADER_ALIASES`: "System
+name", "Owner email"…), the key or label of one of the organisation's custom fields (or
+``cf.<key>``), ``id`` (the system a row updates) or ``version`` (the version the row was read
+at, checked like ``If-Match``). Other columns are reported as warnings and ignored.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import json
 import re
 import types
 import typing
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -31,6 +36,62 @@ from services.inventory.systems.schemas import AISystemCreate, AISystemRead
 
 HEADER_ROW = 1
 MAX_PROBLEMS_PER_ROW = 50
+ID_COLUMN = "id"
+VERSION_COLUMN = "version"
+CUSTOM_PREFIX = "custom_fields."
+CUSTOM_HEADER_PREFIXES = ("cf.", "custom_fields.", "custom_field.", "custom.")
+
+# Common spellings of the register's fields in people's spreadsheets (normalised form).
+HEADER_ALIASES: dict[str, str] = {
+    **dict.fromkeys(("system", "system_name", "ai_system", "ai_system_name"), "name"),
+    **dict.fromkeys(
+        ("owner_email", "owner_e_mail", "owner_name", "system_owner", "business_owner"), "owner"
+    ),
+    **dict.fromkeys(("purpose", "intended_use"), "intended_purpose"),
+    **dict.fromkeys(
+        ("function", "department", "business_unit", "business_area"), "business_function"
+    ),
+    **dict.fromkeys(("stage", "lifecycle", "lifecycle_status"), "lifecycle_stage"),
+    **dict.fromkeys(("roles", "ai_role", "role", "our_role", "our_roles"), "ai_roles"),
+    **dict.fromkeys(
+        ("stakeholders", "affected_parties", "affected_groups"), "affected_stakeholders"
+    ),
+    **dict.fromkeys(("oversight", "human_in_the_loop"), "human_oversight"),
+    **dict.fromkeys(("data_categories",), "data_inputs"),
+    **dict.fromkeys(("vendor", "supplier", "supplier_id"), "vendor_id"),
+    **dict.fromkeys(("built_by", "sourcing"), "provenance"),
+    **dict.fromkeys(("industry", "deployment_context"), "sector"),
+    **dict.fromkeys(
+        ("next_review", "next_review_date", "next_review_due", "review_due", "review_date"),
+        "next_review_at",
+    ),
+    **dict.fromkeys(
+        (
+            "last_reviewed",
+            "last_review",
+            "last_review_date",
+            "last_reviewed_on",
+            "last_reviewed_date",
+            "reviewed_at",
+            "reviewed_on",
+        ),
+        "last_reviewed_at",
+    ),
+    **dict.fromkeys(("system_id", "ai_system_id", "uuid"), ID_COLUMN),
+}
+
+
+class CustomFieldSpec(Protocol):
+    """What a column needs of a custom field definition (the ORM row has it)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -43,16 +104,40 @@ class RowProblem:
         return {"row": self.row, "column": self.column, "message": self.message}
 
 
+@dataclass(frozen=True)
+class ImportRow:
+    """One valid row: the system it describes and what the sheet says about it.
+
+    ``given`` are the fields the sheet has a column for (an update changes only those) and
+    ``blank`` those of them left empty in this row (an update clears them). ``custom`` are the
+    values of per-field custom columns, ``None`` where blank.
+    """
+
+    number: int
+    body: AISystemCreate
+    given: frozenset[str] = frozenset()
+    blank: frozenset[str] = frozenset()
+    id: uuid.UUID | None = None
+    version: int | None = None
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class ImportReport:
-    """The outcome of validating a sheet: the bodies to create and everything wrong with it."""
+    """The outcome of validating a sheet: the rows to write and everything wrong with it; the
+    register check (``service.check_against_register``) adds the plan's counts."""
 
     rows: int = 0
     columns: dict[str, str] = field(default_factory=dict)  # header as written -> field
-    bodies: list[AISystemCreate] = field(default_factory=list)
-    body_rows: list[int] = field(default_factory=list)  # the row number of each body
+    valid_rows: list[ImportRow] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # created/updated/unchanged, once planned
+
+    @property
+    def bodies(self) -> list[AISystemCreate]:
+        return [row.body for row in self.valid_rows]
 
     def header_of(self, field_name: str) -> str:
         return next((h for h, f in self.columns.items() if f == field_name), field_name)
@@ -66,14 +151,17 @@ class ImportReport:
         return len({p.row for p in self.problems})
 
     def summary(self) -> dict[str, Any]:
+        invalid = {p.row for p in self.problems}
         return {
             "valid": self.valid,
             "rows": self.rows,
-            "valid_rows": len(self.bodies),
+            "valid_rows": sum(1 for r in self.valid_rows if r.number not in invalid),
             "invalid_rows": self.invalid_rows,
             "columns": self.columns,
             "problems": [p.as_dict() for p in self.problems],
             "warnings": self.warnings,
+            "unknown_columns": self.unknown_columns,
+            **self.counts,
         }
 
 
@@ -163,42 +251,150 @@ class ColumnMap:
     converters: dict[str, Callable[[str], Any]]
     problems: list[RowProblem]
     warnings: list[dict[str, Any]]
+    custom: dict[int, CustomFieldSpec] = field(default_factory=dict)  # column -> custom field
+    id_column: int | None = None
+    version_column: int | None = None
+    unknown: list[str] = field(default_factory=list)
+
+    def header_of(self, target: str) -> str | None:
+        """The header of the column filling ``target`` (a field, ``custom_fields.<key>``,
+        ``id`` or ``version``)."""
+        for index, header in self.headers.items():
+            if self.target(index) == target:
+                return header
+        return None
+
+    def target(self, index: int) -> str | None:
+        if index in self.fields:
+            return self.fields[index]
+        if index in self.custom:
+            return CUSTOM_PREFIX + self.custom[index].key
+        if index == self.id_column:
+            return ID_COLUMN
+        if index == self.version_column:
+            return VERSION_COLUMN
+        return None
 
 
-def map_columns(headers: Sequence[str], model: type[BaseModel] = AISystemCreate) -> ColumnMap:
+def _custom_by_header(custom_fields: Sequence[CustomFieldSpec]) -> dict[str, CustomFieldSpec]:
+    """Normalised header -> custom field: ``cf.<key>`` forms, then keys, then labels (a key
+    wins over another field's label)."""
+    out: dict[str, CustomFieldSpec] = {}
+    for definition in custom_fields:
+        out.setdefault(normalise_header(definition.label), definition)
+    for definition in custom_fields:
+        out[normalise_header(definition.key)] = definition
+    for definition in custom_fields:
+        for prefix in CUSTOM_HEADER_PREFIXES:
+            out[normalise_header(prefix + definition.key)] = definition
+    return out
+
+
+def resolve_header(
+    header: str,
+    model: type[BaseModel] = AISystemCreate,
+    custom_fields: Sequence[CustomFieldSpec] = (),
+) -> str | None:
+    """What a column fills: a field name, ``custom_fields.<key>``, ``id``, ``version``, or
+    None (read-only or unknown). Field names first, then the organisation's custom fields
+    (``cf.<key>``, key, label), then common spellings (:data:`HEADER_ALIASES`)."""
+    key = normalise_header(header)
+    if not key:
+        return None
     by_key = {normalise_header(name): name for name in model.model_fields}
-    read_only = {normalise_header(n) for n in AISystemRead.model_fields} - set(by_key)
+    if key in by_key:
+        return by_key[key]
+    if key in (ID_COLUMN, VERSION_COLUMN):
+        return key
+    definition = _custom_by_header(custom_fields).get(key)
+    if definition is not None:
+        return CUSTOM_PREFIX + definition.key
+    return HEADER_ALIASES.get(key)
+
+
+def _custom_converter(definition: CustomFieldSpec) -> Callable[[str], Any]:
+    """Cell text -> a custom field's raw value; the register's check judges it afterwards."""
+    if definition.type == "number":
+
+        def number(text: str) -> Any:
+            cleaned = text.strip()
+            try:
+                value = float(cleaned)
+            except ValueError:
+                raise CellError(f"Not a number; got {cleaned[:60]!r}") from None
+            return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+        return number
+    return lambda text: text.strip()
+
+
+def map_columns(
+    headers: Sequence[str],
+    model: type[BaseModel] = AISystemCreate,
+    custom_fields: Sequence[CustomFieldSpec] = (),
+) -> ColumnMap:
+    read_only = {normalise_header(n) for n in AISystemRead.model_fields} - {
+        normalise_header(n) for n in model.model_fields
+    }
+    customs = {d.key: d for d in custom_fields}
     fields: dict[int, str] = {}
+    custom: dict[int, CustomFieldSpec] = {}
     written: dict[int, str] = {}
     problems: list[RowProblem] = []
     warnings: list[dict[str, Any]] = []
+    unknown: list[str] = []
     seen: dict[str, str] = {}
+    id_column: int | None = None
+    version_column: int | None = None
     for index, header in enumerate(headers):
         key = normalise_header(header)
         if not key:
             continue
-        name = by_key.get(key)
-        if name is None:
-            message = (
-                "Read-only column; ignored."
-                if key in read_only
-                else "Unknown column; ignored. Known columns: " + ", ".join(model.model_fields)
-            )
+        target = resolve_header(header, model, custom_fields)
+        if target is None:
+            if key in read_only:
+                message = "Read-only column; ignored."
+            else:
+                unknown.append(header)
+                known = list(model.model_fields) + [f"cf.{k}" for k in customs]
+                message = "Unknown column; ignored. Known columns: " + ", ".join(known)
             warnings.append({"column": header, "message": message})
             continue
-        if name in seen:
+        if target in seen:
             problems.append(
-                RowProblem(HEADER_ROW, header, f"Duplicate column: {seen[name]!r} is also {name}.")
+                RowProblem(
+                    HEADER_ROW, header, f"Duplicate column: {seen[target]!r} is also {target}."
+                )
             )
             continue
-        seen[name] = header
-        fields[index] = name
+        seen[target] = header
         written[index] = header
+        if target == ID_COLUMN:
+            id_column = index
+        elif target == VERSION_COLUMN:
+            version_column = index
+        elif target.startswith(CUSTOM_PREFIX):
+            custom[index] = customs[target.removeprefix(CUSTOM_PREFIX)]
+        else:
+            fields[index] = target
     for name, info in model.model_fields.items():
         if info.is_required() and name not in seen:
             problems.append(RowProblem(HEADER_ROW, name, f"Required column {name!r} is missing."))
-    converters = {name: _converter(model.model_fields[name].annotation) for name in seen}
-    return ColumnMap(len(headers), fields, written, converters, problems, warnings)
+    converters = {name: _converter(model.model_fields[name].annotation) for name in fields.values()}
+    for definition in custom.values():
+        converters[CUSTOM_PREFIX + definition.key] = _custom_converter(definition)
+    return ColumnMap(
+        len(headers),
+        fields,
+        written,
+        converters,
+        problems,
+        warnings,
+        custom=custom,
+        id_column=id_column,
+        version_column=version_column,
+        unknown=unknown,
+    )
 
 
 def _message(error: Mapping[str, Any]) -> str:
@@ -211,56 +407,118 @@ def _message(error: Mapping[str, Any]) -> str:
     return f"{message} (at {'.'.join(rest)})" if rest else message
 
 
+def _cell(cells: Sequence[str], index: int | None) -> str:
+    return cells[index] if index is not None and index < len(cells) else ""
+
+
 def validate_row(
     number: int, cells: Sequence[str], columns: ColumnMap
-) -> tuple[AISystemCreate | None, list[RowProblem]]:
-    """One row's body, or every problem it has."""
+) -> tuple[ImportRow | None, list[RowProblem]]:
+    """One row's system, or every problem it has."""
     values: dict[str, Any] = {}
     problems: list[RowProblem] = []
     header_of = {name: columns.headers[i] for i, name in columns.fields.items()}
+    blank: set[str] = set()
     for index, name in columns.fields.items():
         text = cells[index] if index < len(cells) else ""
         if not text.strip():
+            blank.add(name)
             continue
         try:
             values[name] = columns.converters[name](restore(text))
         except CellError as exc:
             problems.append(RowProblem(number, header_of[name], str(exc)))
+    custom: dict[str, Any] = {}
+    for index, definition in columns.custom.items():
+        text = _cell(cells, index)
+        if not text.strip():
+            custom[definition.key] = None
+            continue
+        try:
+            custom[definition.key] = columns.converters[CUSTOM_PREFIX + definition.key](
+                restore(text)
+            )
+        except CellError as exc:
+            problems.append(RowProblem(number, columns.headers[index], str(exc)))
+    system_id: uuid.UUID | None = None
+    if text := _cell(cells, columns.id_column).strip():
+        try:
+            system_id = uuid.UUID(text)
+        except ValueError:
+            header = columns.headers[columns.id_column or 0]
+            problems.append(RowProblem(number, header, f"Not a system id; got {text[:60]!r}"))
+    version: int | None = None
+    if text := _cell(cells, columns.version_column).strip():
+        if text.isascii() and text.isdigit() and 0 < len(text) <= 9 and int(text) > 0:
+            version = int(text)
+        else:
+            header = columns.headers[columns.version_column or 0]
+            problems.append(
+                RowProblem(
+                    number, header, f"Not a version (a whole number >= 1); got {text[:20]!r}"
+                )
+            )
     extra = sum(1 for cell in cells[columns.width :] if cell.strip())
     if extra:
         problems.append(RowProblem(number, None, f"{extra} value(s) beyond the last column."))
+    given_custom = {k: v for k, v in custom.items() if v is not None}
+    if given_custom:
+        merged = values.get("custom_fields")
+        base = merged if isinstance(merged, dict) else {}
+        values["custom_fields"] = {**base, **given_custom}
     try:
         body = AISystemCreate.model_validate(values)
     except ValidationError as exc:
         for error in exc.errors(include_url=False)[:MAX_PROBLEMS_PER_ROW]:
             loc = error.get("loc", ())
             column = header_of.get(str(loc[0]), str(loc[0])) if loc else None
+            if loc and str(loc[0]) == "custom_fields" and len(loc) > 1:
+                column = columns.header_of(CUSTOM_PREFIX + str(loc[1])) or column
             problems.append(RowProblem(number, column, _message(error)))
         return None, problems
     except (ValueError, TypeError, RecursionError) as exc:  # a validator that did not wrap
         problems.append(RowProblem(number, None, f"Invalid row: {exc}"))
         return None, problems
-    return (None, problems) if problems else (body, problems)
+    if problems:
+        return None, problems
+    row = ImportRow(
+        number=number,
+        body=body,
+        given=frozenset(columns.fields.values()),
+        blank=frozenset(blank),
+        id=system_id,
+        version=version,
+        custom=custom,
+    )
+    return row, problems
 
 
 def validate_sheet(
-    sheet: Sheet, *, progress: Callable[[int], None] | None = None, every: int = 500
+    sheet: Sheet,
+    *,
+    custom_fields: Sequence[CustomFieldSpec] = (),
+    progress: Callable[[int], None] | None = None,
+    every: int = 500,
 ) -> ImportReport:
     """Validate every row; the report lists each row's problems, not just the first one's."""
-    columns = map_columns(sheet.headers)
+    columns = map_columns(sheet.headers, custom_fields=custom_fields)
     report = ImportReport(
         rows=len(sheet.rows),
-        columns={columns.headers[i]: name for i, name in columns.fields.items()},
+        columns={
+            columns.headers[i]: target
+            for i in columns.headers
+            if (target := columns.target(i)) is not None
+        },
         problems=list(columns.problems),
         warnings=list(columns.warnings),
+        unknown_columns=list(columns.unknown),
     )
     if columns.problems:
         return report  # without the required columns no row can be valid; one reason suffices
     for position, (number, cells) in enumerate(zip(sheet.numbers, sheet.rows, strict=True), 1):
-        body, problems = validate_row(number, cells, columns)
-        if body is not None:
-            report.bodies.append(body)
-            report.body_rows.append(number)
+        row, problems = validate_row(number, cells, columns)
+        if row is not None:
+            report.valid_rows.append(row)
         report.problems.extend(problems)
         if progress is not None and position % every == 0:
             progress(position)

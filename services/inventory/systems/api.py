@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from services.inventory.systems import service
 from services.inventory.systems.repository import SystemFilter
@@ -32,11 +32,14 @@ from shared.errors import InvalidCursor
 from shared.http import (
     IdempotencyDep,
     Paging,
+    RejectUnknownQuery,
     TenantSession,
     cursor_after_id,
     encode_cursor,
+    reject_unknown_query,
     set_etag,
 )
+from shared.text import Name, Text
 
 router = APIRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
@@ -44,11 +47,16 @@ Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+# A misspelt filter answers 400 naming the allowed ones instead of listing everything.
+QUERY_GUARD = Depends(reject_unknown_query)
+CUSTOM_FILTER_PREFIX = "cf."
+LIST_QUERY_GUARD = Depends(RejectUnknownQuery(prefixes=(CUSTOM_FILTER_PREFIX,)))
 IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]
 
 
 @router.post(
     "/ai-systems",
+    dependencies=[QUERY_GUARD],
     status_code=status.HTTP_201_CREATED,
     response_model=AISystemRead,
     tags=["ai-systems"],
@@ -79,24 +87,26 @@ async def register_ai_system(
 
 @router.get(
     "/ai-systems",
+    dependencies=[LIST_QUERY_GUARD],
     response_model=AISystemPage,
     tags=["ai-systems"],
     summary="List, search and filter AI systems",
     responses={400: PROBLEM},
 )
 async def list_ai_systems(
+    request: Request,
     principal: Reader,
     session: TenantSession,
     paging: Paging,
     name: Annotated[
-        str | None, Query(max_length=200, description="Case-insensitive part of the name")
+        Name | None, Query(max_length=200, description="Case-insensitive part of the name")
     ] = None,
     id: Annotated[
         list[uuid.UUID] | None,
         Query(description="Fetch these systems (batch; at most 500)", max_length=500),
     ] = None,
     q: Annotated[
-        str | None,
+        Text | None,
         Query(
             max_length=200,
             description="Full-text search over name, description and intended purpose "
@@ -106,17 +116,29 @@ async def list_ai_systems(
     lifecycle_stage: Annotated[
         list[LifecycleStage] | None, Query(description="Any of these stages")
     ] = None,
-    role: Annotated[
+    ai_role: Annotated[
         list[AIRole] | None, Query(description="Systems where the organisation holds any of these")
     ] = None,
-    owner: Annotated[str | None, Query(max_length=200, description="Exact owner")] = None,
+    role: Annotated[
+        list[AIRole] | None, Query(description="Same as `ai_role` (kept for existing clients)")
+    ] = None,
+    owner: Annotated[Name | None, Query(max_length=200, description="Exact owner")] = None,
     sector: Annotated[list[Sector] | None, Query(description="Any of these sectors")] = None,
+    vendor_id: Annotated[
+        list[uuid.UUID] | None,
+        Query(description="Systems of any of these vendors (at most 500)", max_length=500),
+    ] = None,
+    business_function: Annotated[
+        list[Name] | None,
+        Query(description="Any of these business functions (case-insensitive)", max_length=50),
+    ] = None,
     in_scope: Annotated[
         bool | None, Query(description="In (true) or out of (false) the approved scope")
     ] = None,
     tier: Annotated[
         list[EUAIActTier] | None, Query(description="Any of these EU AI Act tiers")
     ] = None,
+    eu_ai_act_tier: Annotated[list[EUAIActTier] | None, Query(description="Same as `tier`")] = None,
     review_overdue: Annotated[
         bool | None, Query(description="Review date passed (true) or not (false)")
     ] = None,
@@ -125,28 +147,43 @@ async def list_ai_systems(
         Query(description="Order; `-` descends. Systems without a review date come last."),
     ] = AISystemSort.CREATED_AT,
 ) -> AISystemPage:
+    """Filters combine with AND; a filter given several times matches any of its values.
+    `cf.<key>=value` filters by a custom field (`/v1/custom-fields`), e.g.
+    `?cf.cost_centre=HR-42`. An unknown parameter answers 400 naming the allowed ones."""
+    custom: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        if key.startswith(CUSTOM_FILTER_PREFIX):
+            custom.setdefault(key.removeprefix(CUSTOM_FILTER_PREFIX), []).append(value)
     filters = SystemFilter(
         org_id=principal.org_id,
         name_contains=name,
         ids=id or [],
         query=q.strip() if q and q.strip() else None,
         lifecycle_stages=[s.value for s in lifecycle_stage or []],
-        roles=[r.value for r in role or []],
+        roles=sorted({r.value for r in [*(ai_role or []), *(role or [])]}),
         owner=owner,
         sectors=[s.value for s in sector or []],
         in_scope=in_scope,
-        tiers=[t.value for t in tier or []],
+        tiers=sorted({t.value for t in [*(tier or []), *(eu_ai_act_tier or [])]}),
         review_overdue=review_overdue,
+        vendor_ids=vendor_id or [],
+        business_functions=business_function or [],
         today=date.today(),
     )
     items, following = await service.list_systems(
-        session, limit=paging.limit, filters=filters, sort=sort, cursor=paging.after
+        session,
+        limit=paging.limit,
+        filters=filters,
+        sort=sort,
+        cursor=paging.after,
+        custom_filters=custom,
     )
     return AISystemPage(items=items, next_cursor=following)
 
 
 @router.get(
     "/ai-systems/completeness",
+    dependencies=[QUERY_GUARD],
     response_model=CompletenessPage,
     tags=["ai-systems"],
     summary="Systems missing what an auditor asks for",
@@ -166,6 +203,7 @@ async def ai_systems_completeness(
 
 @router.get(
     "/ai-systems/{system_id}",
+    dependencies=[QUERY_GUARD],
     response_model=AISystemRead,
     tags=["ai-systems"],
     summary="Read one AI system",
@@ -181,6 +219,7 @@ async def get_ai_system(
 
 @router.patch(
     "/ai-systems/{system_id}",
+    dependencies=[QUERY_GUARD],
     response_model=AISystemRead,
     tags=["ai-systems"],
     summary="Change an AI system (send If-Match)",
@@ -201,6 +240,7 @@ async def update_ai_system(
 
 @router.get(
     "/ai-systems/{system_id}/history",
+    dependencies=[QUERY_GUARD],
     response_model=AISystemChangePage,
     tags=["ai-systems"],
     summary="Who changed what in a system, newest first",
@@ -227,6 +267,7 @@ async def ai_system_history(
 
 @router.post(
     "/custom-fields",
+    dependencies=[QUERY_GUARD],
     status_code=status.HTTP_201_CREATED,
     response_model=CustomFieldRead,
     tags=["custom-fields"],
@@ -244,6 +285,7 @@ async def create_custom_field(
 
 @router.get(
     "/custom-fields",
+    dependencies=[QUERY_GUARD],
     response_model=CustomFieldPage,
     tags=["custom-fields"],
     summary="The organisation's custom fields, by key",
@@ -261,6 +303,7 @@ async def list_custom_fields(
 
 @router.get(
     "/custom-fields/{field_id}",
+    dependencies=[QUERY_GUARD],
     response_model=CustomFieldRead,
     tags=["custom-fields"],
     summary="Read one custom field",
@@ -276,6 +319,7 @@ async def get_custom_field(
 
 @router.patch(
     "/custom-fields/{field_id}",
+    dependencies=[QUERY_GUARD],
     response_model=CustomFieldRead,
     tags=["custom-fields"],
     summary="Change a custom field's label, choices or required flag (send If-Match)",
@@ -296,6 +340,7 @@ async def update_custom_field(
 
 @router.delete(
     "/custom-fields/{field_id}",
+    dependencies=[QUERY_GUARD],
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["custom-fields"],
     summary="Remove a custom field (send If-Match); values on systems are kept",

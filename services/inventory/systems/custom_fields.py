@@ -23,6 +23,8 @@ def _coerce(definition: CustomField, value: Any) -> tuple[Any, str | None]:
         limit = MAX_TEXT if kind == CustomFieldType.TEXT else 200
         if len(value) > limit:
             return None, f"`{definition.key}` takes at most {limit} characters"
+        if "\x00" in value:
+            return None, f"`{definition.key}` must not contain the NUL character (U+0000)"
         return value.strip(), None
     if kind == CustomFieldType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -55,6 +57,22 @@ def validate_custom_fields(
     ``present`` is the system's values after the change: each required field must be in it
     (``None`` skips that check).
     """
+    out, errors = custom_field_problems(values, definitions, present=present)
+    if errors:
+        raise InvalidCustomFields(
+            "Custom field values do not fit their definitions.", errors=errors
+        )
+    return out
+
+
+def custom_field_problems(
+    values: Mapping[str, Any],
+    definitions: Sequence[CustomField],
+    *,
+    present: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The stored form of the values that fit, and one error (``location``, ``message``,
+    ``type``) for each that does not or for each required field missing from ``present``."""
     by_key = {d.key: d for d in definitions}
     errors: list[dict[str, Any]] = []
     out: dict[str, Any] = {}
@@ -85,8 +103,4 @@ def validate_custom_fields(
                         "type": "missing",
                     }
                 )
-    if errors:
-        raise InvalidCustomFields(
-            "Custom field values do not fit their definitions.", errors=errors
-        )
-    return out
+    return out, errors

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import BadRequest, Conflict, NotFound, ValidationFailed
 
 
 class AISystemNotFound(NotFound):
@@ -25,3 +25,10 @@ class InvalidCustomFields(ValidationFailed):
 class UnknownVendor(ValidationFailed):
     code = "unknown-vendor"
     title = "No such vendor"
+
+
+class InvalidCustomFieldFilter(BadRequest):
+    """A ``cf.<key>`` list filter naming no custom field, or a value its type cannot hold."""
+
+    code = "invalid-custom-field-filter"
+    title = "Invalid custom field filter"

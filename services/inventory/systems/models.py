@@ -29,6 +29,7 @@ class AISystem(TenantColumns, Base):
         sa.Index("ix_ai_system_org_updated", "org_id", "updated_at", "id"),
         sa.Index("ix_ai_system_org_review", "org_id", "next_review_at", "id"),
         sa.Index("ix_ai_system_org_owner", "org_id", "owner"),
+        sa.Index("ix_ai_system_org_vendor", "org_id", "vendor_id"),
         sa.Index("ix_ai_system_search", "search", postgresql_using="gin"),
         sa.Index("ix_ai_system_ai_roles", "ai_roles", postgresql_using="gin"),
     )
@@ -47,6 +48,7 @@ class AISystem(TenantColumns, Base):
     human_oversight: Mapped[str | None] = mapped_column(sa.Text)
     ai_roles: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), default=list)
     next_review_at: Mapped[date | None] = mapped_column(sa.Date)
+    last_reviewed_at: Mapped[date | None] = mapped_column(sa.Date)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     in_scope: Mapped[bool | None] = mapped_column()
     eu_ai_act_tier: Mapped[str | None] = mapped_column(sa.Text)

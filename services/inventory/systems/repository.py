@@ -4,7 +4,7 @@ organisation; the explicit ``org_id`` filters are there for the query planner, n
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -38,6 +38,10 @@ class SystemFilter:
     in_scope: bool | None = None
     tiers: Sequence[str] = ()
     review_overdue: bool | None = None
+    vendor_ids: Sequence[uuid.UUID] = ()
+    business_functions: Sequence[str] = ()  # compared case-insensitively
+    # custom field key -> any of these values (in stored form: text, number, ISO date)
+    custom: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     today: date = field(default_factory=date.today)
 
 
@@ -154,6 +158,13 @@ class AISystemRepository:
             conditions.append(AISystem.in_scope.is_(f.in_scope))
         if f.tiers:
             conditions.append(AISystem.eu_ai_act_tier.in_(f.tiers))
+        if f.vendor_ids:
+            conditions.append(AISystem.vendor_id.in_(f.vendor_ids))
+        if f.business_functions:
+            wanted = sorted({b.lower() for b in f.business_functions})
+            conditions.append(sa.func.lower(AISystem.business_function).in_(wanted))
+        for key, values in f.custom.items():
+            conditions.append(sa.or_(*(AISystem.custom_fields.contains({key: v}) for v in values)))
         if f.review_overdue is True:
             conditions.append(_overdue(f.today))
         elif f.review_overdue is False:
@@ -163,10 +174,11 @@ class AISystemRepository:
     def add(self, system: AISystem) -> None:
         self.session.add(system)
 
-    async def vendor_exists(self, vendor_id: uuid.UUID) -> bool:
-        """Whether the caller's organisation has this vendor (row-level security)."""
-        query = sa.select(sa.literal(True)).where(Vendor.id == vendor_id)
-        return (await self.session.execute(query)).first() is not None
+    async def existing_vendors(self, vendor_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``vendor_ids`` the caller's organisation has (row-level security hides
+        every other organisation's)."""
+        query = sa.select(Vendor.id).where(Vendor.id.in_(list(vendor_ids)))
+        return set((await self.session.execute(query)).scalars())
 
     # --- History ------------------------------------------------------------------------------
 

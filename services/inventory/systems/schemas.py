@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -17,6 +18,7 @@ from pydantic import (
 )
 
 from shared.http import Page
+from shared.text import no_nul
 
 
 class LifecycleStage(enum.StrEnum):
@@ -80,10 +82,22 @@ class AISystemSort(enum.StrEnum):
     NEXT_REVIEW_AT_DESC = "-next_review_at"
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Stakeholder = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=10_000)]
+# Every string of a request refuses U+0000 (``shared.text.no_nul``): PostgreSQL cannot store
+# it, so it is a 422 naming the field rather than a failed statement.
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(no_nul),
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(no_nul)
+]
+Stakeholder = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(no_nul),
+]
+LongText = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(no_nul)]
 FieldKey = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$", min_length=1, max_length=63)
 ]
@@ -96,9 +110,7 @@ class DataInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    category: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ] = Field(examples=["CVs"])
+    category: Stakeholder = Field(examples=["CVs"])
     personal: bool = False
     special_category: bool = Field(
         default=False, description="GDPR art. 9 data (health, biometrics…); implies `personal`"
@@ -131,6 +143,7 @@ _CREATE_EXAMPLE: dict[str, Any] = {
     "human_oversight": "A recruiter reviews every rejection",
     "ai_roles": ["customer"],
     "next_review_at": "2027-06-30",
+    "last_reviewed_at": "2026-06-30",
     "custom_fields": {"cost_centre": "HR-42"},
 }
 
@@ -154,6 +167,9 @@ class AISystemCreate(BaseModel):
         default_factory=list, description="Several at once; duplicates are dropped"
     )
     next_review_at: date | None = Field(default=None, description="Scheduled review date")
+    last_reviewed_at: date | None = Field(
+        default=None, description="When the system was last reviewed (not in the future)"
+    )
     custom_fields: dict[FieldKey, Any] = Field(
         default_factory=dict,
         max_length=100,
@@ -185,6 +201,7 @@ class AISystemUpdate(BaseModel):
     human_oversight: LongText | None = None
     ai_roles: list[AIRole] | None = None
     next_review_at: date | None = None
+    last_reviewed_at: date | None = None
     custom_fields: dict[FieldKey, Any] | None = Field(default=None, max_length=100)
 
     _roles = field_validator("ai_roles")(_dedupe_roles)
@@ -210,7 +227,8 @@ class AISystemRead(BaseModel):
     affected_stakeholders: list[str] = Field(default_factory=list)
     human_oversight: str | None = None
     ai_roles: list[AIRole] = Field(default_factory=list)
-    next_review_at: date | None = None
+    next_review_at: date | None = Field(default=None, description="When the next review is due")
+    last_reviewed_at: date | None = Field(default=None, description="When it was last reviewed")
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     in_scope: bool | None = Field(
         default=None,
@@ -295,7 +313,7 @@ class CustomFieldType(enum.StrEnum):
     PERSON = "person"
 
 
-Choice = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Choice = Stakeholder
 
 
 class CustomFieldCreate(BaseModel):

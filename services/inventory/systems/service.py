@@ -4,28 +4,36 @@ together or not at all."""
 
 from __future__ import annotations
 
-import enum
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.systems.custom_fields import validate_custom_fields
 from services.inventory.systems.errors import (
     AISystemNotFound,
     CustomFieldKeyTaken,
     CustomFieldNotFound,
-    UnknownVendor,
 )
-from services.inventory.systems.events import SYSTEM_REGISTERED, SYSTEM_RETIRED, SYSTEM_UPDATED
+from services.inventory.systems.events import SYSTEM_REGISTERED
 from services.inventory.systems.models import AISystem, AISystemChange, CustomField
 from services.inventory.systems.repository import (
     AISystemRepository,
     CustomFieldRepository,
     SystemFilter,
+)
+from services.inventory.systems.rules import (
+    EDITABLE,
+    RegisterFacts,
+    change_event_type,
+    changes_of,
+    check_system,
+    custom_filter_values,
+    plain,
+    raise_problems,
+    sent_fields,
 )
 from services.inventory.systems.schemas import (
     AISystemChangeRead,
@@ -38,7 +46,6 @@ from services.inventory.systems.schemas import (
     CustomFieldCreate,
     CustomFieldRead,
     CustomFieldUpdate,
-    LifecycleStage,
     SystemGaps,
 )
 from shared.audit import append_audit
@@ -48,43 +55,17 @@ from shared.errors import InvalidCursor, ValidationFailed
 from shared.events import emit, make_event
 from shared.http import check_version, encode_cursor
 
-# Fields a client writes; the rest of AISystemRead is kept by the service or mirrored.
-EDITABLE = tuple(AISystemCreate.model_fields)
-# Fields an update may not clear: ``null`` for them means "leave as is".
-NOT_NULL = {"name", "lifecycle_stage", "description"}
-LIST_FIELDS = {"data_inputs", "affected_stakeholders", "ai_roles"}
 
-
-def _plain(value: Any) -> Any:
-    """``value`` as the JSON the history and the columns hold."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _column(field: str, value: Any) -> Any:
-    """``value`` as the ORM column of ``field`` takes it."""
-    if field in ("next_review_at", "vendor_id"):
-        return value
-    return _plain(value)
-
-
-async def _vendor_exists(session: AsyncSession, vendor_id: uuid.UUID) -> bool:
-    return await AISystemRepository(session).vendor_exists(vendor_id)
-
-
-async def _custom_field_definitions(session: AsyncSession) -> list[CustomField]:
-    return await CustomFieldRepository(session).all()
+async def register_facts(
+    session: AsyncSession, vendor_ids: Iterable[uuid.UUID | None] = ()
+) -> RegisterFacts:
+    """What :func:`rules.check_system` needs from the organisation, for systems that name
+    ``vendor_ids``: loaded once per request, or once for all rows of an import."""
+    wanted = {v for v in vendor_ids if v is not None}
+    vendors = await AISystemRepository(session).existing_vendors(wanted) if wanted else set()
+    return RegisterFacts(
+        custom_fields=await CustomFieldRepository(session).all(), vendors=frozenset(vendors)
+    )
 
 
 def _record_change(
@@ -109,21 +90,15 @@ def _record_change(
 async def register_system(
     session: AsyncSession, principal: Principal, body: AISystemCreate
 ) -> AISystemRead:
-    if body.vendor_id is not None and not await _vendor_exists(session, body.vendor_id):
-        raise UnknownVendor(
-            f"No vendor {body.vendor_id} in your organisation.",
-            errors=[{"location": ["body", "vendor_id"], "message": "unknown vendor"}],
-        )
-    definitions = await _custom_field_definitions(session)
-    custom = validate_custom_fields(body.custom_fields, definitions, present=body.custom_fields)
+    facts = await register_facts(session, [body.vendor_id])
+    checked = check_system(sent_fields(body), facts)
+    raise_problems(checked.problems)
     now = utcnow()
-    values = {f: _column(f, getattr(body, f)) for f in EDITABLE if f != "custom_fields"}
     system = AISystem(
         id=uuid7(),
         org_id=principal.org_id,
         version=1,
-        **values,
-        custom_fields=custom,
+        **checked.values,
         created_by=principal.subject,
         updated_by=principal.subject,
         created_at=now,
@@ -132,7 +107,7 @@ async def register_system(
     AISystemRepository(session).add(system)
     await session.flush()
     changes = {
-        f: {"from": None, "to": _plain(v)}
+        f: {"from": None, "to": plain(v)}
         for f in EDITABLE
         if (v := getattr(system, f)) not in (None, "", [], {})
     }
@@ -163,7 +138,7 @@ def sort_value(system: AISystemRead, sort: AISystemSort) -> Any:
 
 
 def encode_position(system: AISystemRead, sort: AISystemSort) -> dict[str, Any]:
-    return {"s": sort.value, "v": _plain(sort_value(system, sort)), "id": str(system.id)}
+    return {"s": sort.value, "v": plain(sort_value(system, sort)), "id": str(system.id)}
 
 
 def decode_position(cursor: dict[str, Any], sort: AISystemSort) -> tuple[Any, uuid.UUID]:
@@ -201,9 +176,17 @@ async def list_systems(
     filters: SystemFilter,
     sort: AISystemSort = AISystemSort.CREATED_AT,
     cursor: dict[str, Any] | None = None,
+    custom_filters: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[list[AISystemRead], str | None]:
-    """One page of systems and the cursor of the next (None on the last page)."""
+    """One page of systems and the cursor of the next (None on the last page).
+
+    ``custom_filters`` (custom field key -> any of these values, as typed in a query string)
+    are checked against the organisation's definitions and compared in stored form.
+    """
     after = decode_position(cursor, sort) if cursor is not None else None
+    if custom_filters:
+        definitions = await CustomFieldRepository(session).all()
+        filters = replace(filters, custom=custom_filter_values(custom_filters, definitions))
     rows = await AISystemRepository(session).find(
         limit=limit + 1, filters=filters, sort=sort, after=after
     )
@@ -229,58 +212,24 @@ async def update_system(
     if system is None:
         raise AISystemNotFound(f"No AI system {system_id} in your organisation.")
     check_version(if_match, system.version)
-    sent = {f: getattr(body, f) for f in body.model_fields_set}
-    for field in NOT_NULL:
-        if field in sent and sent[field] is None:
-            sent.pop(field)
-    new_values: dict[str, Any] = {}
-    for field, value in sent.items():
-        if field == "custom_fields":
-            continue
-        if value is None and field in LIST_FIELDS:
-            value = []
-        new_values[field] = _column(field, value)
-    if "custom_fields" in sent:
-        patch: dict[str, Any] = sent["custom_fields"] or {}
-        definitions = await _custom_field_definitions(session)
-        merged = dict(system.custom_fields)
-        for key, value in patch.items():
-            if value is None:
-                merged.pop(key, None)
-        cleaned = validate_custom_fields(
-            {k: v for k, v in patch.items() if v is not None},
-            definitions,
-            present={**merged, **{k: v for k, v in patch.items() if v is not None}},
-        )
-        new_values["custom_fields"] = {**merged, **cleaned}
-    vendor = new_values.get("vendor_id")
-    if (
-        vendor is not None
-        and vendor != system.vendor_id
-        and not await _vendor_exists(session, vendor)
-    ):
-        raise UnknownVendor(
-            f"No vendor {vendor} in your organisation.",
-            errors=[{"location": ["body", "vendor_id"], "message": "unknown vendor"}],
-        )
-    changes: dict[str, dict[str, Any]] = {}
-    for field, value in new_values.items():
-        before, after = _plain(getattr(system, field)), _plain(value)
-        if before != after:
-            changes[field] = {"from": before, "to": after}
+    sent = sent_fields(body)
+    facts = await register_facts(session, [sent.get("vendor_id")])
+    checked = check_system(sent, facts, system)
+    raise_problems(checked.problems)
+    changes = changes_of(system, checked.values)
     if not changes:
         return AISystemRead.model_validate(system)
-    was_retired = system.lifecycle_stage == LifecycleStage.RETIRED.value
+    event_type = change_event_type(
+        system.lifecycle_stage, checked.values.get("lifecycle_stage", system.lifecycle_stage)
+    )
     for field in changes:
-        setattr(system, field, new_values[field])
+        setattr(system, field, checked.values[field])
     system.version += 1
     system.updated_by = principal.subject
     system.updated_at = utcnow()
     _record_change(session, system, principal, changes)
     await session.flush()
     state = AISystemRead.model_validate(system)
-    retired_now = not was_retired and system.lifecycle_stage == LifecycleStage.RETIRED.value
-    event_type = SYSTEM_RETIRED if retired_now else SYSTEM_UPDATED
     await emit(
         session,
         make_event(

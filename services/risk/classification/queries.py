@@ -20,3 +20,11 @@ async def current_tiers(
 ) -> dict[uuid.UUID, str]:
     """System id → current tier; every classified system of the org when ``system_ids`` is None."""
     return await ClassificationRepository(session).current_tiers(system_ids)
+
+
+async def art_27_systems(session: AsyncSession, system_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Systems among ``system_ids`` whose current classification puts the Art. 27(1)
+    fundamental rights impact assessment on the organisation (the procedure decides who:
+    bodies governed by public law, private entities providing public services, deployers of
+    Annex III points 5(b)/5(c); never Annex III point 2)."""
+    return await ClassificationRepository(session).with_obligation(system_ids, "27")

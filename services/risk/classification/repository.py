@@ -97,6 +97,20 @@ class ClassificationRepository:
         rows = (await self.session.execute(query)).all()
         return {row.system_id: row.tier for row in rows}
 
+    async def with_obligation(
+        self, system_ids: Sequence[uuid.UUID], article: str
+    ) -> set[uuid.UUID]:
+        """Systems among ``system_ids`` whose current classification lists an obligation of
+        ``article`` (e.g. ``27``)."""
+        if not system_ids:
+            return set()
+        query = sa.select(ClassificationRecord.system_id).where(
+            ClassificationRecord.is_current.is_(True),
+            ClassificationRecord.system_id.in_(list(system_ids)),
+            ClassificationRecord.result["obligations"].contains([{"article": article}]),
+        )
+        return set((await self.session.execute(query)).scalars())
+
     async def needing_classification(
         self, *, limit: int, after: uuid.UUID | None
     ) -> list[tuple[SystemProjection, ClassificationRecord | None]]:

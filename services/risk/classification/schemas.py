@@ -9,10 +9,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.risk.classification.procedure import (
+    AnnexIIICarveOut,
     Answers,
+    Art5Exception,
+    ClassificationWarning,
     ExemptionCondition,
     Obligation,
     Route,
+    ScopeExclusion,
     Tier,
 )
 from shared.http import Page
@@ -48,6 +52,33 @@ class ClassificationRead(BaseModel):
     transparency: list[str] = []
     gpai_model: bool
     gpai_systemic_risk: bool
+    scope_exclusion: ScopeExclusion | None = Field(
+        default=None, description="The Art. 2 exclusion that puts the system outside the Act"
+    )
+    art5_exceptions: list[Art5Exception] = Field(
+        default=[], description="Art. 5 exceptions that hold (the practice is not prohibited)"
+    )
+    annex_iii_points: list[str] = Field(
+        default=[],
+        description="Every Annex III point the system falls under (`annex_iii_point` is the first)",
+    )
+    annex_iii_carve_outs: list[AnnexIIICarveOut] = Field(
+        default=[], description="Uses an Annex III point itself excludes"
+    )
+    annex_i_section: str | None = Field(default=None, description="Annex I section (A or B)")
+    annex_i_legislation: str | None = Field(
+        default=None, description="The Annex I Union harmonisation legislation"
+    )
+    exemption_documented_by_provider: bool = Field(
+        default=False,
+        description="The Art. 6(3) derogation is the provider's documented assessment that "
+        "this organisation (not the provider) relies on",
+    )
+    gpai_open_source: bool = False
+    warnings: list[ClassificationWarning] = Field(
+        default=[],
+        description="Inventory facts (sector, intended purpose) the answers seem to contradict",
+    )
     answers: Answers
     classified_at: datetime
     classified_by: str
@@ -89,7 +120,11 @@ class Question(BaseModel):
     refs: list[str] = []
     options: list[QuestionOption] = []
     help: str | None = None
-    shown_when: str | None = Field(default=None, description="When a renderer should ask it")
+    shown_when: str | None = Field(
+        default=None,
+        description="When a renderer should ask it: `field` (that answer is given and not "
+        "false/empty), `field=value`, `field!=value`, several joined by `&`",
+    )
 
 
 class Questionnaire(BaseModel):

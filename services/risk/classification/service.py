@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.risk.classification.errors import ClassificationNotFound
 from services.risk.classification.events import SYSTEM_CLASSIFIED
 from services.risk.classification.models import ClassificationRecord
-from services.risk.classification.procedure import Answers, Classification, classify
+from services.risk.classification.procedure import (
+    STORED,
+    Answers,
+    Classification,
+    InventoryFacts,
+    classify,
+)
 from services.risk.classification.repository import ClassificationRepository
 from services.risk.classification.schemas import (
     ClassificationNeeded,
@@ -40,18 +46,22 @@ def to_read(row: ClassificationRecord) -> ClassificationRead:
         if row.reclassification_requested_at is not None
         else None
     )
-    return ClassificationRead(
-        id=row.id,
-        system_id=row.system_id,
-        org_id=row.org_id,
-        version=row.version,
-        current=row.is_current,
-        risk_level=result.tier.value,
-        **result.model_dump(),
-        answers=Answers.model_validate(row.answers),
-        classified_at=row.classified_at,
-        classified_by=row.classified_by,
-        reclassification_requested=requested,
+    # Validated with the STORED context: answers given under former rules still read back.
+    return ClassificationRead.model_validate(
+        {
+            "id": row.id,
+            "system_id": row.system_id,
+            "org_id": row.org_id,
+            "version": row.version,
+            "current": row.is_current,
+            "risk_level": result.tier.value,
+            **result.model_dump(),
+            "answers": row.answers,
+            "classified_at": row.classified_at,
+            "classified_by": row.classified_by,
+            "reclassification_requested": requested,
+        },
+        context=STORED,
     )
 
 
@@ -70,7 +80,9 @@ async def classify_system(
     system = await records.system(system_id, for_update=True)
     if system is None:
         raise SystemNotKnown(f"The risk service has no AI system {system_id} in your organisation.")
-    result = classify(answers)
+    result = classify(
+        answers, InventoryFacts(sector=system.sector, intended_purpose=system.intended_purpose)
+    )
     previous = await records.last_version(system_id) or 0
     await records.retire_current(system_id)
     row = ClassificationRecord(

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 
 from services.risk.impact import service
 from services.risk.impact.schemas import (
@@ -18,7 +18,9 @@ from services.risk.impact.schemas import (
     ImpactAssessmentPage,
     ImpactAssessmentRead,
     ImpactAssessmentUpdate,
+    Rejection,
     RequiredAssessmentPage,
+    TransitionNote,
 )
 from shared.auth import APPROVERS, EDITORS, READERS, Principal, require_roles
 from shared.http import (
@@ -98,7 +100,7 @@ async def list_impact_assessments(
     session: TenantSession,
     paging: Paging,
     system_id: Annotated[list[uuid.UUID] | None, Query(max_length=500)] = None,
-    status: Annotated[list[AssessmentStatus] | None, Query(max_length=4)] = None,
+    status: Annotated[list[AssessmentStatus] | None, Query(max_length=6)] = None,
     id: Annotated[
         list[uuid.UUID] | None,
         Query(description="Fetch these assessments (batch; at most 500)", max_length=500),
@@ -151,8 +153,8 @@ async def update_impact_assessment(
 @router.post(
     f"{BASE}/{{assessment_id}}/submit",
     response_model=ImpactAssessmentRead,
-    summary="Submit a draft for review",
-    responses={404: PROBLEM, 409: PROBLEM, 412: PROBLEM},
+    summary="Submit a complete draft for review",
+    responses={404: PROBLEM, 409: PROBLEM, 412: PROBLEM, 422: PROBLEM},
 )
 async def submit_impact_assessment(
     assessment_id: uuid.UUID,
@@ -161,9 +163,95 @@ async def submit_impact_assessment(
     response: Response,
     if_match: IfMatch = None,
 ) -> ImpactAssessmentRead:
+    """Refused with 422 `impact-assessment-incomplete` listing every missing item (`errors` with
+    locations, `missing` as field paths such as `fundamental_rights.deployer_process`)."""
     submitted = await service.submit_assessment(session, principal, assessment_id, if_match)
     set_etag(response, submitted.version)
     return submitted
+
+
+@router.post(
+    f"{BASE}/{{assessment_id}}/send-back",
+    response_model=ImpactAssessmentRead,
+    summary="Send an assessment in review back to draft (reviewer or author)",
+    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 412: PROBLEM, 422: PROBLEM},
+)
+async def send_back_impact_assessment(
+    assessment_id: uuid.UUID,
+    principal: Editor,
+    session: TenantSession,
+    response: Response,
+    body: Annotated[TransitionNote | None, Body()] = None,
+    if_match: IfMatch = None,
+) -> ImpactAssessmentRead:
+    """Back to `draft` so that it can be corrected and submitted again; the `reason` (what to
+    change) is kept as `return_reason`. Reviewers (admin, manager) and the author may do it."""
+    moved = await service.send_back_assessment(
+        session, principal, assessment_id, body.reason if body else None, if_match
+    )
+    set_etag(response, moved.version)
+    return moved
+
+
+@router.post(
+    f"{BASE}/{{assessment_id}}/reject",
+    response_model=ImpactAssessmentRead,
+    summary="Reject an assessment in review, with a reason (admin, manager; not its author)",
+    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 412: PROBLEM, 422: PROBLEM},
+)
+async def reject_impact_assessment(
+    assessment_id: uuid.UUID,
+    body: Rejection,
+    principal: Approver,
+    session: TenantSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ImpactAssessmentRead:
+    """`rejected` keeps the `rejection_reason`; `POST …/reopen` turns it into a draft again."""
+    moved = await service.reject_assessment(
+        session, principal, assessment_id, body.reason, if_match
+    )
+    set_etag(response, moved.version)
+    return moved
+
+
+@router.post(
+    f"{BASE}/{{assessment_id}}/withdraw",
+    response_model=ImpactAssessmentRead,
+    summary="Withdraw a draft or an assessment in review (reviewer or author)",
+    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 412: PROBLEM, 422: PROBLEM},
+)
+async def withdraw_impact_assessment(
+    assessment_id: uuid.UUID,
+    principal: Editor,
+    session: TenantSession,
+    response: Response,
+    body: Annotated[TransitionNote | None, Body()] = None,
+    if_match: IfMatch = None,
+) -> ImpactAssessmentRead:
+    moved = await service.withdraw_assessment(
+        session, principal, assessment_id, body.reason if body else None, if_match
+    )
+    set_etag(response, moved.version)
+    return moved
+
+
+@router.post(
+    f"{BASE}/{{assessment_id}}/reopen",
+    response_model=ImpactAssessmentRead,
+    summary="Reopen a rejected or withdrawn assessment as a draft",
+    responses={404: PROBLEM, 409: PROBLEM, 412: PROBLEM},
+)
+async def reopen_impact_assessment(
+    assessment_id: uuid.UUID,
+    principal: Editor,
+    session: TenantSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ImpactAssessmentRead:
+    moved = await service.reopen_assessment(session, principal, assessment_id, if_match)
+    set_etag(response, moved.version)
+    return moved
 
 
 @router.post(

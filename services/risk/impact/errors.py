@@ -29,7 +29,13 @@ class AuthorCannotApprove(Forbidden):
 
 
 class AssessmentIncomplete(ValidationFailed):
-    """422 listing every field approval still needs (``errors`` and ``missing``)."""
+    """422 listing every field submission or approval still needs (``errors`` and ``missing``,
+    dotted field paths such as ``fundamental_rights.deployer_process``)."""
 
     code = "impact-assessment-incomplete"
     title = "The impact assessment is not complete"
+
+
+class ReviewerOrAuthorOnly(Forbidden):
+    code = "impact-assessment-reviewer-or-author-only"
+    title = "Only a reviewer (admin, manager) or the author can do this"

@@ -13,8 +13,8 @@ IMPACT_ASSESSMENT_CREATED = catalogue.register(
 IMPACT_ASSESSMENT_UPDATED = catalogue.register(
     "impact_assessment.updated",
     ImpactAssessmentRead,
-    "An impact assessment changed: its contents, or its status (submitted for review, "
-    "superseded by a newer approved one).",
+    "An impact assessment changed: its contents, or its status (submitted for review, sent back "
+    "to draft, rejected with a reason, withdrawn, reopened, superseded by a newer approved one).",
 )
 IMPACT_ASSESSMENT_APPROVED = catalogue.register(
     "impact_assessment.approved",

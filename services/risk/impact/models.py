@@ -40,6 +40,17 @@ class ImpactAssessment(TenantColumns, Base):
     approved_at: Mapped[datetime | None] = mapped_column()
     superseded_by: Mapped[uuid.UUID | None] = mapped_column()
     superseded_at: Mapped[datetime | None] = mapped_column()
+    # The last time it was sent back from review to draft, and why.
+    returned_by: Mapped[str | None] = mapped_column(sa.Text)
+    returned_at: Mapped[datetime | None] = mapped_column()
+    return_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # End states other than approval (a reopened one keeps them until it ends again).
+    rejected_by: Mapped[str | None] = mapped_column(sa.Text)
+    rejected_at: Mapped[datetime | None] = mapped_column()
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+    withdrawn_by: Mapped[str | None] = mapped_column(sa.Text)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ImpactAssessmentChange(Base):

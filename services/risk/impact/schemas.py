@@ -7,21 +7,49 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from services.risk.impact.requirement import RequirementReason
 from shared.http import Page
+from shared.text import no_nul
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+# ``no_nul``: PostgreSQL cannot store U+0000 (not even in jsonb), so it is a 422 naming the field.
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(no_nul),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),
+    AfterValidator(no_nul),
+]
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4_000),
+    AfterValidator(no_nul),
+]
 MAX_ITEMS = 200
 
 
 class AssessmentStatus(enum.StrEnum):
+    """draft → in_review → approved → superseded; in review it can also go back to draft, be
+    rejected (with a reason) or withdrawn; a rejected or withdrawn one can be reopened as a
+    draft. No state but superseded is final."""
+
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     APPROVED = "approved"
     SUPERSEDED = "superseded"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
 
 class Severity(enum.StrEnum):
@@ -158,9 +186,30 @@ class ImpactAssessmentRead(AssessmentContents):
     approved_at: datetime | None
     superseded_by: uuid.UUID | None = Field(description="The approved assessment that replaced it.")
     superseded_at: datetime | None
+    returned_by: str | None = Field(None, description="Who last sent it back to draft.")
+    returned_at: datetime | None = None
+    return_reason: str | None = Field(None, description="Why it was last sent back to draft.")
+    rejected_by: str | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
 
 
 ImpactAssessmentPage = Page[ImpactAssessmentRead]
+
+
+class TransitionNote(_Strict):
+    """Why an assessment in review goes back to draft, or is withdrawn (optional)."""
+
+    reason: Reason | None = None
+
+
+class Rejection(_Strict):
+    """Why an assessment in review is rejected (required: the author needs to know)."""
+
+    reason: Reason
 
 
 class ImpactAssessmentChangeRead(BaseModel):

@@ -18,6 +18,7 @@ from services.risk.impact.errors import (
     AuthorCannotApprove,
     ImpactAssessmentNotFound,
     InvalidTransition,
+    ReviewerOrAuthorOnly,
     UnknownSystem,
 )
 from services.risk.impact.events import (
@@ -28,7 +29,9 @@ from services.risk.impact.events import (
 from services.risk.impact.models import ImpactAssessment, ImpactAssessmentChange
 from services.risk.impact.repository import ImpactAssessmentRepository
 from services.risk.impact.requirement import (
+    RequirementBasis,
     SystemFacts,
+    fundamental_rights_basis,
     fundamental_rights_fields_required,
     requirement_reasons,
 )
@@ -41,12 +44,23 @@ from services.risk.impact.schemas import (
     RequiredAssessment,
 )
 from services.risk.systems.models import SystemProjection
-from shared.auth import Principal
+from shared.auth import APPROVERS, Principal
 from shared.db import utcnow, uuid7
 from shared.events import EventType, emit, make_event
 from shared.http import check_version
 
 CONTENT_FIELDS = frozenset(AssessmentContents.model_fields)
+FLOW_FIELDS = (
+    "returned_by",
+    "returned_at",
+    "return_reason",
+    "rejected_by",
+    "rejected_at",
+    "rejection_reason",
+    "withdrawn_by",
+    "withdrawn_at",
+    "withdrawal_reason",
+)
 
 # What approval needs, in the order it is reported (ISO/IEC 42001 6.1.4, A.5.2–A.5.5).
 REQUIRED_FOR_APPROVAL: tuple[tuple[str, str], ...] = (
@@ -96,6 +110,7 @@ def to_read(row: ImpactAssessment) -> ImpactAssessmentRead:
             "approved_at": row.approved_at,
             "superseded_by": row.superseded_by,
             "superseded_at": row.superseded_at,
+            **{name: getattr(row, name) for name in FLOW_FIELDS},
         }
     )
 
@@ -230,14 +245,39 @@ async def update_assessment(
     return await _record(session, row, principal, "updated", changes, IMPACT_ASSESSMENT_UPDATED)
 
 
+async def _missing(
+    session: AsyncSession, repo: ImpactAssessmentRepository, row: ImpactAssessment
+) -> list[dict[str, Any]]:
+    """Every item the assessment still lacks for review and approval (Art. 27 fields included
+    when Art. 27(1) binds the organisation or its risk policy asks for them)."""
+    system = await repo.system(row.system_id)
+    basis = fundamental_rights_basis(await facts_of(session, system)) if system else None
+    return missing_for_approval(
+        row.contents, row.next_review_at, fria_basis=basis, today=date.today()
+    )
+
+
+def _incomplete(missing: list[dict[str, Any]], step: str) -> AssessmentIncomplete:
+    return AssessmentIncomplete(
+        f"{step} needs {len(missing)} more item(s); see `errors` (or `missing`, as field paths).",
+        errors=missing,
+        missing=[".".join(m["location"][1:]) for m in missing],
+    )
+
+
 async def submit_assessment(
     session: AsyncSession, principal: Principal, assessment_id: uuid.UUID, if_match: str | None
 ) -> ImpactAssessmentRead:
-    row = await _get(ImpactAssessmentRepository(session), assessment_id, for_update=True)
+    """Draft → in review, refused (422, every missing item listed) while incomplete: a reviewer
+    should never receive an assessment that cannot be approved as it stands."""
+    repo = ImpactAssessmentRepository(session)
+    row = await _get(repo, assessment_id, for_update=True)
     if if_match is not None:
         check_version(if_match, row.version)
     if row.status != AssessmentStatus.DRAFT.value:
         raise InvalidTransition(f"The assessment is {row.status}; only a draft can be submitted.")
+    if missing := await _missing(session, repo, row):
+        raise _incomplete(missing, "Submitting")
     now = utcnow()
     row.status = AssessmentStatus.IN_REVIEW.value
     row.submitted_by, row.submitted_at = principal.subject, now
@@ -251,12 +291,27 @@ async def facts_of(session: AsyncSession, system: SystemProjection) -> SystemFac
     tiers = await sources.current_tiers(session, [system.id])
     roles = await sources.current_roles(session, [system.id])
     flagged = await sources.fundamental_rights_systems(session)
-    return _facts(system, tiers.get(system.id), roles.get(system.id), system.id in flagged)
+    return _facts(
+        system,
+        tiers.get(system.id),
+        roles.get(system.id),
+        system.id in flagged,
+        art_27=system.id in await sources.art_27_systems(session, [system.id]),
+        policy=await sources.full_assessment_policy(session),
+    )
 
 
 def _facts(
-    system: SystemProjection, tier: str | None, role: str | None, fundamental_rights: bool
+    system: SystemProjection,
+    tier: str | None,
+    role: str | None,
+    fundamental_rights: bool,
+    *,
+    art_27: bool = False,
+    policy: bool = False,
 ) -> SystemFacts:
+    """``art_27``: the current classification puts Art. 27(1) on the organisation (law);
+    ``policy``: the organisation requires a full assessment of every high-risk system."""
     return SystemFacts(
         sector=system.sector,
         affected_stakeholders=tuple(system.affected_stakeholders or ()),
@@ -265,6 +320,8 @@ def _facts(
         tier=tier,
         fundamental_rights_risk=fundamental_rights,
         classification_roles=(role,) if role else (),
+        art_27=art_27,
+        policy_all_high_risk=policy,
     )
 
 
@@ -278,10 +335,23 @@ def _empty(value: Any) -> bool:
     return False
 
 
+# Why the Art. 27(1)(a)-(f) fields are asked for, said in each missing item's message.
+FRIA_BASIS_TEXT: dict[RequirementBasis, str] = {
+    RequirementBasis.LAW: "Required: Art. 27(1) binds your organisation for this system.",
+    RequirementBasis.POLICY: "Required: your organisation's risk policy requires a full "
+    "assessment of every high-risk system.",
+}
+
+
 def missing_for_approval(
-    contents: dict[str, Any], next_review_at: date | None, *, art_27: bool, today: date
+    contents: dict[str, Any],
+    next_review_at: date | None,
+    *,
+    fria_basis: RequirementBasis | None,
+    today: date,
 ) -> list[dict[str, Any]]:
-    """Every reason the assessment cannot be approved yet, as problem+json ``errors`` items."""
+    """Every reason the assessment cannot be approved yet, as problem+json ``errors`` items;
+    ``fria_basis`` (law or policy) asks for the Art. 27(1) fields and is named in their message."""
     missing: list[dict[str, Any]] = []
     for name, message in REQUIRED_FOR_APPROVAL:
         if _empty(contents.get(name)):
@@ -302,15 +372,14 @@ def missing_for_approval(
                 "type": "in_past",
             }
         )
-    if art_27:
+    if fria_basis in FRIA_BASIS_TEXT:
         fria = contents.get("fundamental_rights") or {}
         for name, message in REQUIRED_ART_27:
             if _empty(fria.get(name)):
                 missing.append(
                     {
                         "location": ["body", "fundamental_rights", name],
-                        "message": message
-                        + " Required: the system is high-risk and your organisation deploys it.",
+                        "message": f"{message} {FRIA_BASIS_TEXT[fria_basis]}",
                         "type": "missing",
                     }
                 )
@@ -333,19 +402,9 @@ async def approve_assessment(
             "You wrote this assessment; someone else with the admin or manager role must "
             "approve it."
         )
-    system = await repo.system(row.system_id)
-    art_27 = system is not None and fundamental_rights_fields_required(
-        await facts_of(session, system)
-    )
-    missing = missing_for_approval(
-        row.contents, row.next_review_at, art_27=art_27, today=date.today()
-    )
-    if missing:
-        raise AssessmentIncomplete(
-            f"Approval needs {len(missing)} more item(s); see `errors`.",
-            errors=missing,
-            missing=[".".join(m["location"][1:]) for m in missing],
-        )
+    # Checked again: facts (tier, roles) or the date may have changed since it was submitted.
+    if missing := await _missing(session, repo, row):
+        raise _incomplete(missing, "Approval")
     now = utcnow()
     previous = await repo.approved_for_update(row.system_id)
     if previous is not None:
@@ -376,6 +435,132 @@ async def approve_assessment(
     return await _record(session, row, principal, "approved", changes, IMPACT_ASSESSMENT_APPROVED)
 
 
+def _reviewer_or_author(principal: Principal, row: ImpactAssessment, action: str) -> None:
+    if principal.roles & APPROVERS:
+        return
+    if principal.subject in {row.created_by, row.submitted_by}:
+        return
+    raise ReviewerOrAuthorOnly(
+        f"Only a reviewer (admin, manager) or the assessment's author can {action} it."
+    )
+
+
+async def _transition(
+    session: AsyncSession,
+    assessment_id: uuid.UUID,
+    if_match: str | None,
+    *,
+    allowed_from: frozenset[AssessmentStatus],
+    verb: str,
+) -> ImpactAssessment:
+    row = await _get(ImpactAssessmentRepository(session), assessment_id, for_update=True)
+    if if_match is not None:
+        check_version(if_match, row.version)
+    if row.status not in allowed_from:
+        states = " or ".join(sorted(s.value for s in allowed_from))
+        raise InvalidTransition(f"The assessment is {row.status}; only one {states} can be {verb}.")
+    return row
+
+
+async def _moved(
+    session: AsyncSession,
+    principal: Principal,
+    row: ImpactAssessment,
+    status: AssessmentStatus,
+    action: str,
+    changes: dict[str, Any],
+) -> ImpactAssessmentRead:
+    row.status = status.value
+    row.version += 1
+    row.updated_by, row.updated_at = principal.subject, utcnow()
+    changes = {"status": row.status, **changes}
+    return await _record(session, row, principal, action, changes, IMPACT_ASSESSMENT_UPDATED)
+
+
+async def send_back_assessment(
+    session: AsyncSession,
+    principal: Principal,
+    assessment_id: uuid.UUID,
+    reason: str | None,
+    if_match: str | None,
+) -> ImpactAssessmentRead:
+    """In review → draft, so that it can be completed or corrected and submitted again."""
+    row = await _transition(
+        session,
+        assessment_id,
+        if_match,
+        allowed_from=frozenset({AssessmentStatus.IN_REVIEW}),
+        verb="sent back to draft",
+    )
+    _reviewer_or_author(principal, row, "send back")
+    row.returned_by, row.returned_at, row.return_reason = principal.subject, utcnow(), reason
+    return await _moved(
+        session, principal, row, AssessmentStatus.DRAFT, "sent_back", {"reason": reason}
+    )
+
+
+async def reject_assessment(
+    session: AsyncSession,
+    principal: Principal,
+    assessment_id: uuid.UUID,
+    reason: str,
+    if_match: str | None,
+) -> ImpactAssessmentRead:
+    """In review → rejected, with a reason; not by its author (separation of duties)."""
+    row = await _transition(
+        session,
+        assessment_id,
+        if_match,
+        allowed_from=frozenset({AssessmentStatus.IN_REVIEW}),
+        verb="rejected",
+    )
+    if row.created_by == principal.subject:
+        raise AuthorCannotApprove(
+            "You wrote this assessment; someone else must review it. Withdraw it instead."
+        )
+    row.rejected_by, row.rejected_at, row.rejection_reason = principal.subject, utcnow(), reason
+    return await _moved(
+        session, principal, row, AssessmentStatus.REJECTED, "rejected", {"reason": reason}
+    )
+
+
+async def withdraw_assessment(
+    session: AsyncSession,
+    principal: Principal,
+    assessment_id: uuid.UUID,
+    reason: str | None,
+    if_match: str | None,
+) -> ImpactAssessmentRead:
+    """Draft or in review → withdrawn (no longer pursued: the system was dropped, a newer
+    assessment replaces it, …)."""
+    row = await _transition(
+        session,
+        assessment_id,
+        if_match,
+        allowed_from=frozenset({AssessmentStatus.DRAFT, AssessmentStatus.IN_REVIEW}),
+        verb="withdrawn",
+    )
+    _reviewer_or_author(principal, row, "withdraw")
+    row.withdrawn_by, row.withdrawn_at, row.withdrawal_reason = principal.subject, utcnow(), reason
+    return await _moved(
+        session, principal, row, AssessmentStatus.WITHDRAWN, "withdrawn", {"reason": reason}
+    )
+
+
+async def reopen_assessment(
+    session: AsyncSession, principal: Principal, assessment_id: uuid.UUID, if_match: str | None
+) -> ImpactAssessmentRead:
+    """Rejected or withdrawn → draft: revise and submit again (the history keeps the rest)."""
+    row = await _transition(
+        session,
+        assessment_id,
+        if_match,
+        allowed_from=frozenset({AssessmentStatus.REJECTED, AssessmentStatus.WITHDRAWN}),
+        verb="reopened",
+    )
+    return await _moved(session, principal, row, AssessmentStatus.DRAFT, "reopened", {})
+
+
 async def history(
     session: AsyncSession, assessment_id: uuid.UUID, *, limit: int, before_version: int | None
 ) -> list[ImpactAssessmentChange]:
@@ -404,6 +589,7 @@ async def required_assessments(
     """
     repo = ImpactAssessmentRepository(session)
     flagged = await sources.fundamental_rights_systems(session)
+    policy = await sources.full_assessment_policy(session)
     batch = max(limit * 2, 100)
     items: list[RequiredAssessment] = []
     cursor = after
@@ -414,10 +600,18 @@ async def required_assessments(
         ids = [s.id for s in systems]
         tiers = await sources.current_tiers(session, ids)
         roles = await sources.current_roles(session, ids)
+        art_27 = await sources.art_27_systems(session, ids)
         approved = await repo.approved_of(ids)
         latest = await repo.latest_of(ids)
         for system in systems:
-            facts = _facts(system, tiers.get(system.id), roles.get(system.id), system.id in flagged)
+            facts = _facts(
+                system,
+                tiers.get(system.id),
+                roles.get(system.id),
+                system.id in flagged,
+                art_27=system.id in art_27,
+                policy=policy,
+            )
             reasons = requirement_reasons(facts)
             if not reasons:
                 continue

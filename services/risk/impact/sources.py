@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk.classification import queries as classification
 from services.risk.classification.models import ClassificationRecord
+from services.risk.policy.service import get_policy
 from services.risk.register import queries as register
 
 
@@ -41,3 +42,15 @@ async def current_roles(
 async def fundamental_rights_systems(session: AsyncSession) -> set[uuid.UUID]:
     """Systems with at least one (non-closed) risk flagged ``fundamental_rights``."""
     return set(await register.systems_with_fundamental_rights_risks(session))
+
+
+async def art_27_systems(session: AsyncSession, system_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Systems whose current EU AI Act classification puts the Art. 27(1) fundamental rights
+    impact assessment on the organisation (the classification procedure decides who)."""
+    return await classification.art_27_systems(session, list(system_ids))
+
+
+async def full_assessment_policy(session: AsyncSession) -> bool:
+    """The organisation's policy setting (not law): a full impact assessment for every
+    high-risk system (``require_impact_assessment_for_all_high_risk``)."""
+    return (await get_policy(session)).require_impact_assessment_for_all_high_risk

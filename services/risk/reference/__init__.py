@@ -3,7 +3,9 @@
 Copied from the project's checked reference set (each file names its own ``source`` and
 ``licence_note``): ISO/IEC 42001 clauses and the 38 Annex A controls (identifiers and short titles
 only; summaries are paraphrases), the MIT AI Risk Repository domain taxonomy, the EU AI Act tiers,
-prohibited practices and Annex III areas, and NIST AI RMF with a crosswalk. The product never
+prohibited practices and Annex III areas, NIST AI RMF with a crosswalk, and the project's editorial
+EU AI Act ↔ ISO/IEC 42001 crosswalk (``eu_ai_act_iso42001_crosswalk``: guidance written for this
+project, not an official crosswalk; copied from ``../shared/reference/``). The product never
 reads anything outside its own package at run time.
 """
 
@@ -20,6 +22,7 @@ DATASETS = (
     "eu_ai_act",
     "mit_ai_risk_domains",
     "nist_ai_rmf",
+    "eu_ai_act_iso42001_crosswalk",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from services.risk.register.schemas import (
     RiskStatus,
     RiskSummaryPage,
     RiskUpdate,
+    SystemRisksList,
 )
 from shared.auth import APPROVERS, EDITORS, READERS, Principal, require_roles
 from shared.db import utcnow
@@ -39,8 +41,10 @@ from shared.http import (
     cursor_after_id,
     encode_cursor,
     next_cursor,
+    reject_unknown_query,
     set_etag,
 )
+from shared.text import Text
 
 router = APIRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
@@ -123,6 +127,10 @@ async def rescore_risks(
     session: TenantSession,
     dry_run: Annotated[bool, Query(description="Only report; change nothing")] = False,
 ) -> RescoreReport:
+    """Likelihood and severity move onto scales of another size by their place on the scale:
+    onto a coarser scale the highest position at or below it, onto a finer one the lowest at or
+    above it. The ends stay the ends, and a trip through a coarser matrix and back never raises
+    a score. `moved` lists every risk whose positions or levels change, before and after."""
     return await service.rescore(session, principal, dry_run)
 
 
@@ -183,38 +191,103 @@ async def create_risk(
     )
 
 
-@router.get("/risks", response_model=RiskPage, tags=RISKS, summary="The risk register")
+@dataclass(frozen=True)
+class _Filters:
+    """The filters ``GET /v1/risks`` and ``GET /v1/risks-by-system`` share."""
+
+    inherent_level: list[str]
+    residual_level: list[str]
+    domain_id: list[str]
+    status: list[str]
+    owner: str | None
+    above_tolerance: bool | None
+    review_overdue: bool | None
+
+    def to_filter(
+        self, org_id: uuid.UUID, *, ids: list[uuid.UUID], system_ids: list[uuid.UUID]
+    ) -> RiskFilter:
+        return RiskFilter(
+            org_id=org_id,
+            ids=ids,
+            system_ids=system_ids,
+            inherent_levels=self.inherent_level,
+            residual_levels=self.residual_level,
+            domain_ids=self.domain_id,
+            statuses=self.status,
+            owner=self.owner,
+            above_tolerance=self.above_tolerance,
+            review_overdue=self.review_overdue,
+            now=utcnow(),
+        )
+
+
+def _filters(
+    inherent_level: Annotated[list[Text] | None, Query(max_length=10)] = None,
+    residual_level: Annotated[list[Text] | None, Query(max_length=10)] = None,
+    domain_id: Annotated[list[Text] | None, Query(max_length=7)] = None,
+    status: Annotated[list[RiskStatus] | None, Query(max_length=5)] = None,
+    owner: Annotated[Text | None, Query(max_length=200)] = None,
+    above_tolerance: bool | None = None,
+    review_overdue: bool | None = None,
+) -> _Filters:
+    return _Filters(
+        inherent_level=list(inherent_level or []),
+        residual_level=list(residual_level or []),
+        domain_id=list(domain_id or []),
+        status=[s.value for s in status or []],
+        owner=owner,
+        above_tolerance=above_tolerance,
+        review_overdue=review_overdue,
+    )
+
+
+Filters = Annotated[_Filters, Depends(_filters)]
+
+
+@router.get(
+    "/risks",
+    response_model=RiskPage,
+    tags=RISKS,
+    summary="The risk register",
+    responses={400: PROBLEM},
+    dependencies=[Depends(reject_unknown_query)],
+)
 async def list_risks(
     principal: Reader,
     session: TenantSession,
     paging: Paging,
+    filters: Filters,
     id: Annotated[list[uuid.UUID] | None, Query(max_length=500, description="Batch")] = None,
     system_id: Annotated[list[uuid.UUID] | None, Query(max_length=500)] = None,
-    inherent_level: Annotated[list[str] | None, Query(max_length=10)] = None,
-    residual_level: Annotated[list[str] | None, Query(max_length=10)] = None,
-    domain_id: Annotated[list[str] | None, Query(max_length=7)] = None,
-    status: Annotated[list[RiskStatus] | None, Query(max_length=5)] = None,
-    owner: Annotated[str | None, Query(max_length=200)] = None,
-    above_tolerance: bool | None = None,
-    review_overdue: bool | None = None,
 ) -> RiskPage:
-    filter = RiskFilter(
-        org_id=principal.org_id,
-        ids=id or [],
-        system_ids=system_id or [],
-        inherent_levels=inherent_level or [],
-        residual_levels=residual_level or [],
-        domain_ids=domain_id or [],
-        statuses=[s.value for s in status or []],
-        owner=owner,
-        above_tolerance=above_tolerance,
-        review_overdue=review_overdue,
-        now=utcnow(),
-    )
+    """Unknown query parameters answer 400 naming the allowed ones."""
+    filter = filters.to_filter(principal.org_id, ids=id or [], system_ids=system_id or [])
     items, fetched = await service.list_risks(
         session, filter, limit=paging.limit, after=cursor_after_id(paging)
     )
     return RiskPage(items=items, next_cursor=next_cursor(items, fetched, paging))
+
+
+@router.get(
+    "/risks-by-system",
+    response_model=SystemRisksList,
+    tags=RISKS,
+    summary="Risks of many systems at once (for DataLoaders): first risks and totals",
+    responses={400: PROBLEM},
+    dependencies=[Depends(reject_unknown_query)],
+)
+async def risks_by_system(
+    principal: Reader,
+    session: TenantSession,
+    filters: Filters,
+    system_id: Annotated[list[uuid.UUID], Query(min_length=1, max_length=500)],
+    first: Annotated[int, Query(ge=1, le=100, description="Risks per system")] = 10,
+) -> SystemRisksList:
+    """One entry per `system_id`, in the order asked: its first `first` risks matching the
+    filters (oldest first) and `total_count`. One database query whatever the number of
+    systems; a system unknown in your organisation answers an empty entry."""
+    filter = filters.to_filter(principal.org_id, ids=[], system_ids=system_id)
+    return SystemRisksList(items=await service.risks_by_system(session, filter, first=first))
 
 
 @router.get(
@@ -273,7 +346,7 @@ async def update_risk(
     response_model=RiskRead,
     tags=RISKS,
     summary="Accept a risk's residual level (manager/admin; send If-Match)",
-    responses={404: PROBLEM, 409: PROBLEM, 412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
 )
 async def accept_risk(
     risk_id: uuid.UUID,
@@ -283,6 +356,9 @@ async def accept_risk(
     response: Response,
     if_match: IfMatch = None,
 ) -> RiskRead:
+    """Whoever created the risk or is named its owner cannot accept it (403
+    `separation-of-duties`), unless the organisation's risk policy sets `allow_self_acceptance`;
+    such an acceptance is recorded in the history as `self_accepted_by_policy`."""
     risk = await service.accept_risk(session, principal, risk_id, body, if_match)
     set_etag(response, risk.version)
     return risk

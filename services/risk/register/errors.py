@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class RiskNotFound(NotFound):
@@ -33,3 +33,11 @@ class InvalidCadence(ValidationFailed):
 class RiskClosed(Conflict):
     code = "risk-closed"
     title = "The risk is closed"
+
+
+class SelfAcceptance(Forbidden):
+    """Whoever created or owns a risk cannot accept it, unless the organisation's risk policy
+    allows self-acceptance (``allow_self_acceptance``)."""
+
+    code = "separation-of-duties"
+    title = "The creator or owner of a risk cannot accept it"

@@ -40,6 +40,31 @@ class RiskFilter:
     now: datetime | None = None
 
 
+def _conditions(filter: RiskFilter) -> list[Any]:
+    """The WHERE clauses of ``filter`` (besides the organisation)."""
+    out: list[Any] = []
+    if filter.ids:
+        out.append(Risk.id.in_(filter.ids))
+    if filter.system_ids:
+        out.append(Risk.system_id.in_(filter.system_ids))
+    if filter.inherent_levels:
+        out.append(Risk.inherent_level.in_(filter.inherent_levels))
+    if filter.residual_levels:
+        out.append(Risk.residual_level.in_(filter.residual_levels))
+    if filter.domain_ids:
+        out.append(Risk.domain_id.in_(filter.domain_ids))
+    if filter.statuses:
+        out.append(Risk.status.in_(filter.statuses))
+    if filter.owner is not None:
+        out.append(Risk.owner == filter.owner)
+    if filter.above_tolerance is not None:
+        out.append(Risk.above_tolerance.is_(filter.above_tolerance))
+    if filter.review_overdue is not None:
+        overdue = sa.and_(Risk.status != "closed", Risk.next_review_at < filter.now)
+        out.append(overdue if filter.review_overdue else sa.not_(overdue))
+    return out
+
+
 class RiskRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -107,29 +132,38 @@ class RiskRepository:
         return await self.session.get(Risk, risk_id, with_for_update=lock)
 
     async def page(self, filter: RiskFilter, *, limit: int, after: uuid.UUID | None) -> list[Risk]:
-        query = sa.select(Risk).where(Risk.org_id == filter.org_id).order_by(Risk.id).limit(limit)
+        query = (
+            sa.select(Risk)
+            .where(Risk.org_id == filter.org_id, *_conditions(filter))
+            .order_by(Risk.id)
+            .limit(limit)
+        )
         if after is not None:
             query = query.where(Risk.id > after)
-        if filter.ids:
-            query = query.where(Risk.id.in_(filter.ids))
-        if filter.system_ids:
-            query = query.where(Risk.system_id.in_(filter.system_ids))
-        if filter.inherent_levels:
-            query = query.where(Risk.inherent_level.in_(filter.inherent_levels))
-        if filter.residual_levels:
-            query = query.where(Risk.residual_level.in_(filter.residual_levels))
-        if filter.domain_ids:
-            query = query.where(Risk.domain_id.in_(filter.domain_ids))
-        if filter.statuses:
-            query = query.where(Risk.status.in_(filter.statuses))
-        if filter.owner is not None:
-            query = query.where(Risk.owner == filter.owner)
-        if filter.above_tolerance is not None:
-            query = query.where(Risk.above_tolerance.is_(filter.above_tolerance))
-        if filter.review_overdue is not None:
-            overdue = sa.and_(Risk.status != "closed", Risk.next_review_at < filter.now)
-            query = query.where(overdue if filter.review_overdue else sa.not_(overdue))
         return list((await self.session.execute(query)).scalars())
+
+    async def by_system(self, filter: RiskFilter, *, first: int) -> list[tuple[Risk, int]]:
+        """For each of ``filter.system_ids``, its first ``first`` risks matching the filter
+        (oldest first) and how many match, in one query: ``(risk, total)`` rows ordered by
+        system and position; a system without matching risks is absent."""
+        ranked = (
+            sa.select(
+                Risk.id.label("risk_id"),
+                sa.func.row_number()
+                .over(partition_by=Risk.system_id, order_by=Risk.id)
+                .label("position"),
+                sa.func.count().over(partition_by=Risk.system_id).label("total"),
+            )
+            .where(Risk.org_id == filter.org_id, *_conditions(filter))
+            .subquery()
+        )
+        query = (
+            sa.select(Risk, ranked.c.total)
+            .join(ranked, Risk.id == ranked.c.risk_id)
+            .where(ranked.c.position <= first)
+            .order_by(Risk.system_id, ranked.c.position)
+        )
+        return [(risk, int(total)) for risk, total in (await self.session.execute(query)).all()]
 
     async def open_risks(self, org_id: uuid.UUID, *, for_update: bool) -> list[Risk]:
         query = (

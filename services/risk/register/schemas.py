@@ -116,20 +116,46 @@ class RiskMatrixPage(Page[RiskMatrixRead]):
     pass
 
 
+class ScoreMove(BaseModel):
+    """One position before and after re-scoring (``None``: not scored)."""
+
+    before: int | None
+    after: int | None
+
+
 class RescoreMove(BaseModel):
+    """A risk whose scores or levels change when it moves onto the current matrix."""
+
     risk_id: uuid.UUID
+    title: str
     from_matrix_version: int
+    to_matrix_version: int
     inherent_from: str
     inherent_to: str
     residual_from: str | None
     residual_to: str | None
+    likelihood: ScoreMove
+    severity: ScoreMove
+    residual_likelihood: ScoreMove
+    residual_severity: ScoreMove
+    level_changed: bool = Field(description="The inherent or residual level changed")
+    acceptance_voided: bool = Field(
+        description="The risk was accepted and its residual level changes, so the acceptance "
+        "is voided (on a dry run: would be)"
+    )
 
 
 class RescoreReport(BaseModel):
+    """What re-scoring moved. Positions move by their place on the scale
+    (``(position - 1) / (size - 1)``): onto a coarser scale the highest position at or below that
+    place, onto a finer one the lowest at or above it, so a trip through a coarser matrix and back
+    never raises a score."""
+
     matrix_version: int
     dry_run: bool
     examined: int
-    moved: list[RescoreMove]
+    rescored: int = Field(description="Risks scored on an earlier matrix version")
+    moved: list[RescoreMove] = Field(description="Each risk whose scores or levels change")
 
 
 class ReviewCadences(BaseModel):
@@ -272,6 +298,18 @@ class RiskRead(BaseModel):
 
 class RiskPage(Page[RiskRead]):
     pass
+
+
+class SystemRisks(BaseModel):
+    """One system's risks: the first ones (oldest first) and how many match."""
+
+    system_id: uuid.UUID
+    total_count: int
+    items: list[RiskRead]
+
+
+class SystemRisksList(BaseModel):
+    items: list[SystemRisks] = Field(description="One entry per system asked, in that order")
 
 
 class RiskHistoryEntry(BaseModel):

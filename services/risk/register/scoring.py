@@ -186,8 +186,34 @@ def above_tolerance(matrix: MatrixDefinition, level: str) -> bool:
     return rank_of(matrix, level) > rank_of(matrix, matrix.tolerance)
 
 
+def rescale(value: int, old_size: int, new_size: int) -> int:
+    """A likelihood or severity position moved onto a scale of another size, by its position on
+    the scale: ``(value - 1) / (old_size - 1)``, from 0 (lowest) to 1 (highest).
+
+    Onto a coarser scale it takes the highest position at or below that place, onto a finer one
+    the lowest position at or above it. So the lowest and highest positions stay the lowest and
+    highest, a trip through a finer scale and back returns the same position, and a trip through
+    a coarser scale and back never raises it (a coarser scale cannot hold every position, and a
+    re-scoring must not make a risk look worse than anyone assessed it). A one-point scale has
+    no places: every position maps from and to its lowest.
+    """
+    if not 1 <= value <= old_size:
+        raise ValueError(f"position {value} is not on a scale of 1…{old_size}")
+    if new_size < 1:
+        raise ValueError("a scale has at least one position")
+    if old_size == new_size:
+        return value
+    if old_size == 1 or new_size == 1:
+        return 1
+    steps = (value - 1) * (new_size - 1)
+    if new_size < old_size:
+        return 1 + steps // (old_size - 1)
+    return 1 + -(-steps // (old_size - 1))
+
+
 def carry_over(value: int, old_size: int, new_size: int) -> int:
-    """A scale position moved onto a scale of another size, keeping its relative place."""
+    """A position (e.g. of a level) spread over a list of another size, keeping its relative
+    place by the upper end of its band (used for default review cadences per level)."""
     if old_size == new_size:
         return value
     return max(1, min(new_size, math.ceil(value * new_size / old_size)))

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.risk.policy.service import get_policy
 from services.risk.reference import load_reference
 from services.risk.register import scoring
 from services.risk.register.errors import (
@@ -18,6 +19,7 @@ from services.risk.register.errors import (
     MatrixVersionNotFound,
     RiskClosed,
     RiskNotFound,
+    SelfAcceptance,
 )
 from services.risk.register.events import (
     REVIEW_DUE,
@@ -55,7 +57,9 @@ from services.risk.register.schemas import (
     RiskStatus,
     RiskSummary,
     RiskUpdate,
+    ScoreMove,
     SystemCount,
+    SystemRisks,
     Treatment,
 )
 from services.risk.systems.models import SystemProjection
@@ -504,6 +508,25 @@ async def list_risks(
     return [_read(r) for r in rows[:limit]], rows
 
 
+async def risks_by_system(
+    session: AsyncSession, filter: RiskFilter, *, first: int
+) -> list[SystemRisks]:
+    """Each system's first ``first`` matching risks and their total, in the order asked
+    (duplicates answered once; one query whatever the number of systems)."""
+    wanted = list(dict.fromkeys(filter.system_ids))
+    if not wanted:
+        return []
+    grouped: dict[uuid.UUID, SystemRisks] = {
+        sid: SystemRisks(system_id=sid, total_count=0, items=[]) for sid in wanted
+    }
+    for risk, total in await RiskRepository(session).by_system(filter, first=first):
+        if risk.system_id in grouped:
+            entry = grouped[risk.system_id]
+            entry.total_count = total
+            entry.items.append(_read(risk))
+    return [grouped[sid] for sid in wanted]
+
+
 async def update_risk(
     session: AsyncSession,
     principal: Principal,
@@ -614,6 +637,14 @@ async def accept_risk(
     check_version(if_match, risk.version)
     if risk.status == RiskStatus.CLOSED.value:
         raise RiskClosed("A closed risk cannot be accepted.")
+    roles = _own_roles(risk, principal)
+    self_accepted = bool(roles)
+    if self_accepted and not (await get_policy(session)).allow_self_acceptance:
+        raise SelfAcceptance(
+            f"You {' and '.join(roles)} this risk; someone else must accept it (separation of "
+            "duties). Your organisation's risk policy can allow self-acceptance "
+            "(`allow_self_acceptance` in /v1/risk-policy)."
+        )
     matrix_row = await repo.matrix(risk.org_id, risk.matrix_version)
     assert matrix_row is not None
     now = utcnow()
@@ -628,7 +659,24 @@ async def accept_risk(
     risk.version += 1
     risk.updated_at = now
     risk.updated_by = principal.subject
-    return await _record(session, risk, RISK_ACCEPTED, "accepted", principal.subject)
+    # Self-acceptance is only possible because of the organisation's policy: say so in the trail.
+    action = "self_accepted_by_policy" if self_accepted else "accepted"
+    return await _record(session, risk, RISK_ACCEPTED, action, principal.subject)
+
+
+def _same_person(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a.strip().casefold() == b.strip().casefold())
+
+
+def _own_roles(risk: Risk, principal: Principal) -> list[str]:
+    """How the caller is tied to the risk: ``created`` it, ``own`` it (the owner field names the
+    caller's subject or display name)."""
+    roles = []
+    if _same_person(risk.created_by, principal.subject):
+        roles.append("created")
+    if _same_person(risk.owner, principal.subject) or _same_person(risk.owner, principal.name):
+        roles.append("own")
+    return roles
 
 
 async def history(
@@ -644,8 +692,8 @@ async def history(
 async def rescore(session: AsyncSession, principal: Principal, dry_run: bool) -> RescoreReport:
     """Re-score every non-closed risk on the current matrix version and report what moved.
 
-    Positions move onto scales of another size keeping their relative place
-    (:func:`scoring.carry_over`).
+    Positions move onto scales of another size by their place on the scale
+    (:func:`scoring.rescale`): a trip through a coarser matrix and back never raises a score.
     """
     repo = RiskRepository(session)
     version = await current_matrix(session, principal.org_id)
@@ -655,21 +703,13 @@ async def rescore(session: AsyncSession, principal: Principal, dry_run: bool) ->
     moved: list[RescoreMove] = []
     risks = await repo.open_risks(principal.org_id, for_update=not dry_run)
     now = utcnow()
+    rescored = 0
     for risk in risks:
         if risk.matrix_version == version.number:
             continue
+        rescored += 1
         old = matrices[risk.matrix_version]
-        nl, ns = len(old.likelihood_labels), len(old.severity_labels)
-        ml, ms = len(matrix.likelihood_labels), len(matrix.severity_labels)
-        scores: dict[str, int | None] = {
-            "likelihood": scoring.carry_over(risk.likelihood, nl, ml),
-            "severity": scoring.carry_over(risk.severity, ns, ms),
-            "residual_likelihood": None,
-            "residual_severity": None,
-        }
-        if risk.residual_likelihood is not None and risk.residual_severity is not None:
-            scores["residual_likelihood"] = scoring.carry_over(risk.residual_likelihood, nl, ml)
-            scores["residual_severity"] = scoring.carry_over(risk.residual_severity, ns, ms)
+        scores = rescaled_scores(risk, old, matrix)
         inherent_to = scoring.level_for(
             matrix, int(scores["likelihood"] or 1), int(scores["severity"] or 1)
         )
@@ -680,22 +720,33 @@ async def rescore(session: AsyncSession, principal: Principal, dry_run: bool) ->
             if scores["residual_likelihood"] is not None
             else None
         )
-        if inherent_to != risk.inherent_level or residual_to != risk.residual_level:
+        level_changed = inherent_to != risk.inherent_level or residual_to != risk.residual_level
+        voids = risk.accepted_at is not None and (residual_to or inherent_to) != (
+            _effective_residual(risk)
+        )
+        score_changed = any(scores[f] != getattr(risk, f) for f in SCORE_FIELDS)
+        if level_changed or score_changed:
             moved.append(
                 RescoreMove(
                     risk_id=risk.id,
+                    title=risk.title,
                     from_matrix_version=risk.matrix_version,
+                    to_matrix_version=version.number,
                     inherent_from=risk.inherent_level,
                     inherent_to=inherent_to,
                     residual_from=risk.residual_level,
                     residual_to=residual_to,
+                    level_changed=level_changed,
+                    acceptance_voided=voids,
+                    **{
+                        f: ScoreMove(before=getattr(risk, f), after=scores[f]) for f in SCORE_FIELDS
+                    },
                 )
             )
         if dry_run:
             continue
-        residual_before = _effective_residual(risk)
         _apply_scores(risk, version, matrix, cadence, scores, now)
-        if _effective_residual(risk) != residual_before and risk.accepted_at is not None:
+        if voids:
             _void_acceptance(risk)
         _set_flags(risk, matrix)
         risk.version += 1
@@ -703,8 +754,30 @@ async def rescore(session: AsyncSession, principal: Principal, dry_run: bool) ->
         risk.updated_by = principal.subject
         await _record(session, risk, RISK_ASSESSED, "rescored", principal.subject)
     return RescoreReport(
-        matrix_version=version.number, dry_run=dry_run, examined=len(risks), moved=moved
+        matrix_version=version.number,
+        dry_run=dry_run,
+        examined=len(risks),
+        rescored=rescored,
+        moved=moved,
     )
+
+
+def rescaled_scores(
+    risk: Risk, old: scoring.MatrixDefinition, new: scoring.MatrixDefinition
+) -> dict[str, int | None]:
+    """A risk's positions moved from the scales of ``old`` onto those of ``new``."""
+    nl, ns = len(old.likelihood_labels), len(old.severity_labels)
+    ml, ms = len(new.likelihood_labels), len(new.severity_labels)
+    scores: dict[str, int | None] = {
+        "likelihood": scoring.rescale(risk.likelihood, nl, ml),
+        "severity": scoring.rescale(risk.severity, ns, ms),
+        "residual_likelihood": None,
+        "residual_severity": None,
+    }
+    if risk.residual_likelihood is not None and risk.residual_severity is not None:
+        scores["residual_likelihood"] = scoring.rescale(risk.residual_likelihood, nl, ml)
+        scores["residual_severity"] = scoring.rescale(risk.residual_severity, ns, ms)
+    return scores
 
 
 async def summaries(

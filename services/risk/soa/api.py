@@ -5,20 +5,42 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from fastapi.dependencies.models import Dependant
 
 from services.risk.soa import service
-from services.risk.soa.catalogue import EU_AI_ACT_NOTE, NIST_NOTE, Control, catalogue
-from services.risk.soa.errors import ControlNotFound, CrosswalkKeyNotFound
+from services.risk.soa.catalogue import (
+    EU_AI_ACT_NOTE,
+    NIST_NOTE,
+    Catalogue,
+    Control,
+    catalogue,
+    clause_covers,
+    clause_sort_key,
+    normalise_article,
+    normalise_clause,
+    normalise_control,
+    normalise_subcategory,
+)
+from services.risk.soa.errors import ControlNotFound, CrosswalkKeyNotFound, UnknownQueryParameter
 from services.risk.soa.schemas import (
+    AcceptProposals,
+    AcceptProposalsResult,
+    ClauseRef,
     ControlCrosswalk,
     ControlDetail,
     ControlList,
     ControlRead,
+    ControlRef,
     CrosswalkEUResult,
     CrosswalkNistResult,
     Decision,
     EUAIActArticleRef,
+    EUAIActCrosswalk,
+    EUAIActMapping,
+    EUAIActNoCounterpart,
+    NistCrosswalk,
+    NistPairRead,
     NistSubcategoryRef,
     ProposeRequest,
     ProposeResult,
@@ -34,6 +56,7 @@ from services.risk.soa.schemas import (
 )
 from shared.auth import APPROVERS, READERS, Principal, Role, require_roles
 from shared.http import Paging, TenantSession, set_etag
+from shared.text import Name
 
 router = APIRouter(prefix="/v1")
 # Who shapes the SoA: those accountable for risk treatment; approval is for managers and admins.
@@ -69,10 +92,7 @@ def control_detail(control: Control) -> ControlDetail:
                 NistSubcategoryRef(id=s, title=cat.nist_subcategories[s])
                 for s in control.nist_subcategories
             ],
-            eu_ai_act=[
-                EUAIActArticleRef(article=a, title=cat.eu_ai_act_articles.get(a, ""))
-                for a in control.eu_ai_act_articles
-            ],
+            eu_ai_act=service.related_eu_ai_act(cat, control.id).articles,
             notes=[NIST_NOTE, EU_AI_ACT_NOTE],
         ),
     )
@@ -123,12 +143,17 @@ async def crosswalk_nist(
     principal: Reader,
 ) -> CrosswalkNistResult:
     cat = catalogue()
-    key = " ".join(subcategory.replace("-", " ").split()).upper()
+    key = normalise_subcategory(subcategory)
     if key not in cat.nist_subcategories:
         raise CrosswalkKeyNotFound(f"NIST AI RMF has no subcategory {subcategory!r}.")
+    clauses = sorted(
+        {p.clause_id for p in cat.nist_pairs if p.subcategory == key and p.clause_id},
+        key=clause_sort_key,
+    )
     return CrosswalkNistResult(
         subcategory=NistSubcategoryRef(id=key, title=cat.nist_subcategories[key]),
         controls=[_control(cat.by_id[c]) for c in cat.by_nist.get(key, ())],
+        clauses=[ClauseRef(id=c, title=cat.clauses.get(c, "")) for c in clauses],
         note=NIST_NOTE,
     )
 
@@ -137,20 +162,208 @@ async def crosswalk_nist(
     "/crosswalk/eu-ai-act/{article}",
     response_model=CrosswalkEUResult,
     tags=["controls"],
-    summary="Annex A controls related to an EU AI Act article (as the reference data states)",
+    summary="Annex A controls related to an EU AI Act article (editorial crosswalk: guidance)",
     responses={404: PROBLEM},
 )
 async def crosswalk_eu(
     article: Annotated[str, Path(max_length=16, examples=["26"])], principal: Reader
 ) -> CrosswalkEUResult:
+    """See `GET /v1/crosswalks/eu-ai-act` for clauses, roles and the reverse direction."""
     cat = catalogue()
-    key = article.strip().removeprefix("Art.").removeprefix("art").strip()
-    if key not in cat.eu_ai_act_articles:
+    key = normalise_article(article)
+    if key is None or key not in cat.eu_ai_act_articles:
         raise CrosswalkKeyNotFound(f"The EU AI Act reference data has no article {article!r}.")
+    link = cat.eu_by_article.get(key)
     return CrosswalkEUResult(
-        article=EUAIActArticleRef(article=key, title=cat.eu_ai_act_articles[key]),
+        article=EUAIActArticleRef(
+            article=key,
+            title=cat.eu_ai_act_articles[key],
+            citation=link.citation if link else f"Art. {key}",
+            roles=list(link.roles) if link else [],
+        ),
         controls=[_control(cat.by_id[c]) for c in cat.by_eu_article.get(key, ())],
         note=EU_AI_ACT_NOTE,
+    )
+
+
+# --- Crosswalks, queryable both ways ----------------------------------------------------------
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """400 naming the allowed parameters when a query parameter is not one the route takes."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise UnknownQueryParameter(
+            f"Unknown query parameter(s): {', '.join(u[:64] for u in unknown[:10])}. "
+            f"Allowed: {', '.join(sorted(allowed)) or 'none'}.",
+            unknown=[u[:64] for u in unknown[:20]],
+            allowed=sorted(allowed),
+        )
+
+
+KnownQuery = [Depends(reject_unknown_query)]
+Lookup = Annotated[Name | None, Query(max_length=64)]
+
+
+def _clause(cat: Catalogue, clause_id: str) -> ClauseRef:
+    return ClauseRef(id=clause_id, title=cat.clauses.get(clause_id, ""))
+
+
+def _control_ref(cat: Catalogue, control_id: str) -> ControlRef:
+    return ControlRef(id=control_id, title=cat.by_id[control_id].title)
+
+
+def _known_control(cat: Catalogue, value: str) -> str:
+    key = normalise_control(value)
+    if key is None or key not in cat.by_id:
+        raise CrosswalkKeyNotFound(f"There is no Annex A control {value!r}.", parameter="control")
+    return key
+
+
+def _known_clause(cat: Catalogue, value: str) -> str:
+    key = normalise_clause(value)
+    if key is None or key not in cat.clauses:
+        raise CrosswalkKeyNotFound(
+            f"ISO/IEC 42001 has no clause {value!r} (clauses 4 to 10).", parameter="clause"
+        )
+    return key
+
+
+@router.get(
+    "/crosswalks/eu-ai-act",
+    response_model=EUAIActCrosswalk,
+    tags=["controls"],
+    summary="EU AI Act ↔ ISO/IEC 42001 (editorial crosswalk: guidance, not legal advice)",
+    responses={400: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    dependencies=KnownQuery,
+)
+async def crosswalk_eu_ai_act(
+    principal: Reader,
+    control: Annotated[Lookup, Query(description="Annex A control", examples=["A.6.2.8"])] = None,
+    article: Annotated[Lookup, Query(description="Article", examples=["Art. 26", "26"])] = None,
+    clause: Annotated[
+        Lookup, Query(description="Clause (sub-clauses included)", examples=["6.1"])
+    ] = None,
+    role: Annotated[
+        Lookup, Query(description="Operator the article binds", examples=["deployer"])
+    ] = None,
+) -> EUAIActCrosswalk:
+    """Both ways: the articles related to a control (`?control=A.6.2.8`) or a clause
+    (`?clause=6.1.4`), and the controls and clauses related to an article (`?article=Art. 9`).
+    Filters combine (all must hold); none lists the whole crosswalk. An article with no
+    management-system counterpart (Art. 5, 22, 49, …) answers no items and says why under
+    `no_counterpart`. Every answer is labelled `guidance: true`: an editorial mapping written
+    for this project, never evidence of conformity with the Act."""
+    cat = catalogue()
+    query: dict[str, str] = {}
+    links = list(cat.eu_links)
+    none = list(cat.eu_no_counterpart)
+    if control is not None:
+        key = query["control"] = _known_control(cat, control)
+        links = [link for link in links if key in link.controls]
+        none = []
+    if clause is not None:
+        key = query["clause"] = _known_clause(cat, clause)
+        links = [link for link in links if any(clause_covers(key, c) for c in link.clauses)]
+        none = []
+    if article is not None:
+        number = normalise_article(article)
+        if number is None or number not in cat.eu_ai_act_articles:
+            raise CrosswalkKeyNotFound(
+                f"The EU AI Act reference data has no article {article!r}.", parameter="article"
+            )
+        query["article"] = number
+        links = [link for link in links if link.article == number]
+        found = cat.no_counterpart_of(number)
+        none = [found] if found is not None and found in none else []
+    if role is not None:
+        query["role"] = role.lower()
+        links = [link for link in links if query["role"] in link.roles]
+    return EUAIActCrosswalk(
+        notice=EU_AI_ACT_NOTE,
+        status=cat.eu_status,
+        query=query,
+        items=[
+            EUAIActMapping(
+                article=link.article,
+                citation=link.citation,
+                title=link.title,
+                roles=list(link.roles),
+                clauses=[_clause(cat, c) for c in link.clauses],
+                controls=[_control_ref(cat, c) for c in link.controls],
+            )
+            for link in links
+        ],
+        no_counterpart=[
+            EUAIActNoCounterpart(citation=n.citation, articles=list(n.articles), why=n.why)
+            for n in none
+        ],
+    )
+
+
+@router.get(
+    "/crosswalks/nist-ai-rmf",
+    response_model=NistCrosswalk,
+    tags=["controls"],
+    summary="NIST AI RMF ↔ ISO/IEC 42001: every pair, clause-level ones included",
+    responses={400: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    dependencies=KnownQuery,
+)
+async def crosswalk_nist_ai_rmf(
+    principal: Reader,
+    subcategory: Annotated[Lookup, Query(examples=["GOVERN 1.3"])] = None,
+    control: Annotated[Lookup, Query(examples=["A.4.2"])] = None,
+    clause: Annotated[
+        Lookup, Query(description="Clause (sub-clauses included)", examples=["6.1.2"])
+    ] = None,
+) -> NistCrosswalk:
+    """Both ways: the pairs of a subcategory (`?subcategory=GOVERN 1.3`), of an Annex A
+    control (`?control=A.4.2`) or of a main clause (`?clause=6.1`); filters combine. Pairs that
+    name a main clause (`iso_ref_type: clause`) reach no Annex A control and are kept as such."""
+    cat = catalogue()
+    query: dict[str, str] = {}
+    pairs = list(cat.nist_pairs)
+    if subcategory is not None:
+        key = normalise_subcategory(subcategory)
+        if key not in cat.nist_subcategories:
+            raise CrosswalkKeyNotFound(
+                f"NIST AI RMF has no subcategory {subcategory!r}.", parameter="subcategory"
+            )
+        query["subcategory"] = key
+        pairs = [p for p in pairs if p.subcategory == key]
+    if control is not None:
+        key = query["control"] = _known_control(cat, control)
+        pairs = [p for p in pairs if p.control_id == key]
+    if clause is not None:
+        key = query["clause"] = _known_clause(cat, clause)
+        pairs = [p for p in pairs if p.clause_id and clause_covers(key, p.clause_id)]
+    return NistCrosswalk(
+        note=NIST_NOTE,
+        query=query,
+        items=[
+            NistPairRead(
+                subcategory=NistSubcategoryRef(
+                    id=p.subcategory, title=cat.nist_subcategories[p.subcategory]
+                ),
+                iso_ref=p.iso_ref,
+                iso_ref_type="clause" if p.clause_id else "annex_b_guidance",
+                clause=_clause(cat, p.clause_id) if p.clause_id else None,
+                control=_control_ref(cat, p.control_id) if p.control_id else None,
+            )
+            for p in pairs
+        ],
     )
 
 
@@ -234,6 +447,24 @@ async def propose_entries(
     return await service.propose_defaults(session, principal, body.roles if body else None)
 
 
+@router.post(
+    "/soa/entries/accept-proposals",
+    response_model=AcceptProposalsResult,
+    tags=["soa"],
+    summary="Accept proposed entries as they stand (each becomes your decision)",
+    responses={422: PROBLEM},
+)
+async def accept_proposals(
+    principal: SoAEditor,
+    session: TenantSession,
+    body: Annotated[AcceptProposals | None, Body()] = None,
+) -> AcceptProposalsResult:
+    """A version cannot be approved while an entry is only `proposed`: someone must decide each
+    control. This records the caller as the decider of every proposed entry (or of those in
+    `control_ids`) without changing it; decided and undecided controls are left alone."""
+    return await service.accept_proposals(session, principal, body.control_ids if body else None)
+
+
 @router.get(
     "/soa/check",
     response_model=SoACheck,
@@ -308,7 +539,8 @@ async def approve_version(
     version: VersionRef, principal: Approver, session: TenantSession
 ) -> SoAVersionRead:
     """The previous approved version becomes superseded. Refused (422 `soa-not-approvable`,
-    every reason in `reasons`) when a control has no entry, an excluded control lacks a
+    every reason in `reasons`) when a control has no entry, an entry is still only proposed
+    (`proposal_not_decided`: decide it, or accept proposals), an excluded control lacks a
     justification, or an excluded control is relied on by a risk treatment."""
     return await service.approve_version(session, principal, version)
 

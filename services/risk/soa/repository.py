@@ -4,7 +4,7 @@ caller's organisation."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Collection
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.risk.register.models import Risk
 from services.risk.soa.models import SoAEntry, SoAVersion
 from services.risk.soa.schemas import VersionStatus
-from services.risk.systems.models import SystemProjection
+from services.risk.systems.models import OrganisationAIRolesProjection, SystemProjection
 
 
 class SoAEntryRepository:
@@ -95,12 +95,22 @@ class SoAInputRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def system_roles_and_data_inputs(self) -> list[tuple[list[str], list[Any]]]:
-        """``(ai_roles, data_inputs)`` of every system of the organisation."""
+    async def in_scope_live_systems(self, live_stages: Collection[str]) -> list[SystemProjection]:
+        """Systems in the approved scope whose lifecycle stage is one of ``live_stages``."""
         rows = await self.session.execute(
-            sa.select(SystemProjection.ai_roles, SystemProjection.data_inputs)
+            sa.select(SystemProjection)
+            .where(
+                SystemProjection.in_scope.is_(True),
+                SystemProjection.lifecycle_stage.in_(list(live_stages)),
+            )
+            .order_by(SystemProjection.id)
         )
-        return [(ai_roles, data_inputs) for ai_roles, data_inputs in rows.all()]
+        return list(rows.scalars())
+
+    async def organisation_roles(self) -> list[str] | None:
+        """The organisation-level AI roles the inventory holds (None until first set)."""
+        roles = await self.session.scalar(sa.select(OrganisationAIRolesProjection.roles))
+        return list(roles) if roles is not None else None
 
     async def treated_risks_without_control(self) -> list[uuid.UUID]:
         """Non-closed risks with a treatment chosen but no Annex A control named (the register's

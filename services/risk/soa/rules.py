@@ -3,6 +3,16 @@
 A pure rule table: each row names the controls it covers, when they are proposed as applicable,
 and why. A control no row selects is proposed as excluded, with the reason as its justification.
 Proposals are only proposals: someone decides each control (``PATCH /v1/soa/entries/{id}``).
+
+The context is what the AIMS covers: the organisation-level AI roles and, of its AI systems, only
+those in the approved scope and live (lifecycle ``deployed``): their roles, data inputs and
+suppliers. Two facts beyond the roles matter:
+
+* ``operates_systems``: a live system is in scope, so a deployer (``customer``) operates it and
+  keeps operation and monitoring (A.6.2.6) and event logs (A.6.2.8), although it runs no
+  development life cycle of its own (EU AI Act Art. 26(1), 26(5), 26(6) ask the same of it).
+* ``has_suppliers``: an in-scope, live system has a vendor or is built by a third party (in part),
+  so suppliers (A.10.3) apply whatever the role: a producer building on a vendor's model too.
 """
 
 from __future__ import annotations
@@ -16,7 +26,9 @@ from services.risk.soa.catalogue import Catalogue
 @dataclass(frozen=True)
 class Context:
     roles: frozenset[str]
-    processes_data: bool  # any AI system records data inputs
+    processes_data: bool  # an in-scope, live AI system records data inputs
+    operates_systems: bool = False  # an in-scope AI system is live (deployed)
+    has_suppliers: bool = False  # an in-scope, live AI system has a vendor or third-party build
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,19 @@ class Rule:
     applies: Callable[[Context], bool]
     reason: str
     exclusion: str
+
+
+# The inventory's lifecycle stages (idea, design, development, validation, deployed, retired):
+# only ``deployed`` is live, i.e. operated.
+LIVE_STAGES = frozenset({"deployed"})
+KNOWN_ROLES = frozenset({"producer", "provider", "customer", "partner"})
+# Provenance values that mean a third party builds (part of) the system.
+THIRD_PARTY_PROVENANCE = frozenset({"third_party", "hybrid"})
+
+
+def has_supplier(vendor_id: object | None, provenance: str | None) -> bool:
+    """A system has a supplier when it names a vendor or a third party builds (part of) it."""
+    return vendor_id is not None or provenance in THIRD_PARTY_PROVENANCE
 
 
 def _any(*roles: str) -> Callable[[Context], bool]:
@@ -47,6 +72,29 @@ RULES: tuple[Rule, ...] = (
         "Producers and providers run the AI system life cycle.",
         "The organisation neither produces nor provides AI systems (roles: {roles}); it runs no "
         "design and development life cycle of its own.",
+    ),
+    # Deployers operate the live systems they use: operation and monitoring, and event logs.
+    Rule(
+        "A.6.2.6",
+        lambda ctx: (
+            bool(ctx.roles & {"producer", "provider"})
+            or ("customer" in ctx.roles and ctx.operates_systems)
+        ),
+        "Producers and providers run the life cycle; a deployer (customer) operates and monitors "
+        "the in-scope AI systems it uses.",
+        "The organisation neither produces nor provides AI systems, and operates no in-scope, "
+        "live AI system as a deployer (roles: {roles}).",
+    ),
+    Rule(
+        "A.6.2.8",
+        lambda ctx: (
+            bool(ctx.roles & {"producer", "provider"})
+            or ("customer" in ctx.roles and ctx.operates_systems)
+        ),
+        "Producers and providers build event logging in; a deployer (customer) keeps the logs of "
+        "the in-scope AI systems it operates.",
+        "The organisation neither produces nor provides AI systems, and operates no in-scope, "
+        "live AI system as a deployer (roles: {roles}).",
     ),
     # Data controls when systems process data (recorded data inputs), or a producer trains models.
     Rule(
@@ -75,9 +123,10 @@ RULES: tuple[Rule, ...] = (
     # Suppliers: customers of third-party AI and partners rely on what suppliers deliver.
     Rule(
         "A.10.3",
-        _any("customer", "partner"),
+        lambda ctx: bool(ctx.roles & {"customer", "partner"}) or ctx.has_suppliers,
         "The organisation acquires AI systems, components or services from third parties.",
-        "The organisation acquires no AI from third parties (roles: {roles}).",
+        "The organisation acquires no AI from third parties (roles: {roles}; no in-scope, live "
+        "AI system has a vendor or a third-party build).",
     ),
     # Customers: producers and providers serve customers with their AI systems.
     Rule(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.http import Page
+from shared.text import no_nul
 
 
 class ImplementationStatus(enum.StrEnum):
@@ -62,13 +63,35 @@ class NistSubcategoryRef(BaseModel):
 
 
 class EUAIActArticleRef(BaseModel):
+    """An EU AI Act article related to a control by the editorial crosswalk (guidance only)."""
+
     article: str = Field(examples=["26"])
     title: str
+    citation: str = Field("", examples=["Art. 26"])
+    roles: list[str] = Field(
+        default_factory=list, description="The operators the article binds (provider, deployer…)"
+    )
+    guidance: Literal[True] = Field(
+        True, description="Always true: an editorial crosswalk, not legal advice"
+    )
+
+
+class RelatedEUAIAct(BaseModel):
+    """Related EU AI Act articles of one control, from the editorial crosswalk."""
+
+    guidance: Literal[True] = Field(
+        True, description="Always true: an editorial crosswalk, not legal advice"
+    )
+    notice: str
+    articles: list[EUAIActArticleRef] = Field(default_factory=list)
 
 
 class ControlCrosswalk(BaseModel):
     nist_ai_rmf: list[NistSubcategoryRef]
-    eu_ai_act: list[EUAIActArticleRef]
+    eu_ai_act: list[EUAIActArticleRef] = Field(
+        description="Related articles from the editorial crosswalk: guidance, not legal advice"
+    )
+    eu_ai_act_guidance: Literal[True] = True
     notes: list[str]
 
 
@@ -84,6 +107,9 @@ class ControlList(BaseModel):
 class CrosswalkNistResult(BaseModel):
     subcategory: NistSubcategoryRef
     controls: list[ControlRead]
+    clauses: list[ClauseRef] = Field(
+        default_factory=list, description="Main clauses the crosswalk pairs with the subcategory"
+    )
     note: str
 
 
@@ -91,6 +117,67 @@ class CrosswalkEUResult(BaseModel):
     article: EUAIActArticleRef
     controls: list[ControlRead]
     note: str
+    guidance: Literal[True] = True
+
+
+class ClauseRef(BaseModel):
+    id: str = Field(examples=["6.1.4"])
+    title: str
+
+
+class ControlRef(BaseModel):
+    id: str = Field(examples=["A.6.2.8"])
+    title: str
+
+
+class EUAIActMapping(BaseModel):
+    """One article of the editorial EU AI Act ↔ ISO/IEC 42001 crosswalk."""
+
+    article: str = Field(examples=["26"])
+    citation: str = Field(examples=["Art. 26"])
+    title: str
+    roles: list[str] = Field(description="The operators the article binds")
+    clauses: list[ClauseRef]
+    controls: list[ControlRef]
+
+
+class EUAIActNoCounterpart(BaseModel):
+    citation: str = Field(examples=["Art. 49"])
+    articles: list[str]
+    why: str
+
+
+class EUAIActCrosswalk(BaseModel):
+    """``GET /v1/crosswalks/eu-ai-act``: guidance, never evidence of conformity with the Act."""
+
+    guidance: Literal[True] = Field(
+        True, description="Always true: an editorial crosswalk, not legal advice"
+    )
+    notice: str
+    status: str = Field(description="The crosswalk's own statement of what it is")
+    query: dict[str, str] = Field(description="The filter applied (normalised)")
+    items: list[EUAIActMapping]
+    no_counterpart: list[EUAIActNoCounterpart] = Field(
+        description="Articles (asked for, or all when unfiltered) with no ISO/IEC 42001 counterpart"
+    )
+
+
+class NistPairRead(BaseModel):
+    """One pair of the NIST AI RMF ↔ ISO/IEC 42001 crosswalk: a clause or an Annex A control."""
+
+    subcategory: NistSubcategoryRef
+    iso_ref: str = Field(description="As the crosswalk prints it", examples=["6.1.2", "B.6.2.6"])
+    iso_ref_type: Literal["clause", "annex_b_guidance"]
+    clause: ClauseRef | None = None
+    control: ControlRef | None = None
+
+
+class NistCrosswalk(BaseModel):
+    """``GET /v1/crosswalks/nist-ai-rmf``: every pair, clause-level ones included."""
+
+    note: str
+    query: dict[str, str]
+    items: list[NistPairRead]
 
 
 # --- Entries ----------------------------------------------------------------------------------
@@ -119,9 +206,36 @@ class SoAEntryRead(BaseModel):
     decided_at: datetime | None = None
     version: int = 0
     updated_at: datetime | None = None
+    related_eu_ai_act: RelatedEUAIAct | None = Field(
+        default=None,
+        description="EU AI Act articles related to the control by the editorial crosswalk: "
+        "guidance, not legal advice; always the packaged crosswalk, also in old versions",
+    )
 
 
 SoAEntryPage = Page[SoAEntryRead]
+
+
+class AcceptProposals(BaseModel):
+    """Accept proposed entries as they stand: each becomes a decision by the caller."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    control_ids: (
+        list[Annotated[str, StringConstraints(max_length=16), AfterValidator(no_nul)]] | None
+    ) = Field(
+        default=None,
+        max_length=38,
+        description="Controls to accept; default: every entry that is still only proposed",
+    )
+
+
+class AcceptProposalsResult(BaseModel):
+    accepted: list[str] = Field(description="Proposals that became decisions")
+    not_proposed: list[str] = Field(
+        description="Asked-for controls that were not proposed (decided or undecided): unchanged"
+    )
+    items: list[SoAEntryRead]
 
 
 class SoAEntryDecide(BaseModel):
@@ -142,15 +256,32 @@ class ProposeRequest(BaseModel):
 
     roles: list[AIRole] | None = Field(
         default=None,
-        description="The organisation's AI roles; default: the union of the roles recorded on "
-        "its AI systems",
+        description="The organisation's AI roles; default: its organisation-level AI roles (from "
+        "the inventory) with the roles of its in-scope, live AI systems",
     )
 
 
 class ProposeResult(BaseModel):
     roles: list[AIRole]
-    roles_from: str = Field(description="`request` or `systems`")
+    roles_from: str = Field(
+        description="`request`, or `inventory` (organisation-level roles and in-scope, live "
+        "systems)"
+    )
+    organisation_roles: list[AIRole] = Field(
+        default_factory=list, description="The organisation-level AI roles the inventory holds"
+    )
+    systems_considered: list[uuid.UUID] = Field(
+        default_factory=list,
+        description="In-scope, live (deployed) systems whose roles, data, vendors count",
+    )
     processes_data: bool
+    operates_systems: bool = Field(
+        False, description="At least one in-scope system is live (deployed): the AIMS operates it"
+    )
+    has_suppliers: bool = Field(
+        False,
+        description="An in-scope, live system has a vendor or is built by a third party (hybrid)",
+    )
     proposed: list[str] = Field(description="Controls whose proposal was created or refreshed")
     kept_decided: list[str] = Field(description="Decided controls the proposal left alone")
     items: list[SoAEntryRead]

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.risk.soa.catalogue import Catalogue, catalogue
+from services.risk.soa.catalogue import EU_AI_ACT_NOTE, Catalogue, catalogue
 from services.risk.soa.errors import (
     ControlNotFound,
     ControlReliedOn,
@@ -26,13 +27,16 @@ from services.risk.soa.repository import (
     SoAInputRepository,
     SoAVersionRepository,
 )
-from services.risk.soa.rules import Context, propose
+from services.risk.soa.rules import KNOWN_ROLES, LIVE_STAGES, Context, has_supplier, propose
 from services.risk.soa.schemas import (
+    AcceptProposalsResult,
     AIRole,
     Decision,
+    EUAIActArticleRef,
     FieldChange,
     ImplementationStatus,
     ProposeResult,
+    RelatedEUAIAct,
     SoACheck,
     SoADiff,
     SoAEntryDecide,
@@ -81,6 +85,22 @@ async def treated_risks_without_control(session: AsyncSession) -> list[uuid.UUID
 # --- Entries ----------------------------------------------------------------------------------
 
 
+def related_eu_ai_act(cat: Catalogue, control_id: str) -> RelatedEUAIAct:
+    """The control's EU AI Act articles from the editorial crosswalk, labelled as guidance."""
+    return RelatedEUAIAct(
+        notice=EU_AI_ACT_NOTE,
+        articles=[
+            EUAIActArticleRef(
+                article=link.article,
+                title=link.title,
+                citation=link.citation,
+                roles=list(link.roles),
+            )
+            for link in cat.eu_links_of_control(control_id)
+        ],
+    )
+
+
 def _read(
     cat: Catalogue, control_id: str, row: SoAEntry | None, risks: Sequence[uuid.UUID]
 ) -> SoAEntryRead:
@@ -93,6 +113,7 @@ def _read(
             applicable=None,
             decision=Decision.UNDECIDED,
             selected_by_risks=list(risks),
+            related_eu_ai_act=related_eu_ai_act(cat, control_id),
         )
     return SoAEntryRead(
         control_id=control_id,
@@ -110,6 +131,7 @@ def _read(
         decided_at=row.decided_at,
         version=row.version,
         updated_at=row.updated_at,
+        related_eu_ai_act=related_eu_ai_act(cat, control_id),
     )
 
 
@@ -234,14 +256,32 @@ async def decide(
     return await get_entry(session, control_id)
 
 
-async def _context(session: AsyncSession, roles: list[AIRole] | None) -> tuple[Context, str]:
-    systems = await SoAInputRepository(session).system_roles_and_data_inputs()
-    processes_data = any(bool(data) for _, data in systems)
+@dataclass(frozen=True)
+class _Inputs:
+    context: Context
+    source: str
+    organisation_roles: list[str]
+    systems: list[uuid.UUID]
+
+
+async def _context(session: AsyncSession, roles: list[AIRole] | None) -> _Inputs:
+    """The organisation-level AI roles and its in-scope, live systems (roles, data, suppliers);
+    roles given in the request replace the roles, not the facts about the systems."""
+    inputs = SoAInputRepository(session)
+    systems = await inputs.in_scope_live_systems(LIVE_STAGES)
+    organisation = [r for r in await inputs.organisation_roles() or [] if r in KNOWN_ROLES]
     if roles is not None:
-        return Context(frozenset(r.value for r in roles), processes_data), "request"
-    union = {str(r) for ai_roles, _ in systems for r in ai_roles or []}
-    known = {r.value for r in AIRole}
-    return Context(frozenset(union & known), processes_data), "systems"
+        held, source = {r.value for r in roles}, "request"
+    else:
+        held = set(organisation) | {str(r) for s in systems for r in s.ai_roles or []}
+        source = "inventory"
+    context = Context(
+        roles=frozenset(held & KNOWN_ROLES),
+        processes_data=any(bool(s.data_inputs) for s in systems),
+        operates_systems=bool(systems),
+        has_suppliers=any(has_supplier(s.vendor_id, s.provenance) for s in systems),
+    )
+    return _Inputs(context, source, sorted(organisation), [s.id for s in systems])
 
 
 async def propose_defaults(
@@ -249,7 +289,8 @@ async def propose_defaults(
 ) -> ProposeResult:
     """Create or refresh proposed entries from the AI roles; decided entries are never touched."""
     cat = catalogue()
-    ctx, source = await _context(session, roles)
+    inputs = await _context(session, roles)
+    ctx = inputs.context
     risks = await relied_on(session)
     entries = SoAEntryRepository(session)
     rows = await entries.by_control(for_update=True)
@@ -301,12 +342,60 @@ async def propose_defaults(
     items = [_read(cat, c.id, rows.get(c.id), risks.get(c.id, [])) for c in cat.controls]
     return ProposeResult(
         roles=[AIRole(r) for r in sorted(ctx.roles)],
-        roles_from=source,
+        roles_from=inputs.source,
+        organisation_roles=[AIRole(r) for r in inputs.organisation_roles],
+        systems_considered=inputs.systems,
         processes_data=ctx.processes_data,
+        operates_systems=ctx.operates_systems,
+        has_suppliers=ctx.has_suppliers,
         proposed=proposed,
         kept_decided=kept,
         items=items,
     )
+
+
+async def accept_proposals(
+    session: AsyncSession, principal: Principal, control_ids: Sequence[str] | None
+) -> AcceptProposalsResult:
+    """Turn proposed entries (all, or those named) into decisions by the caller, unchanged."""
+    cat = catalogue()
+    unknown = [c for c in control_ids or [] if c not in cat.by_id]
+    if unknown:
+        raise ValidationFailed(
+            f"Not Annex A controls: {', '.join(unknown)}.",
+            errors=[
+                {
+                    "location": ["body", "control_ids", str(i)],
+                    "message": f"There is no Annex A control {c!r}.",
+                    "type": "unknown_control",
+                }
+                for i, c in enumerate(control_ids or [])
+                if c in unknown
+            ],
+        )
+    entries = SoAEntryRepository(session)
+    rows = await entries.by_control(for_update=True)
+    wanted = list(dict.fromkeys(control_ids)) if control_ids is not None else None
+    accepted: list[str] = []
+    not_proposed: list[str] = []
+    now = utcnow()
+    for control in cat.controls:
+        if wanted is not None and control.id not in wanted:
+            continue
+        row = rows.get(control.id)
+        if row is None or row.decision != Decision.PROPOSED.value:
+            if wanted is not None:
+                not_proposed.append(control.id)
+            continue
+        row.decision = Decision.DECIDED.value
+        row.decided_by, row.decided_at = principal.subject, now
+        row.updated_by, row.updated_at = principal.subject, now
+        row.version += 1
+        accepted.append(control.id)
+    await session.flush()
+    risks = await relied_on(session)
+    items = [_read(cat, c.id, rows.get(c.id), risks.get(c.id, [])) for c in cat.controls]
+    return AcceptProposalsResult(accepted=accepted, not_proposed=not_proposed, items=items)
 
 
 # --- Consistency ------------------------------------------------------------------------------
@@ -350,6 +439,20 @@ def _entry_problems(
     return issues
 
 
+def _still_proposed(entries: Sequence[SoAEntryRead]) -> list[SoAIssue]:
+    """Entries nobody has decided: a proposal is the rule table's suggestion, not a decision
+    the organisation can be held to (6.1.3 asks the organisation to determine and justify)."""
+    return [
+        SoAIssue(
+            code="proposal_not_decided",
+            control_id=entry.control_id,
+            message=f"{entry.control_id} is only proposed; decide it or accept the proposal.",
+        )
+        for entry in entries
+        if entry.decision == Decision.PROPOSED
+    ]
+
+
 async def check(session: AsyncSession) -> SoACheck:
     cat = catalogue()
     risks = await relied_on(session)
@@ -389,14 +492,24 @@ async def check(session: AsyncSession) -> SoACheck:
 # --- Versions ---------------------------------------------------------------------------------
 
 
+def _snapshot_entry(cat: Catalogue, stored: dict[str, Any]) -> SoAEntryRead:
+    """A stored line of a version; the crosswalk is guidance from the packaged reference, not
+    part of the decision, so it is never stored and always shown as the package has it."""
+    entry = SoAEntryRead.model_validate(stored)
+    if entry.control_id in cat.by_id:
+        entry.related_eu_ai_act = related_eu_ai_act(cat, entry.control_id)
+    return entry
+
+
 def _version_read(row: SoAVersion) -> SoAVersionRead:
+    cat = catalogue()
     return SoAVersionRead(
         id=row.id,
         org_id=row.org_id,
         number=row.number,
         status=VersionStatus(row.status),
         note=row.note,
-        entries=[SoAEntryRead.model_validate(e) for e in row.entries],
+        entries=[_snapshot_entry(cat, e) for e in row.entries],
         created_at=row.created_at,
         created_by=row.created_by,
         approved_at=row.approved_at,
@@ -417,7 +530,7 @@ async def create_version(
         org_id=principal.org_id,
         number=(last or 0) + 1,
         status=VersionStatus.DRAFT.value,
-        entries=[e.model_dump(mode="json") for e in entries],
+        entries=[e.model_dump(mode="json", exclude={"related_eu_ai_act"}) for e in entries],
         note=note,
         created_at=utcnow(),
         created_by=principal.subject,
@@ -473,7 +586,7 @@ async def approve_version(session: AsyncSession, principal: Principal, ref: str)
     if row.status != VersionStatus.DRAFT.value:
         raise SoAVersionNotDraft(f"Version {row.number} is {row.status}; draft a new version.")
     entries = [SoAEntryRead.model_validate(e) for e in row.entries]
-    reasons = _entry_problems(entries, await relied_on(session))
+    reasons = _entry_problems(entries, await relied_on(session)) + _still_proposed(entries)
     if reasons:
         raise SoANotApprovable(
             f"Version {row.number} cannot be approved: {len(reasons)} reason(s); see `reasons`.",

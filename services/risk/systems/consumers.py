@@ -3,6 +3,8 @@
 ``aims.inventory.system.*`` carries each system's full state and version: applied only if newer.
 ``aims.inventory.scope.changed`` carries the approved scope version with ``systems_in`` and
 ``systems_out``: applied to every listed system whose scope version is older.
+``aims.inventory.organisation_ai_roles.updated`` carries the organisation-level AI roles: kept
+in ``organisation_ai_roles`` if newer. Each handler has one filter subject (nats-server 2.9).
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk.systems.hooks import WATCHED_FACTS, notify, notify_review_date
-from services.risk.systems.models import SystemProjection
+from services.risk.systems.models import OrganisationAIRolesProjection, SystemProjection
 from shared.db import utcnow
 from shared.events import CloudEvent
 from shared.events.consumer import EventHandler
-from shared.projections import InventorySystemState
+from shared.projections import InventorySystemState, upsert_if_newer
 
 
 class InventorySystemFacts(InventorySystemState):
@@ -31,6 +33,8 @@ class InventorySystemFacts(InventorySystemState):
     data_inputs: list[Any] = []
     ai_roles: list[str] = []
     affected_stakeholders: list[str] = []
+    vendor_id: uuid.UUID | None = None
+    provenance: str | None = None
     # Not kept in the projection: it arms the system's review timer (``system.review``).
     next_review_at: date | None = None
 
@@ -85,7 +89,37 @@ async def apply_scope_event(session: AsyncSession, event: CloudEvent) -> None:
             await notify(session, row, frozenset({"in_scope"}))
 
 
+class OrganisationAIRoles(BaseModel):
+    """The part of ``aims.inventory.organisation_ai_roles.updated`` data the risk service keeps."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    org_id: uuid.UUID
+    roles: list[str] = []
+
+
+async def apply_organisation_ai_roles_event(session: AsyncSession, event: CloudEvent) -> None:
+    """Keep the organisation's AI roles (state-carrying; applied only if newer)."""
+    roles = OrganisationAIRoles.model_validate(event.data)
+    await upsert_if_newer(
+        session,
+        OrganisationAIRolesProjection,
+        {
+            "org_id": roles.org_id,
+            "roles": roles.roles,
+            "source_version": event.dataversion,
+            "synced_at": utcnow(),
+        },
+        key="org_id",
+    )
+
+
 HANDLERS = [
     EventHandler(name="systems", subjects=["aims.inventory.system.>"], handle=apply_system_event),
     EventHandler(name="scope", subjects=["aims.inventory.scope.changed"], handle=apply_scope_event),
+    EventHandler(
+        name="organisation-ai-roles",
+        subjects=["aims.inventory.organisation_ai_roles.updated"],
+        handle=apply_organisation_ai_roles_event,
+    ),
 ]

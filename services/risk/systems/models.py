@@ -6,12 +6,15 @@ a change to any of them can mark the system's risks for review and ask for recla
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.risk.base import Base
+from shared.db import utcnow
 from shared.projections import SystemProjectionColumns
 
 
@@ -29,3 +32,18 @@ class SystemProjection(SystemProjectionColumns, Base):
     # From ``aims.inventory.scope.changed``: None until a scope version has been approved.
     in_scope: Mapped[bool | None]
     scope_version: Mapped[int | None]
+    # Who supplies it (the SoA's A.10.3 proposal): the vendor, and who built it.
+    vendor_id: Mapped[uuid.UUID | None]
+    provenance: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class OrganisationAIRolesProjection(Base):
+    """The organisation-level AI roles, kept from ``aims.inventory.organisation_ai_roles.updated``
+    (the SoA's proposals start from them)."""
+
+    __tablename__ = "organisation_ai_roles"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    roles: Mapped[list[str]] = mapped_column(default=list)
+    source_version: Mapped[int]
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from shared.http import Page
@@ -15,6 +16,8 @@ class SystemProjectionRead(SystemProjectionFields):
     ai_roles: list[str] = []
     affected_stakeholders: list[str] = []
     in_scope: bool | None = None
+    vendor_id: uuid.UUID | None = None
+    provenance: str | None = None
 
 
 SystemProjectionPage = Page[SystemProjectionRead]
