@@ -83,7 +83,7 @@ async def test_last_reviewed_at_is_registered_read_and_updated(stack: Any, org: 
     assert updated["errors"] == []
     assert updated["aiSystem"]["lastReviewedAt"] == today
 
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    later = (date.today() + timedelta(days=7)).isoformat()
     future = (
         await gql(
             stack,
@@ -92,7 +92,7 @@ async def test_last_reviewed_at_is_registered_read_and_updated(stack: Any, org: 
             input={
                 "id": system["id"],
                 "expectedVersion": updated["aiSystem"]["version"],
-                "lastReviewedAt": tomorrow,
+                "lastReviewedAt": later,
             },
         )
     )["updateAISystem"]

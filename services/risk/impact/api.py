@@ -268,8 +268,9 @@ async def approve_impact_assessment(
     if_match: IfMatch = None,
 ) -> ImpactAssessmentRead:
     """Refused with 422 listing every missing item (`errors`, `missing`) when incomplete; the
-    EU AI Act Art. 27 fields are required when the system is high-risk and the organisation
-    deploys it. Approving supersedes the system's previous approved assessment."""
+    EU AI Act Art. 27(1)(a)-(f) fields are required when Art. 27(1) binds the organisation
+    (law) or its risk policy asks for a full assessment of every high-risk system (policy).
+    Approving supersedes the system's previous approved assessment."""
     approved = await service.approve_assessment(session, principal, assessment_id, if_match)
     set_etag(response, approved.version)
     return approved
