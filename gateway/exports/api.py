@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from gateway.clients import UpstreamClients
 from gateway.config import GatewaySettings
 from gateway.exports import oscal, reports, service
-from gateway.exports.errors import UnknownExportParameter
 from gateway.schema.context import HTTP_CLIENT_KEY
 from shared.auth import READERS, Principal, require_roles
+from shared.http import reject_unknown_query
 
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 TAGS: list[Any] = ["exports"]
@@ -35,18 +35,7 @@ _HTML_HEADERS = {
 }
 
 
-async def _no_parameters(request: Request) -> None:
-    """Exports take no query parameters; a misspelt option must not be silently ignored."""
-    if request.query_params:
-        unknown = sorted(request.query_params)[:10]
-        raise UnknownExportParameter(
-            f"Unknown query parameter(s): {', '.join(u[:40] for u in unknown)}. "
-            "This export takes none.",
-            allowed=[],
-        )
-
-
-router = APIRouter(prefix="/v1/exports", dependencies=[Depends(_no_parameters)])
+router = APIRouter(prefix="/v1/exports", dependencies=[Depends(reject_unknown_query)])
 
 
 def _clients(request: Request, principal: Principal) -> UpstreamClients:

@@ -16,11 +16,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.dependencies.models import Dependant
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from services.evidence.audits import service
-from services.evidence.audits.errors import InvalidTarget, UnknownQueryParameter
+from services.evidence.audits.errors import InvalidTarget
 from services.evidence.audits.repository import FindingFilter
 from services.evidence.audits.schemas import (
     AuditComplete,
@@ -50,36 +49,12 @@ from shared.http import (
     TenantSession,
     cursor_after_id,
     next_cursor,
+    reject_unknown_query,
     set_etag,
 )
 from shared.text import Name
 
 FINDING_WRITERS = EDITORS | {Role.AUDITOR}
-
-
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {p.alias for p in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
-
-
-async def reject_unknown_query(request: Request) -> None:
-    """400 naming the allowed parameters when a query parameter is not one the route takes (a
-    misspelt filter would otherwise silently list everything)."""
-    route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return
-    allowed = _query_names(dependant)
-    unknown = sorted(set(request.query_params) - allowed)
-    if unknown:
-        raise UnknownQueryParameter(
-            f"Unknown query parameter(s): {', '.join(unknown)[:200]}. "
-            f"Allowed: {', '.join(sorted(allowed)) or 'none'}.",
-            unknown=unknown[:20],
-            allowed=sorted(allowed),
-        )
 
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])

@@ -66,11 +66,6 @@ class InvalidDates(ValidationFailed):
     title = "Invalid dates"
 
 
-class UnknownQueryParameter(BadRequest):
-    code = "unknown-query-parameter"
-    title = "Unknown query parameter"
-
-
 class InvalidTarget(BadRequest):
     code = "invalid-target"
     title = "Invalid target filter"

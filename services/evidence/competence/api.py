@@ -10,11 +10,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 
 from services.evidence.competence import service
-from services.evidence.competence.errors import UnknownQueryParameter
 from services.evidence.competence.schemas import (
     AIMSRoleCreate,
     AIMSRolePage,
@@ -47,35 +45,10 @@ from shared.http import (
     TenantSession,
     cursor_after_id,
     next_cursor,
+    reject_unknown_query,
     set_etag,
 )
 from shared.text import Name
-
-
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {p.alias for p in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
-
-
-async def reject_unknown_query(request: Request) -> None:
-    """400 naming the allowed parameters when a query parameter is not one the route takes (a
-    misspelt filter would otherwise silently list everything)."""
-    route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return
-    allowed = _query_names(dependant)
-    unknown = sorted(set(request.query_params) - allowed)
-    if unknown:
-        raise UnknownQueryParameter(
-            f"Unknown query parameter(s): {', '.join(unknown)[:200]}. "
-            f"Allowed: {', '.join(sorted(allowed)) or 'none'}.",
-            unknown=unknown[:20],
-            allowed=sorted(allowed),
-        )
-
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound, ValidationFailed
 
 
 class PersonNotFound(NotFound):
@@ -70,8 +70,3 @@ class InvalidTrainingDates(ValidationFailed):
 class InvalidPeriod(ValidationFailed):
     code = "invalid-period"
     title = "Invalid period"
-
-
-class UnknownQueryParameter(BadRequest):
-    code = "unknown-query-parameter"
-    title = "Unknown query parameter"

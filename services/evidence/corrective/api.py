@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from services.evidence.audits.api import reject_unknown_query
 from services.evidence.corrective import service
 from services.evidence.corrective.repository import ActionFilter
 from services.evidence.corrective.schemas import (
@@ -38,6 +37,7 @@ from shared.http import (
     TenantSession,
     cursor_after_id,
     next_cursor,
+    reject_unknown_query,
     set_etag,
 )
 from shared.text import Name

@@ -5,14 +5,12 @@ gateway's DataLoaders, and the evidence requests opened when systems enter the s
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 
 from services.evidence.documented import service
-from services.evidence.documented.errors import UnknownQueryParameter
 from services.evidence.documented.rules import DocumentedStatus
 from services.evidence.documented.schemas import (
     CoverageList,
@@ -26,7 +24,13 @@ from services.evidence.documented.schemas import (
 )
 from shared.auth import READERS, Principal, require_roles
 from shared.db import utcnow
-from shared.http import Paging, TenantSession, cursor_after_id, encode_cursor
+from shared.http import (
+    Paging,
+    TenantSession,
+    cursor_after_id,
+    encode_cursor,
+    reject_unknown_query,
+)
 from shared.text import Text
 
 router = APIRouter(prefix="/v1", tags=["documented-information"])
@@ -34,22 +38,6 @@ Reader = Annotated[Principal, Depends(require_roles(READERS))]
 
 PROBLEM: dict[str, Any] = {"model": None, "content": {"application/problem+json": {}}}
 BASE = "/documented-information"
-
-
-def known_parameters(*allowed: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
-    """Refuse query parameters the endpoint does not know (400 naming the allowed ones), so a
-    misspelt filter is not silently ignored."""
-
-    async def dependency(request: Request) -> None:
-        unknown = sorted(set(request.query_params) - set(allowed))
-        if unknown:
-            raise UnknownQueryParameter(
-                f"Unknown query parameter(s): {', '.join(u[:64] for u in unknown[:10])}. "
-                f"Allowed: {', '.join(allowed) or 'none'}.",
-                allowed=list(allowed),
-            )
-
-    return dependency
 
 
 def today() -> date:
@@ -71,7 +59,7 @@ ControlFilter = Annotated[
     response_model=DocumentedItemList,
     summary="Every item of documented information with its status",
     responses={400: PROBLEM, 422: PROBLEM},
-    dependencies=[Depends(known_parameters("status", "source", "clause", "control"))],
+    dependencies=[Depends(reject_unknown_query)],
 )
 async def list_documented_information(
     principal: Reader,
@@ -98,7 +86,7 @@ async def list_documented_information(
     response_model=DocumentedSummary,
     summary="Counts by status and what needs work",
     responses={400: PROBLEM},
-    dependencies=[Depends(known_parameters())],
+    dependencies=[Depends(reject_unknown_query)],
 )
 async def documented_information_summary(
     principal: Reader, session: TenantSession
@@ -111,7 +99,7 @@ async def documented_information_summary(
     response_model=CoverageList,
     summary="System items' coverage of many systems at once (batch)",
     responses={400: PROBLEM, 422: PROBLEM},
-    dependencies=[Depends(known_parameters("system_id"))],
+    dependencies=[Depends(reject_unknown_query)],
 )
 async def documented_information_coverage(
     principal: Reader,
@@ -131,7 +119,7 @@ async def documented_information_coverage(
     response_model=DocumentedItemRead,
     summary="One item of documented information with its status",
     responses={400: PROBLEM, 404: PROBLEM},
-    dependencies=[Depends(known_parameters())],
+    dependencies=[Depends(reject_unknown_query)],
 )
 async def get_documented_information(
     principal: Reader,
@@ -146,7 +134,7 @@ async def get_documented_information(
     response_model=SystemDocumentedRead,
     summary="The system items of one AI system with their status",
     responses={400: PROBLEM, 404: PROBLEM},
-    dependencies=[Depends(known_parameters())],
+    dependencies=[Depends(reject_unknown_query)],
 )
 async def system_documented_information(
     principal: Reader, session: TenantSession, system_id: uuid.UUID
@@ -160,9 +148,7 @@ async def system_documented_information(
     tags=["evidence-requests"],
     summary="Evidence requests opened when systems entered the scope",
     responses={400: PROBLEM, 422: PROBLEM},
-    dependencies=[
-        Depends(known_parameters("system_id", "status", "item_id", "id", "limit", "after"))
-    ],
+    dependencies=[Depends(reject_unknown_query)],
 )
 async def list_evidence_requests(
     principal: Reader,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import BadRequest, NotFound, ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 
 
 class DocumentedItemNotFound(NotFound):
@@ -13,11 +13,6 @@ class DocumentedItemNotFound(NotFound):
 class SystemNotKnown(NotFound):
     code = "system-not-known"
     title = "No such AI system"
-
-
-class UnknownQueryParameter(BadRequest):
-    code = "unknown-query-parameter"
-    title = "Unknown query parameter"
 
 
 class InvalidFilter(ValidationFailed):

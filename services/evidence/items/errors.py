@@ -87,7 +87,3 @@ class BlobMissing(Conflict):
 
 class RangeNotSatisfiable(DomainError):
     status, code, title = 416, "range-not-satisfiable", "Range not satisfiable"
-
-
-class UnknownQueryParameter(DomainError):
-    status, code, title = 400, "unknown-query-parameter", "Unknown query parameter"

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from services.evidence.competence.api import reject_unknown_query
 from services.evidence.objectives import service
 from services.evidence.objectives.rules import ObjectiveStatus
 from services.evidence.objectives.schemas import (
@@ -34,6 +33,7 @@ from shared.http import (
     cursor_after_id,
     encode_cursor,
     next_cursor,
+    reject_unknown_query,
     set_etag,
 )
 from shared.text import Name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import BadRequest, NotFound, ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 
 
 class CertificationPlanNotFound(NotFound):
@@ -28,8 +28,3 @@ class InvalidAsOf(ValidationFailed):
 class InvalidPlan(ValidationFailed):
     code = "invalid-certification-plan"
     title = "Invalid certification plan"
-
-
-class UnknownQueryParameter(BadRequest):
-    code = "unknown-query-parameter"
-    title = "Unknown query parameter"

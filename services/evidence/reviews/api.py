@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 
-from services.evidence.competence.api import reject_unknown_query
 from services.evidence.reviews import service
 from services.evidence.reviews.schemas import (
     ManagementReviewClose,
@@ -35,6 +34,7 @@ from shared.http import (
     TenantSession,
     cursor_after_id,
     next_cursor,
+    reject_unknown_query,
     set_etag,
 )
 from shared.text import Name

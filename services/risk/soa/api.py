@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
-from fastapi.dependencies.models import Dependant
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 
 from services.risk.soa import service
 from services.risk.soa.catalogue import (
@@ -22,7 +21,7 @@ from services.risk.soa.catalogue import (
     normalise_control,
     normalise_subcategory,
 )
-from services.risk.soa.errors import ControlNotFound, CrosswalkKeyNotFound, UnknownQueryParameter
+from services.risk.soa.errors import ControlNotFound, CrosswalkKeyNotFound
 from services.risk.soa.schemas import (
     AcceptProposals,
     AcceptProposalsResult,
@@ -55,7 +54,7 @@ from services.risk.soa.schemas import (
     VersionStatus,
 )
 from shared.auth import APPROVERS, READERS, Principal, Role, require_roles
-from shared.http import Paging, TenantSession, set_etag
+from shared.http import Paging, TenantSession, reject_unknown_query, set_etag
 from shared.text import Name
 
 router = APIRouter(prefix="/v1")
@@ -187,30 +186,6 @@ async def crosswalk_eu(
 
 
 # --- Crosswalks, queryable both ways ----------------------------------------------------------
-
-
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {p.alias for p in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
-
-
-async def reject_unknown_query(request: Request) -> None:
-    """400 naming the allowed parameters when a query parameter is not one the route takes."""
-    route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return
-    allowed = _query_names(dependant)
-    unknown = sorted(set(request.query_params) - allowed)
-    if unknown:
-        raise UnknownQueryParameter(
-            f"Unknown query parameter(s): {', '.join(u[:64] for u in unknown[:10])}. "
-            f"Allowed: {', '.join(sorted(allowed)) or 'none'}.",
-            unknown=[u[:64] for u in unknown[:20]],
-            allowed=sorted(allowed),
-        )
 
 
 KnownQuery = [Depends(reject_unknown_query)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound, ValidationFailed
 
 
 class ControlNotFound(NotFound):
@@ -42,10 +42,3 @@ class SoANotApprovable(ValidationFailed):
 
     code = "soa-not-approvable"
     title = "The SoA version cannot be approved"
-
-
-class UnknownQueryParameter(BadRequest):
-    """A query parameter the route does not take (``unknown`` and ``allowed`` say which)."""
-
-    code = "unknown-query-parameter"
-    title = "Unknown query parameter"
