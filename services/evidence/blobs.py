@@ -40,6 +40,7 @@ PART_BYTES = 5 * 1024 * 1024
 PARTS_IN_FLIGHT = 4
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 CHECK_CHUNK_BYTES = 1024 * 1024
+HASH_BLOCK_BYTES = 1024 * 1024
 
 BlobState = Literal["ok", "corrupt", "missing"]
 
@@ -108,7 +109,10 @@ class BlobStore:
         size = 0
 
         async def counted() -> AsyncIterator[bytes]:
+            # 64 KiB request chunks are handed to the store in 1 MiB blocks: fewer crossings
+            # into obstore per upload.
             nonlocal size
+            block = bytearray()
             async for chunk in chunks:
                 if not chunk:
                     continue
@@ -116,7 +120,12 @@ class BlobStore:
                 if size > max_bytes:
                     raise too_large(max_bytes)
                 digest.update(chunk)
-                yield chunk
+                block += chunk
+                if len(block) >= HASH_BLOCK_BYTES:
+                    yield bytes(block)
+                    block.clear()
+            if block:
+                yield bytes(block)
 
         key = f"orgs/{org_id}/uploads/{uuid7()}"
         try:
