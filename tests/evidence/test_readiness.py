@@ -148,8 +148,13 @@ async def test_fixing_blockers_through_the_apis_moves_the_verdict_and_emits_read
 
     latest = await eventually(newer_snapshot)
     assert latest["number"] > before_fix["number"]
-    events = [e for e in readiness_events if e["orgid"] == str(org)]
-    assert any("no_approved_soa:" in e["data"]["removed"] for e in events)
+
+    # The snapshot commits before its outbox row reaches NATS: wait for the event itself.
+    async def soa_blocker_removed() -> list[dict[str, Any]] | None:
+        mine = [e for e in readiness_events if e["orgid"] == str(org)]
+        return mine if any("no_approved_soa:" in e["data"]["removed"] for e in mine) else None
+
+    assert await eventually(soa_blocker_removed)
 
     # as_of an earlier time answers from the snapshot current then.
     old = await readiness(stack, org, as_of=before_fix["computed_at"])
