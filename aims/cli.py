@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -51,6 +51,11 @@ ROLES = ("admin", "manager", "risk_owner", "contributor", "auditor", "viewer")
 # Apps that serve the REST APIs start before the gateway that calls them.
 START_ORDER: tuple[ServiceName, ...] = ("inventory", "risk", "evidence", "gateway")
 HEALTH_TIMEOUT_SECONDS = 90.0
+# A crashed app is started again after 1 s, then 2, 4 … up to 30 s while it keeps crashing; a
+# minute of staying up resets the back-off.
+RESTART_INITIAL_SECONDS = 1.0
+RESTART_MAX_SECONDS = 30.0
+RESTART_RESET_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10
 
 
@@ -70,7 +75,11 @@ def _settings(var_dir: Path | None = None) -> AIMSSettings:
     settings = AIMSSettings()
     if var_dir is not None:
         settings = settings.model_copy(update={"var_dir": var_dir})
-    return settings.model_copy(update={"var_dir": settings.var_dir.expanduser().resolve()})
+    resolved = settings.var_dir.expanduser().resolve()
+    # Code that reads the environment itself (migrations finding the zero-setup webhook key)
+    # must see the same folder as `--var-dir`.
+    os.environ["AIMS_VAR_DIR"] = str(resolved)
+    return settings.model_copy(update={"var_dir": resolved})
 
 
 def _secret_key(settings: AIMSSettings) -> str:
@@ -168,20 +177,31 @@ def engines(settings: AIMSSettings, *, need_nats: bool, adopt: bool = False) -> 
 def _provision_and_migrate(
     admin_url: str, prefix: str, services: tuple[str, ...], secret_key: str
 ) -> None:
-    from shared.runtime.migrate import upgrade, wait_for_postgres
-    from shared.runtime.provision import provision
+    from shared.runtime.migrate import provision_and_migrate
+    from shared.runtime.provision import explicit_app_password
 
-    async def prepare() -> dict[str, Any]:
-        await wait_for_postgres(admin_url, timeout=30)
-        return dict(await provision(admin_url, prefix, services, secret_key))
-
-    with console.status("Provisioning databases and roles…"):
-        databases = asyncio.run(prepare())
-    console.print(f"[green]✓[/] databases: {', '.join(d.name for d in databases.values())}")
+    # Least privilege (docker-compose.yml): each app gets only its own app role's URL, and the
+    # migration job sets those roles' passwords from the same URLs.
+    app_passwords: dict[str, str] = {}
     for service in services:
-        with console.status(f"Migrating {service}…"):
-            upgrade(service, databases[service].owner_url)
-        console.print(f"[green]✓[/] {service} migrated to head")
+        explicit = os.environ.get(f"AIMS_{service.upper()}_DATABASE_URL")
+        if explicit:
+            try:
+                app_passwords[service] = explicit_app_password(explicit, prefix, service)
+            except ValueError as exc:
+                raise CLIError(f"AIMS_{service.upper()}_DATABASE_URL: {exc}") from None
+
+    with console.status("Provisioning databases and roles, then migrating…") as status:
+
+        def step(message: str) -> None:
+            console.print(f"[green]✓[/] {message}")
+            status.update(f"{message}…")
+
+        asyncio.run(
+            provision_and_migrate(
+                admin_url, prefix, services, secret_key, app_passwords=app_passwords, on_step=step
+            )
+        )
 
 
 # -- service settings ------------------------------------------------------------------------
@@ -228,7 +248,9 @@ def _app_factory(name: str) -> Any:
 def _app_database_url(name: str, settings: AIMSSettings, admin_url: str | None = None) -> str:
     explicit = os.environ.get(f"AIMS_{name.upper()}_DATABASE_URL")
     if explicit:
-        return explicit
+        from shared.runtime.provision import sqlalchemy_url
+
+        return sqlalchemy_url(explicit)
     admin = admin_url or settings.database_url
     if not admin:
         raise CLIError(
@@ -266,6 +288,11 @@ class Child:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    started_at: float = field(default_factory=time.monotonic)
+    # Crashes in a row (reset once the app has stayed up for RESTART_RESET_SECONDS).
+    crashes: int = 0
+    # When a crashed app is due to be started again (None while it runs).
+    restart_at: float | None = None
 
 
 def _log_tail(path: Path, lines: int = 25) -> str:
@@ -412,9 +439,7 @@ def up(
                 _wait_healthy(children)
                 _print_welcome(children, started)
                 while True:
-                    for child in children:
-                        if child.process.poll() is not None:
-                            raise _died(child)
+                    _supervise(children, env, log_dir)
                     time.sleep(0.5)
             finally:
                 if children:
@@ -427,6 +452,32 @@ def up(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _supervise(children: list[Child], env: dict[str, str], log_dir: Path) -> None:
+    """Restart apps that died since the last look, with back-off, and say so."""
+    now = time.monotonic()
+    for index, child in enumerate(children):
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                fresh = _spawn(child.name, child.port, env, log_dir)
+                fresh.crashes = child.crashes
+                children[index] = fresh
+                console.print(f"[green]↻[/] {child.name} started again (pid {fresh.process.pid})")
+            continue
+        code = child.process.poll()
+        if code is None:
+            if child.crashes and now - child.started_at > RESTART_RESET_SECONDS:
+                child.crashes = 0
+            continue
+        child.crashes += 1
+        delay = min(RESTART_MAX_SECONDS, RESTART_INITIAL_SECONDS * 2 ** (child.crashes - 1))
+        child.restart_at = now + delay
+        console.print(
+            f"[yellow]![/] {child.name} exited with code {code} "
+            f"(crash {child.crashes} in a row); restarting in {delay:.0f} s. "
+            f"Last lines of {child.log_path}:\n{_log_tail(child.log_path, lines=10)}"
+        )
 
 
 def _wait_healthy(children: list[Child]) -> None:
@@ -931,3 +982,36 @@ def verify_package(
     if not result.valid:
         console.print("[bold red]error:[/] the package does not match its manifest (see above)")
         raise typer.Exit(1)
+
+
+# -- webhook secrets -------------------------------------------------------------------------
+
+webhooks_app = typer.Typer(help="Webhook subscriptions: secrets at rest.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("reencrypt")
+def webhooks_reencrypt(
+    var_dir: Annotated[Path | None, typer.Option(help="Zero-setup data directory.")] = None,
+) -> None:
+    """Re-encrypt every webhook secret under the current key (AIMS_WEBHOOK_SECRET_KEY_ID).
+
+    Runs as the gateway database's owner, like `aims migrate` (AIMS_DATABASE_URL and
+    AIMS_SECRET_KEY, or the zero-setup engines); prints the counts as JSON.
+    """
+    from gateway.config import GatewaySettings
+    from gateway.webhooks.secretbox import WebhookKeyError, load_keyring, reencrypt_database
+    from shared.runtime.provision import derive_service_urls
+
+    settings = _settings(var_dir)
+    try:
+        keyring = load_keyring(GatewaySettings(var_dir=settings.var_dir))
+        secret_key = _secret_key(settings)
+        with engines(settings, need_nats=False) as started:
+            owner_url = derive_service_urls(
+                started.database_url, settings.database_prefix, "gateway", secret_key
+            ).owner_url
+            counts = asyncio.run(reencrypt_database(owner_url, keyring))
+    except (CLIError, WebhookKeyError) as exc:
+        raise _fail(str(exc)) from None
+    _emit({"current_key_id": keyring.current_id, **counts})

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
-from strawberry.fastapi import GraphQLRouter
 
 from gateway.clients import build_http_client
 from gateway.config import GatewaySettings
 from gateway.exports.api import router as exports_router
+from gateway.protection.api import SCHEMA_STATE
+from gateway.protection.api import router as documents_router
+from gateway.protection.router import ProtectedGraphQLRouter
+from gateway.root_page import root_router
 from gateway.schema import build_schema
 from gateway.schema.context import HTTP_CLIENT_KEY, get_context
+from gateway.subscriptions.api import SubscriptionRouter
+from gateway.subscriptions.service import start_subscription_hub
 from gateway.webhooks.api import router as webhooks_router
 from gateway.webhooks.consumers import HANDLERS
+from gateway.webhooks.retention import TIMER_JOBS as WEBHOOK_TIMER_JOBS
 from gateway.webhooks.worker import start_delivery_worker
 from shared.app import ServiceContext, create_service_app
 
@@ -29,31 +35,47 @@ def create_app(
         ctx.extras[HTTP_CLIENT_KEY] = build_http_client(settings, upstream_transport)
         # Always: it also wires the SSRF allow-list; it starts the worker only with run_workers.
         start_delivery_worker(ctx)
+        # Live subscriptions: one event-stream consumer fanning out to every WebSocket client.
+        start_subscription_hub(ctx)
 
     async def on_shutdown(ctx: ServiceContext) -> None:
         http: httpx.AsyncClient | None = ctx.extras.pop(HTTP_CLIENT_KEY, None)
         if http is not None:
             await http.aclose()
 
-    graphql = GraphQLRouter(
-        build_schema(settings),
+    schema = build_schema(settings)
+    # Strawberry's router, answering HTTP-level mistakes as problem+json (gateway/protection/).
+    graphql = ProtectedGraphQLRouter(
+        schema,
+        max_json_depth=settings.graphql_max_json_depth,
         path="/graphql",
         graphql_ide="graphiql",
         context_getter=get_context,
-        # No subscriptions (yet): refuse WebSocket protocols rather than half-support them.
+        # WebSockets (subscriptions) are served by the SubscriptionRouter mounted before this.
         subscription_protocols=(),
         tags=["graphql"],
     )
-    return create_service_app(
+    app = create_service_app(
         name="gateway",
         settings=settings,
         title="AIMS gateway",
-        description="GraphQL at `/graphql` (Relay; depth, token and alias limits; SDL in "
-        "`schema.graphql`) over the inventory, risk and evidence services, and webhook "
-        "subscriptions for GRC platforms (Standard Webhooks). Errors are RFC 9457 "
-        "problem+json.",
-        routers=[graphql, webhooks_router, exports_router],
+        description="GraphQL at `/graphql` (Relay; depth, token, alias and cost limits; "
+        "trusted documents; SDL at `/reference/schema.graphql`) over the inventory, risk and "
+        "evidence services, and webhook subscriptions for GRC platforms (Standard Webhooks). "
+        "Every document is linked from `/`. Errors are RFC 9457 problem+json.",
+        routers=[
+            root_router(settings, schema.as_str()),
+            SubscriptionRouter(schema),
+            graphql,
+            webhooks_router,
+            exports_router,
+            documents_router,
+        ],
         handlers=HANDLERS,
+        timer_jobs=WEBHOOK_TIMER_JOBS,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
     )
+    # Trusted documents are validated against the schema they will run on when registered.
+    setattr(app.state, SCHEMA_STATE, schema._schema)
+    return app

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 
 import nats
@@ -30,16 +31,21 @@ from shared.events.asyncapi import build_asyncapi
 from shared.events.consumer import (
     ConsumerRunner,
     EventHandler,
+    durable_name,
     list_dead_letters,
     replay_dead_letter,
 )
 from shared.events.envelope import EventCatalogue
+from shared.events.monitor import PipelineMonitor
+from shared.events.outbox import configure_event_limits
 from shared.events.relay import OutboxRelay, asyncpg_dsn, ensure_stream
-from shared.http import BodyLimitMiddleware
+from shared.events.retention import RetentionPeriods, arm_retention, retention_job
+from shared.http import BodyLimitMiddleware, reject_unstorable_values
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
+from shared.openapi import install_problem_responses
 from shared.scheduler import Scheduler, TimerJob
 from shared.settings import ServiceSettings
-from shared.supervisor import Supervisor, WorkerFn
+from shared.supervisor import Supervisor, WorkerCollector, WorkerFn
 
 logger = logging.getLogger("aims.app")
 
@@ -56,11 +62,15 @@ class ServiceContext:
     nc: NATS | None = None
     js: JetStreamContext | None = None
     runners: list[ConsumerRunner] = field(default_factory=list)
+    # Every consumer of this service by durable name, whether or not this replica runs workers:
+    # dead letters are replayed through them (API-only replicas included).
+    handlers: dict[str, EventHandler] = field(default_factory=dict)
     relay: OutboxRelay | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     scheduler: Scheduler | None = None
+    monitor: PipelineMonitor | None = None
     supervisor: Supervisor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -124,19 +134,35 @@ def create_service_app(
             authenticator=Authenticator(settings, db),
         )
         app.state.ctx = ctx
+        prefix = f"{settings.nats_consumer_prefix}-{name}"
+        ctx.handlers = {durable_name(prefix, handler): handler for handler in all_handlers}
+        # Every event this process emits is measured against the bound (tests: raise past it).
+        configure_event_limits(
+            max_bytes=settings.max_event_bytes, strict=settings.environment == "test"
+        )
+        workers_collector = WorkerCollector(ctx.supervisor, name)
+        metrics.registry.register(workers_collector)
         try:
             if settings.nats_url:
                 ctx.nc = await nats.connect(
                     settings.nats_url, name=f"aims-{name}", max_reconnect_attempts=-1
                 )
                 ctx.js = ctx.nc.jetstream()
-                await ensure_stream(ctx.js, settings.nats_stream, settings.nats_subject_prefix)
+                await ensure_stream(
+                    ctx.js,
+                    settings.nats_stream,
+                    settings.nats_subject_prefix,
+                    max_age_seconds=settings.nats_stream_max_age_seconds,
+                    max_bytes=settings.nats_stream_max_bytes,
+                    max_msg_size=settings.nats_stream_max_msg_bytes,
+                )
             if on_startup is not None:
                 await on_startup(ctx)
             if settings.run_workers and ctx.js is not None:
                 await _start_workers(ctx, all_handlers)
-            if settings.run_workers and timer_jobs:
-                _start_scheduler(ctx, timer_jobs)
+            if settings.run_workers:
+                await arm_retention(ctx.db)
+                _start_scheduler(ctx, [*timer_jobs, _retention_job(ctx)])
             logger.info("service started")
             yield
         finally:
@@ -151,6 +177,7 @@ def create_service_app(
                 with contextlib.suppress(Exception):
                     await ctx.nc.drain()
             await db.dispose()
+            metrics.registry.unregister(workers_collector)
 
     app = FastAPI(
         title=title,
@@ -158,8 +185,11 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=openapi_tags,
+        # NUL characters and out-of-range integers answer 422 on every route (shared/http.py).
+        dependencies=[Depends(reject_unstorable_values)],
     )
     install_problem_handlers(app)
+    install_problem_responses(app)  # documents those problems on every operation
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_json_body_bytes,
@@ -188,6 +218,7 @@ async def _start_workers(ctx: ServiceContext, handlers: Sequence[EventHandler]) 
         listen_dsn=asyncpg_dsn(settings.app_database_url),
         metrics=ctx.metrics,
         subject_prefix=settings.nats_subject_prefix,
+        max_message_bytes=settings.nats_stream_max_msg_bytes,
     )
     ctx.supervise("relay", ctx.relay.run)
     for handler in handlers:
@@ -205,6 +236,29 @@ async def _start_workers(ctx: ServiceContext, handlers: Sequence[EventHandler]) 
         await runner.ensure_consumer()
         ctx.runners.append(runner)
         ctx.supervise(f"consumer:{handler.name}", runner.run)
+    ctx.monitor = PipelineMonitor(
+        ctx.db,
+        ctx.js,
+        ctx.runners,
+        ctx.metrics,
+        stream=settings.nats_stream,
+        interval=settings.lag_sample_interval_seconds,
+        outbox_lag_alert_seconds=settings.outbox_lag_alert_seconds,
+        consumer_lag_alert_messages=settings.consumer_lag_alert_messages,
+    )
+    ctx.supervise("event-monitor", ctx.monitor.run)
+
+
+def _retention_job(ctx: ServiceContext) -> TimerJob:
+    settings = ctx.settings
+    periods = RetentionPeriods(
+        outbox_published=timedelta(hours=settings.outbox_retention_hours),
+        inbox=timedelta(days=settings.inbox_retention_days),
+        idempotency_keys=timedelta(hours=settings.idempotency_retention_hours),
+        resolved_dead_letters=timedelta(days=settings.dead_letter_retention_days),
+        interval=timedelta(seconds=settings.retention_interval_seconds),
+    )
+    return retention_job(periods, ctx.metrics)
 
 
 def _start_scheduler(ctx: ServiceContext, jobs: Sequence[TimerJob]) -> None:
@@ -226,7 +280,11 @@ def _operations_router(metrics: Metrics) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: database and broker reachable, every worker running")
+    @router.get(
+        "/readyz",
+        summary="Readiness: database and broker reachable, every worker running",
+        responses={503: {"description": "Not ready", "content": {"application/json": {}}}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         ctx: ServiceContext = request.app.state.ctx
         checks: dict[str, Any] = {}
@@ -243,11 +301,17 @@ def _operations_router(metrics: Metrics) -> APIRouter:
         workers = ctx.supervisor.workers
         checks["workers"] = {name: status.state for name, status in workers.items()}
         ready = ready and ctx.supervisor.all_running
+        # Lag is reported, not a reason to take the replica out: it says where to look.
+        events: dict[str, Any] | None = None
+        if ctx.monitor is not None:
+            checks["events"] = "lagging" if ctx.monitor.last.lagging else "ok"
+            events = ctx.monitor.last.describe()
         return JSONResponse(
             {
                 "status": "ready" if ready else "not-ready",
                 "checks": checks,
                 "workers": {name: status.describe() for name, status in workers.items()},
+                "events": events,
             },
             status_code=200 if ready else 503,
         )
@@ -258,6 +322,7 @@ def _operations_router(metrics: Metrics) -> APIRouter:
         methods=["GET"],
         summary="Prometheus metrics",
         include_in_schema=True,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
 
     @router.get("/v1/ops/dead-letters", summary="Events this service could not handle")
@@ -273,7 +338,7 @@ def _operations_router(metrics: Metrics) -> APIRouter:
         dead_letter_id: uuid.UUID, request: Request, principal: Admin
     ) -> dict[str, Any]:
         ctx: ServiceContext = request.app.state.ctx
-        await replay_dead_letter(ctx.db, ctx.runners, dead_letter_id, org_id=principal.org_id)
+        await replay_dead_letter(ctx.db, ctx.handlers, dead_letter_id, org_id=principal.org_id)
         return {"id": str(dead_letter_id), "replayed": True}
 
     # Every service's audit trail and its verification (shared/audit_api.py).

@@ -43,7 +43,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import NAMING_CONVENTION, Database, rls_statements, set_org, utcnow, uuid7
+from shared.db import NAMING_CONVENTION, Database, set_org, utcnow, uuid7
 
 GENESIS_HASH: Final = "0" * 64
 HASH_VERSION: Final = 1
@@ -109,39 +109,6 @@ audit_head_table = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.Text, nullable=False),
 )
-
-_APPEND_ONLY_SQL = [
-    """CREATE OR REPLACE FUNCTION aims_audit_append_only() RETURNS trigger AS $$
-BEGIN
-    IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID),
-                       'USAGE') THEN
-        RAISE EXCEPTION 'the audit trail is append-only'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-    RETURN NEW;
-END;
-$$ LANGUAGE plpgsql""",
-    "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
-    "FOR EACH ROW EXECUTE FUNCTION aims_audit_append_only()",
-]
-
-
-def create_audit_schema(connection: sa.Connection) -> None:
-    """Create the audit-trail tables and their RLS (called by each service's migration)."""
-    audit_metadata.create_all(connection)
-    for table in ("audit_entry", "audit_head"):
-        for stmt in rls_statements(table):
-            connection.execute(sa.text(stmt))
-    for stmt in _APPEND_ONLY_SQL:
-        connection.execute(sa.text(stmt))
-
-
-def drop_audit_schema(connection: sa.Connection) -> None:
-    """Drop what :func:`create_audit_schema` created."""
-    connection.execute(sa.text("DROP TRIGGER IF EXISTS audit_entry_append_only ON audit_entry"))
-    connection.execute(sa.text("DROP FUNCTION IF EXISTS aims_audit_append_only()"))
-    audit_metadata.drop_all(connection)
 
 
 # --- Canonical form and hashing (pure) ----------------------------------------------------------

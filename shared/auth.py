@@ -16,7 +16,9 @@ import asyncio
 import enum
 import hashlib
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 
 import jwt
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Request
 
 from shared.audit import Actor, current_actor
@@ -32,6 +35,8 @@ from shared.errors import Forbidden, Unauthenticated
 from shared.settings import AIMSSettings
 
 API_KEY_PREFIX = "aims_"
+# Tokens verified against a static public key are remembered (LRU) until they expire.
+VERIFIED_TOKENS_CACHED = 1024
 
 
 class Role(enum.StrEnum):
@@ -94,12 +99,19 @@ class Authenticator:
     def __init__(self, settings: AIMSSettings, db: Database | None) -> None:
         self.settings = settings
         self.db = db
-        self._public_key: str | None = None
+        self._public_key: Any = None
         self._jwks: jwt.PyJWKClient | None = None
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         if settings.oidc_jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.oidc_jwks_url, cache_keys=True, lifespan=300)
+            self._jwks = jwt.PyJWKClient(
+                settings.oidc_jwks_url,
+                cache_keys=False,  # a per-kid cache never expires: a removed key would live on
+                lifespan=settings.oidc_jwks_cache_seconds,
+                cooldown_duration=settings.oidc_jwks_refresh_cooldown_seconds,
+            )
         elif settings.jwt_public_key_file:
-            self._public_key = Path(settings.jwt_public_key_file).read_text()
+            # Parsed once: handed the PEM text, PyJWT would parse it again on every request.
+            self._public_key = load_pem_public_key(Path(settings.jwt_public_key_file).read_bytes())
 
     async def authenticate(self, authorization: str | None) -> Principal:
         if not authorization:
@@ -124,6 +136,16 @@ class Authenticator:
         return self._public_key
 
     async def _jwt(self, token: str, authorization: str) -> Principal:
+        # With a static key (it changes only with a restart) a verified token stays good until
+        # it expires: the gateway forwards one caller's token on every upstream call, and
+        # clients reuse theirs, so most requests skip the signature check. Not with a JWKS,
+        # whose keys can be withdrawn while tokens they signed are still unexpired.
+        remember = self._jwks is None
+        if remember and (hit := self._verified.get(authorization)) is not None:
+            if hit[0] > time.time():
+                self._verified.move_to_end(authorization)
+                return hit[1]
+            del self._verified[authorization]
         try:
             key = await self._signing_key(token)
             claims = jwt.decode(
@@ -145,7 +167,7 @@ class Authenticator:
         roles = _parse_roles(claims.get(self.settings.jwt_roles_claim))
         if not roles:
             raise Forbidden("The token grants no AIMS role.")
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             org_id=org_id,
             roles=roles,
@@ -153,6 +175,11 @@ class Authenticator:
             authorization=authorization,
             name=claims.get("name"),
         )
+        if remember:
+            self._verified[authorization] = (float(claims["exp"]), principal)
+            if len(self._verified) > VERIFIED_TOKENS_CACHED:
+                self._verified.popitem(last=False)
+        return principal
 
     async def _api_key(self, key: str, authorization: str) -> Principal:
         if self.db is None or len(key) > 200:

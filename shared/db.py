@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.dberrors import redact_driver_errors
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -102,9 +104,17 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No pre-ping: it cost three round trips (BEGIN, ``;``, ROLLBACK) per checkout.
+            # A connection the server closed is noticed by asyncpg as soon as the socket
+            # closes and discarded at checkout instead (``_discard_closed``).
+            pool_pre_ping=False,
+            # SQL parameters carry secrets (webhook secrets, API key hashes): never in an
+            # exception message, a traceback or a log line.
+            hide_parameters=True,
             connect_args={"server_settings": {"application_name": application_name}},
         )
+        redact_driver_errors(self.engine)
+        sa.event.listen(self.engine.sync_engine, "checkout", _discard_closed)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     async def dispose(self) -> None:
@@ -115,11 +125,66 @@ class Database:
             await conn.execute(sa.text("SELECT 1"))
 
 
+def _discard_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Pool checkout: a connection whose socket the server closed (restart, failover, idle
+    timeout) is replaced before use; costs no round trip, unlike ``pool_pre_ping``."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise sa.exc.DisconnectionError("the database closed this connection")
+
+
+class _BegunTransaction:
+    """Stands in for asyncpg's ``Transaction`` in SQLAlchemy's asyncpg adapter once
+    :func:`set_org` has sent ``BEGIN`` itself; SQLAlchemy only ever commits or rolls it back."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    async def commit(self) -> None:
+        await self.connection.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        if not self.connection.is_closed():
+            await self.connection.execute("ROLLBACK")
+
+
 async def set_org(session: AsyncSession, org_id: uuid.UUID | str | None) -> None:
-    """Scope the current transaction to one organisation (row-level security)."""
+    """Scope the current transaction to one organisation (row-level security).
+
+    At the start of a transaction, ``BEGIN`` and the setting go to the server in one round
+    trip (the simple-query protocol takes both statements at once; the value is a UUID, so
+    it is safe inline). Otherwise, e.g. mid-transaction, it is one ``set_config`` statement.
+    """
+    value = str(org_id) if org_id else ""
+    try:
+        inline = str(uuid.UUID(value)) if value else ""
+    except ValueError:
+        inline = None  # not a UUID: bound as a parameter below, never inlined
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    if (
+        inline is not None
+        and getattr(adapter, "_transaction", True) is None
+        and getattr(adapter, "isolation_level", True) is None
+        and not getattr(adapter, "readonly", True)
+        and not getattr(adapter, "deferrable", True)
+    ):
+        driver = adapter._connection
+        async with adapter._execute_mutex:
+            # Tracked before sending, so that a failure still ends in ROLLBACK, never in a
+            # pooled connection left inside an aborted transaction.
+            adapter._transaction = _BegunTransaction(driver)
+            try:
+                await driver.execute(f"BEGIN; SELECT set_config('{ORG_SETTING}', '{inline}', true)")
+            except Exception as error:
+                adapter._handle_exception(error)
+        return
     await session.execute(
         sa.text("SELECT set_config(:name, :value, true)"),
-        {"name": ORG_SETTING, "value": str(org_id) if org_id else ""},
+        {"name": ORG_SETTING, "value": value},
     )
 
 
@@ -151,7 +216,10 @@ outbox_table = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text, nullable=True),
+    # Set when the relay gave up on the row (it can never be published): see shared/events/relay.
+    sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_outbox_unpublished", "seq", postgresql_where=sa.text("published_at IS NULL")),
+    sa.Index("ix_outbox_parked", "seq", postgresql_where=sa.text("parked_at IS NOT NULL")),
 )
 
 inbox_table = sa.Table(
@@ -160,6 +228,7 @@ inbox_table = sa.Table(
     sa.Column("consumer", sa.Text, primary_key=True),
     sa.Column("event_id", PG_UUID(as_uuid=True), primary_key=True),
     sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
+    sa.Index("ix_inbox_processed_at", "processed_at"),
 )
 
 dead_letter_table = sa.Table(
@@ -187,6 +256,7 @@ idempotency_table = sa.Table(
     sa.Column("body", JSONB, nullable=False),
     sa.Column("headers", JSONB, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
+    sa.Index("ix_idempotency_key_created_at", "created_at"),
 )
 
 # API keys are owned by the inventory service; every other service keeps this table as a
@@ -205,8 +275,6 @@ api_key_table = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, default=1),
 )
 
-TENANT_TABLES_OF_TOOLKIT = ("idempotency_key",)
-
 
 def rls_statements(table: str) -> list[str]:
     """SQL that puts ``table`` under tenant row-level security (used by migrations)."""
@@ -220,27 +288,3 @@ def rls_statements(table: str) -> list[str]:
 
 
 OUTBOX_NOTIFY_CHANNEL = "aims_outbox"
-
-OUTBOX_TRIGGER_SQL = [
-    f"""CREATE OR REPLACE FUNCTION aims_outbox_notify() RETURNS trigger AS $$
-BEGIN PERFORM pg_notify('{OUTBOX_NOTIFY_CHANNEL}', ''); RETURN NULL; END;
-$$ LANGUAGE plpgsql""",
-    "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
-    "FOR EACH STATEMENT EXECUTE FUNCTION aims_outbox_notify()",
-]
-
-
-def create_toolkit_schema(connection: sa.Connection) -> None:
-    """Create the toolkit tables, their RLS and the outbox trigger (first migration of each)."""
-    toolkit_metadata.create_all(connection)
-    for table in TENANT_TABLES_OF_TOOLKIT:
-        for stmt in rls_statements(table):
-            connection.execute(sa.text(stmt))
-    for stmt in OUTBOX_TRIGGER_SQL:
-        connection.execute(sa.text(stmt))
-
-
-def drop_toolkit_schema(connection: sa.Connection) -> None:
-    connection.execute(sa.text("DROP TRIGGER IF EXISTS outbox_notify ON outbox"))
-    connection.execute(sa.text("DROP FUNCTION IF EXISTS aims_outbox_notify()"))
-    toolkit_metadata.drop_all(connection)

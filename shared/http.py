@@ -14,17 +14,21 @@ import binascii
 import hashlib
 import json
 import re
+import types
 import uuid
-from collections.abc import AsyncIterator, Sequence, Sized
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from collections.abc import AsyncIterator, Iterator, Sequence, Sized
+from typing import Annotated, Any, Generic, Protocol, TypeVar, Union, get_args, get_origin
 
+import annotated_types
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Principal, authenticate_request
@@ -37,6 +41,7 @@ from shared.errors import (
     PreconditionFailed,
     PreconditionRequired,
     UnknownQueryParameter,
+    ValidationFailed,
     problem_response,
 )
 
@@ -166,6 +171,168 @@ class RejectUnknownQuery:
 reject_unknown_query = RejectUnknownQuery()
 
 
+# --- Values the database cannot store ---------------------------------------------------------
+#
+# One check every route of every service runs (``create_service_app`` installs it as an app-wide
+# dependency) before its own parameters are validated, so that no field needs its own guard:
+#
+# * U+0000 in a path parameter, a query parameter or any string of a JSON body (keys and list
+#   items included, at any depth): PostgreSQL ``text`` and ``jsonb`` cannot hold it;
+# * an integer path or query parameter past the range of PostgreSQL ``integer`` (the type of
+#   every numbered column: versions, numbers), unless the parameter declares bounds of its own
+#   (a route that takes a ``bigint`` says ``Query(le=2**63 - 1)``).
+#
+# Each answers 422 ``validation-failed`` whose ``errors`` name the field, as pydantic would.
+
+NUL = "\x00"
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+_NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_MAX_REPORTED = 20
+
+
+def _nul_locations(value: Any, location: list[str | int]) -> Iterator[list[str | int]]:
+    """Where in a parsed JSON value a string (or an object key) holds U+0000 (iteratively:
+    a body nested thousands deep must not exhaust the stack)."""
+    todo: list[tuple[Any, list[str | int]]] = [(value, location)]
+    while todo:
+        current, where = todo.pop()
+        if isinstance(current, str):
+            if NUL in current:
+                yield where
+        elif isinstance(current, dict):
+            for key, item in reversed(list(current.items())):
+                if NUL in key:
+                    yield [*where, key]
+                todo.append((item, [*where, key]))
+        elif isinstance(current, list):
+            todo.extend((item, [*where, i]) for i, item in reversed(list(enumerate(current))))
+
+
+def _is_int(annotation: Any) -> bool:
+    return annotation is int
+
+
+def _int_annotation(annotation: Any) -> bool:
+    """``int``, ``int | None`` or a list of ``int`` (a repeated query parameter)."""
+    if _is_int(annotation):
+        return True
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return any(_int_annotation(a) for a in get_args(annotation) if a is not type(None))
+    if origin in (list, tuple, set, frozenset, Sequence):
+        args = get_args(annotation)
+        return bool(args) and _is_int(args[0])
+    return False
+
+
+def _bounds(metadata: Sequence[Any]) -> tuple[int | None, int | None]:
+    """The lower and upper bound the ``int4`` range adds to what the parameter declares."""
+    has_low = any(isinstance(m, annotated_types.Ge | annotated_types.Gt) for m in metadata)
+    has_high = any(isinstance(m, annotated_types.Le | annotated_types.Lt) for m in metadata)
+    return (None if has_low else INT4_MIN), (None if has_high else INT4_MAX)
+
+
+class _RouteScreen:
+    """What of one route is screened: its integer parameters without bounds of their own."""
+
+    def __init__(self, route: APIRoute) -> None:
+        self.has_body = route.body_field is not None
+        self.ints: dict[tuple[str, str], tuple[int | None, int | None]] = {}
+        self._collect(route.dependant)
+
+    def _collect(self, dependant: Dependant) -> None:
+        for where, params in (("path", dependant.path_params), ("query", dependant.query_params)):
+            for param in params:
+                info = param.field_info
+                if _int_annotation(info.annotation):
+                    low, high = _bounds(info.metadata)
+                    if low is not None or high is not None:
+                        self.ints[(where, param.alias)] = (low, high)
+        for sub in dependant.dependencies:
+            self._collect(sub)
+
+
+# By route identity (routes compare by value and do not hash); the route is kept beside its
+# screen so that an id is never reused while its entry lives.
+_screens: dict[int, tuple[APIRoute, _RouteScreen]] = {}
+
+
+def _screen_of(route: APIRoute) -> _RouteScreen:
+    cached = _screens.get(id(route))
+    if cached is None or cached[0] is not route:
+        cached = _screens[id(route)] = (route, _RouteScreen(route))
+    return cached[1]
+
+
+def _range_error(
+    where: str, name: str, raw: str, low: int | None, high: int | None
+) -> dict[str, Any] | None:
+    if not _INTEGER.fullmatch(raw):
+        return None  # not an integer at all: the route's own validation says so
+    value = int(raw)
+    if low is not None and value < low:
+        return {
+            "location": [where, name],
+            "message": f"Input should be greater than or equal to {low}",
+            "type": "greater_than_equal",
+        }
+    if high is not None and value > high:
+        return {
+            "location": [where, name],
+            "message": f"Input should be less than or equal to {high}",
+            "type": "less_than_equal",
+        }
+    return None
+
+
+async def reject_unstorable_values(connection: HTTPConnection) -> None:
+    """Refuse (422, naming each field) NUL characters anywhere in a request's parameters and
+    JSON body, and integer parameters past PostgreSQL ``integer``; see the comment above."""
+    errors: list[dict[str, Any]] = []
+    for name, value in connection.path_params.items():
+        if isinstance(value, str) and NUL in value:
+            errors.append({"location": ["path", name], "message": _NUL_MESSAGE, "type": "nul"})
+    for name, value in connection.query_params.multi_items():
+        if NUL in name or NUL in value:
+            shown = name.replace(NUL, "\\0")[:100]
+            errors.append({"location": ["query", shown], "message": _NUL_MESSAGE, "type": "nul"})
+    route = connection.scope.get("route")
+    screen = _screen_of(route) if isinstance(route, APIRoute) else None
+    if screen is not None:
+        for (where, name), (low, high) in screen.ints.items():
+            if where == "path":
+                raw = connection.path_params.get(name)
+                values = [raw] if isinstance(raw, str) else []
+            else:
+                values = connection.query_params.getlist(name)
+            for raw in values:
+                if (error := _range_error(where, name, raw, low, high)) is not None:
+                    errors.append(error)
+    content_type = connection.headers.get("content-type", "json").lower()
+    if screen is not None and screen.has_body and "json" in content_type:
+        # FastAPI has read (and parsed) a JSON body before any dependency runs; a JSON string
+        # can carry U+0000 only as the escape ``\u0000``, so only such bodies are parsed again.
+        body = await connection.body() if isinstance(connection, Request) else b""
+        if b"\\u0000" in body:
+            try:
+                parsed = json.loads(body)
+            except (ValueError, RecursionError):
+                parsed = None  # FastAPI answers for a body that is not JSON
+            for found in _nul_locations(parsed, ["body"]):
+                errors.append({"location": found, "message": _NUL_MESSAGE, "type": "nul"})
+                if len(errors) >= _MAX_REPORTED:
+                    break
+    if errors:
+        fields = ", ".join(
+            "`" + ".".join(str(p) for p in e["location"][1:]) + "`" for e in errors[:5]
+        )
+        raise ValidationFailed(
+            f"The request has values that cannot be stored: {fields}; see `errors`.",
+            errors=errors[:_MAX_REPORTED],
+        )
+
+
 # --- ETag / If-Match --------------------------------------------------------------------------
 
 
@@ -177,17 +344,24 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
 
 
-_ETAG_ITEM = re.compile(r'\s*(?:W/)?"([^"]*)"\s*')
+_ETAG_ITEM = re.compile(r'\s*"([^"]*)"\s*')
 
 
 def parse_if_match(value: str | None) -> int | None:
-    """The version an ``If-Match`` names (``"3"`` or ``W/"3"``); raises 428 when absent."""
+    """The version an ``If-Match`` names (``"3"``); raises 428 when absent.
+
+    ``If-Match`` uses the strong comparison (RFC 9110 §13.1.1): a weak tag (``W/"3"``) never
+    matches, so it is refused with 412 like any tag of another version."""
     if value is None or not value.strip():
         raise PreconditionRequired(
             "Send `If-Match` with the ETag you read, so that no update is lost."
         )
     if value.strip() == "*":
         return None
+    if value.strip().startswith("W/"):
+        raise PreconditionFailed(
+            "A weak ETag never matches `If-Match` (RFC 9110 §13.1.1); send the ETag as read."
+        )
     match = _ETAG_ITEM.fullmatch(value)
     if not match or not match.group(1).isdigit():
         raise PreconditionFailed(f"`If-Match: {value[:64]}` is not an ETag of this resource.")
@@ -207,7 +381,13 @@ def check_version(if_match: str | None, current: int) -> None:
 
 
 class Idempotency:
-    """Replay or remember the result of one creating POST, keyed per organisation."""
+    """Replay or remember the result of one creating POST, keyed per organisation.
+
+    What is remembered is stored in plain JSON, so an answer that carries a secret (a webhook
+    signing secret, shown once) is remembered without it: the create names the fields in
+    ``withhold`` and a replay answers them as ``null``. Replaying a secret would keep a
+    plaintext copy in this table and could hand out a secret that was rotated since.
+    """
 
     def __init__(self, key: str | None, fingerprint: str) -> None:
         self.key = key
@@ -246,11 +426,14 @@ class Idempotency:
         *,
         version: int,
         location: str,
+        withhold: Sequence[str] = (),
     ) -> JSONResponse:
-        """The 201 answer to a create (``ETag``, ``Location``), remembered for retries."""
+        """The 201 answer to a create (``ETag``, ``Location``), remembered for retries
+        without the fields named in ``withhold`` (a replay answers them as ``null``)."""
         payload = resource.model_dump(mode="json")
         headers = {"ETag": etag(version), "Location": location}
-        await self.remember(session, principal, 201, payload, headers)
+        remembered = {k: (None if k in withhold else v) for k, v in payload.items()}
+        await self.remember(session, principal, 201, remembered, headers)
         return JSONResponse(payload, status_code=201, headers=headers)
 
     async def remember(

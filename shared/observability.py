@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
@@ -75,7 +76,11 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        # orjson: one access line per request is on every request's path.
+        try:
+            return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # what orjson refuses (e.g. integers over 64 bits): the slow way
+            return json.dumps(entry, default=str)
 
 
 def configure_logging(level: str = "INFO", *, json_output: bool = True, service: str = "") -> None:
@@ -142,16 +147,36 @@ class RequestContextMiddleware:
         self.app = app
         self.metrics = metrics
         self.log = logging.getLogger("aims.access")
+        # Labelled children of the request metrics, looked up once per label set: the
+        # registry's own lookup takes a lock and builds a tuple on every call.
+        self._counted: dict[tuple[str, str, int], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def _observe(self, method: str, path: str, status: int, elapsed: float) -> None:
+        counter = self._counted.get((method, path, status))
+        if counter is None:
+            counter = self.metrics.requests.labels(self.metrics.service, method, path, str(status))
+            self._counted[(method, path, status)] = counter
+        counter.inc()
+        histogram = self._timed.get((method, path))
+        if histogram is None:
+            histogram = self.metrics.latency.labels(self.metrics.service, method, path)
+            self._timed[(method, path)] = histogram
+        histogram.observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        rid = headers.get("x-request-id") or secrets.token_hex(8)
-        if len(rid) > 128:
-            rid = rid[:128]
-        tp = child_traceparent(headers.get("traceparent"))
+        rid = ""
+        parent = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                rid = value.decode("latin-1")
+            elif name == b"traceparent":
+                parent = value.decode("latin-1")
+        rid = rid[:128] if rid else secrets.token_hex(8)
+        tp = child_traceparent(parent)
         rid_token = request_id_var.set(rid)
         tp_token = traceparent_var.set(tp)
         status = 500
@@ -172,8 +197,7 @@ class RequestContextMiddleware:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
-            self.metrics.requests.labels(self.metrics.service, method, path, str(status)).inc()
-            self.metrics.latency.labels(self.metrics.service, method, path).observe(elapsed)
+            self._observe(method, path, status, elapsed)
             if path not in ("/healthz", "/metrics", "/readyz"):
                 self.log.info(
                     "request",

@@ -47,8 +47,8 @@ TIMER_NOTIFY_CHANNEL = "aims_timer"
 #: A timer armed to fire within this much of now notifies the schedulers (on commit).
 _NOTIFY_HORIZON = timedelta(seconds=1)
 
-# Own metadata: the initial migrations ``create_all`` the toolkit metadata, this table comes with
-# the later ``20261128_audit`` migration of each service.
+# Own metadata: this table comes with the ``20261128_audit`` migration of each service (its DDL
+# is frozen in ``migrations/toolkit_20261128.py``; a change here needs a new revision).
 timer_metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 timer_table = sa.Table(
@@ -65,16 +65,6 @@ timer_table = sa.Table(
     sa.Column("armed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("ix_timer_pending", "due_at", postgresql_where=sa.text("fired_at IS NULL")),
 )
-
-
-def create_timer_schema(connection: sa.Connection) -> None:
-    """Create the timer table (called by each service's migration)."""
-    timer_metadata.create_all(connection)
-
-
-def drop_timer_schema(connection: sa.Connection) -> None:
-    """Drop what :func:`create_timer_schema` created."""
-    timer_metadata.drop_all(connection)
 
 
 @dataclass(frozen=True)

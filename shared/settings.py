@@ -66,6 +66,11 @@ class AIMSSettings(BaseSettings):
     jwt_issuer: str = "aims-local"
     jwt_audience: str = "aims"
     oidc_jwks_url: str | None = None
+    # The JWKS is cached this long; a token naming an unknown `kid` refreshes it at once, but at
+    # most once per cooldown (a flood of made-up kids cannot hammer the IdP). A key removed from
+    # the JWKS is refused from the next refresh on (no per-key cache outlives the set).
+    oidc_jwks_cache_seconds: float = 300
+    oidc_jwks_refresh_cooldown_seconds: float = 30
     # Claim names, so an IdP's own claims can be mapped without code.
     jwt_org_claim: str = "org_id"
     jwt_roles_claim: str = "roles"
@@ -98,3 +103,22 @@ class ServiceSettings(AIMSSettings):
     # crash in a row up to the maximum.
     worker_restart_initial_seconds: float = Field(default=1.0, gt=0)
     worker_restart_max_seconds: float = Field(default=60.0, gt=0)
+
+    # Events (docs/operations.md "Events: parking, retention, stream limits").
+    # The bound on one event's envelope: tests raise past it, production logs an error.
+    max_event_bytes: int = Field(default=65_536, gt=0)
+    # JetStream stream limits, set where the stream is created. ``max_age`` must exceed any
+    # consumer's allowed downtime: a message older than it is gone for a consumer not yet there.
+    nats_stream_max_age_seconds: float = Field(default=14 * 86_400.0, gt=0)
+    nats_stream_max_bytes: int = Field(default=10 * 1024**3, gt=0)
+    nats_stream_max_msg_bytes: int = Field(default=1_048_576, gt=0)
+    # Retention of the event bookkeeping, pruned by a scheduled job every interval.
+    outbox_retention_hours: float = Field(default=168.0, gt=0)
+    inbox_retention_days: float = Field(default=30.0, gt=0)
+    idempotency_retention_hours: float = Field(default=72.0, gt=0)
+    dead_letter_retention_days: float = Field(default=30.0, gt=0)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    # Lag: sampled every interval for /metrics and /readyz; past a threshold it is "lagging".
+    lag_sample_interval_seconds: float = Field(default=5.0, gt=0)
+    outbox_lag_alert_seconds: float = Field(default=60.0, gt=0)
+    consumer_lag_alert_messages: int = Field(default=1000, gt=0)

@@ -3,8 +3,10 @@
 Every worker is a coroutine ``run(stop)`` that loops until ``stop`` is set. The supervisor runs
 each one in its own task; when a worker raises (or returns while the service is not stopping)
 it records the crash, waits with exponential back-off and starts it again, so one crashed loop
-never silently leaves a service half-working. ``/readyz`` reports each worker's state and
-answers 503 while one of them is not running.
+never silently leaves a service half-working — whatever the error, including one raised in a
+worker's own error path (a consumer's ``nak``/``term``/dead-lettering). ``/readyz`` reports each
+worker's state and answers 503 while one of them is not running; ``/metrics`` has
+``aims_worker_up`` and ``aims_worker_restarts_total`` (:class:`WorkerCollector`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from shared.db import utcnow
 
@@ -114,3 +118,32 @@ class Supervisor:
                 delay = min(delay * 2, self.max_backoff)
         finally:
             self._set(status, "stopped")
+
+
+class WorkerCollector:
+    """``/metrics`` view of a supervisor's workers, read at scrape time:
+    ``aims_worker_up`` (1 running, 0 down) and ``aims_worker_restarts_total``."""
+
+    def __init__(self, supervisor: Supervisor, service: str) -> None:
+        self.supervisor = supervisor
+        self.service = service
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "aims_worker_up",
+            "1 while the background worker runs, 0 while it is down (restarting or stopped)",
+            labels=["service", "worker"],
+        )
+        restarts = CounterMetricFamily(
+            "aims_worker_restarts",
+            "Times the supervisor restarted the background worker since the process started",
+            labels=["service", "worker"],
+        )
+        for name, status in self.supervisor.workers.items():
+            up.add_metric([self.service, name], 1.0 if status.state == "running" else 0.0)
+            restarts.add_metric([self.service, name], float(status.restarts))
+        yield up
+        yield restarts
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())

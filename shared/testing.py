@@ -91,6 +91,8 @@ class TestEngines:
             "app_database_url": self.databases[service].app_url,
             "nats_url": self.nats_url,
             "nats_stream": self.stream,
+            # Tests share one NATS: each stream reserves its max_bytes from JetStream's store.
+            "nats_stream_max_bytes": 256 * 1024**2,
             "nats_subject_prefix": self.subject_prefix,
             "nats_consumer_prefix": self.prefix,
             "jwt_public_key_file": self.public_key,

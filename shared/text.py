@@ -6,6 +6,7 @@ statement; these types refuse it at the edge with a 422 that names the field ins
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
@@ -27,3 +28,14 @@ Name = Annotated[
 ]
 # Longer prose (descriptions, notes): at most 20,000 characters, no NUL.
 Prose = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(no_nul)]
+
+
+def name_key(name: str) -> str:
+    """What two names are compared on when they must be unique "ignoring case": Unicode
+    caseless matching (NFKC, full case folding), surrounding and repeated spaces ignored.
+
+    Stored beside the name and indexed, so that the unique index and the service's own check
+    compare the same thing whatever the database's locale (``lower()`` in a ``C`` database folds
+    only ASCII, and no locale folds ``ß`` to ``ss`` or a final ``ς`` to ``σ``)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())

@@ -9,8 +9,10 @@ classification, impact assessments and SoA); they differ only in the endpoints t
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 
@@ -22,7 +24,16 @@ from gateway.clients.audit import (
     RiskAuditClient,
 )
 from gateway.clients.audits import AuditsClient
-from gateway.clients.base import UpstreamClient, forwarded_headers, upstream_error
+from gateway.clients.base import (
+    CircuitBreaker,
+    CircuitBreakers,
+    Deadline,
+    Resilience,
+    UpstreamClient,
+    UpstreamUnavailable,
+    forwarded_headers,
+    upstream_error,
+)
 from gateway.clients.classification import ClassificationClient
 from gateway.clients.competence import CompetenceClient
 from gateway.clients.components import ComponentsClient
@@ -44,10 +55,13 @@ __all__ = [
     "AssuranceClient",
     "AuditTrailClient",
     "AuditsClient",
+    "CircuitBreaker",
+    "CircuitBreakers",
     "ClassificationClient",
     "CompetenceClient",
     "ComponentsClient",
     "ContextClient",
+    "Deadline",
     "DocumentedClient",
     "EvidenceClient",
     "EvidenceItemsClient",
@@ -55,12 +69,14 @@ __all__ = [
     "InventoryClient",
     "ObjectivesClient",
     "ReadinessClient",
+    "Resilience",
     "RiskClient",
     "RiskRegisterClient",
     "ScopeClient",
     "SoAClient",
     "UpstreamClient",
     "UpstreamClients",
+    "UpstreamUnavailable",
     "build_http_client",
     "forwarded_headers",
     "upstream_error",
@@ -78,6 +94,27 @@ def build_http_client(
         follow_redirects=False,
         headers={"accept": "application/json"},
     )
+
+
+C = TypeVar("C", bound=UpstreamClient)
+
+# The circuit breakers of each connection pool, i.e. of each gateway process (the pool is built
+# in the lifespan), so that every request, GraphQL or export, sees the same breaker state.
+_BREAKERS: weakref.WeakKeyDictionary[httpx.AsyncClient, CircuitBreakers] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def circuit_breakers(http: httpx.AsyncClient, settings: GatewaySettings) -> CircuitBreakers:
+    """The breakers shared by every request over the pool ``http``."""
+    breakers = _BREAKERS.get(http)
+    if breakers is None:
+        breakers = CircuitBreakers(
+            threshold=settings.upstream_breaker_failures,
+            cooldown=settings.upstream_breaker_cooldown_seconds,
+        )
+        _BREAKERS[http] = breakers
+    return breakers
 
 
 @dataclass(frozen=True)
@@ -109,31 +146,45 @@ class UpstreamClients:
 
     @classmethod
     def for_caller(
-        cls, http: httpx.AsyncClient, settings: GatewaySettings, authorization: str
+        cls,
+        http: httpx.AsyncClient,
+        settings: GatewaySettings,
+        authorization: str,
+        *,
+        deadline: Deadline | None = None,
     ) -> UpstreamClients:
+        """``deadline``: the one deadline of every call these clients make (none by default:
+        each call then has only ``upstream_timeout_seconds``)."""
+        resilience = Resilience(
+            deadline=deadline or Deadline(), breakers=circuit_breakers(http, settings)
+        )
+
+        def bind(client: type[C], base_url: str) -> C:
+            return client(http, base_url, headers, resilience)
+
         headers = forwarded_headers(authorization)
         inventory, risk = settings.inventory_url, settings.risk_url
         return cls(
-            inventory=InventoryClient(http, inventory, headers),
-            components=ComponentsClient(http, inventory, headers),
-            context=ContextClient(http, inventory, headers),
-            scope=ScopeClient(http, inventory, headers),
-            risk=RiskClient(http, risk, headers),
-            risks=RiskRegisterClient(http, risk, headers),
-            classification=ClassificationClient(http, risk, headers),
-            impact=ImpactClient(http, risk, headers),
-            soa=SoAClient(http, risk, headers),
-            evidence=EvidenceClient(http, settings.evidence_url, headers),
-            evidence_items=EvidenceItemsClient(http, settings.evidence_url, headers),
-            documented=DocumentedClient(http, settings.evidence_url, headers),
-            competence=CompetenceClient(http, settings.evidence_url, headers),
-            assurance=AssuranceClient(http, settings.evidence_url, headers),
-            objectives=ObjectivesClient(http, settings.evidence_url, headers),
-            audits=AuditsClient(http, settings.evidence_url, headers),
-            readiness=ReadinessClient(http, settings.evidence_url, headers),
+            inventory=bind(InventoryClient, inventory),
+            components=bind(ComponentsClient, inventory),
+            context=bind(ContextClient, inventory),
+            scope=bind(ScopeClient, inventory),
+            risk=bind(RiskClient, risk),
+            risks=bind(RiskRegisterClient, risk),
+            classification=bind(ClassificationClient, risk),
+            impact=bind(ImpactClient, risk),
+            soa=bind(SoAClient, risk),
+            evidence=bind(EvidenceClient, settings.evidence_url),
+            evidence_items=bind(EvidenceItemsClient, settings.evidence_url),
+            documented=bind(DocumentedClient, settings.evidence_url),
+            competence=bind(CompetenceClient, settings.evidence_url),
+            assurance=bind(AssuranceClient, settings.evidence_url),
+            objectives=bind(ObjectivesClient, settings.evidence_url),
+            audits=bind(AuditsClient, settings.evidence_url),
+            readiness=bind(ReadinessClient, settings.evidence_url),
             audit_trails={
-                "inventory": InventoryAuditClient(http, inventory, headers),
-                "risk": RiskAuditClient(http, risk, headers),
-                "evidence": EvidenceAuditClient(http, settings.evidence_url, headers),
+                "inventory": bind(InventoryAuditClient, inventory),
+                "risk": bind(RiskAuditClient, risk),
+                "evidence": bind(EvidenceAuditClient, settings.evidence_url),
             },
         )

@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 
 from gateway.clients.base import Params, UpstreamClient, upstream_error
 from gateway.clients.schemas import UpstreamModel, UpstreamPage
-from shared.errors import ServiceUnavailable
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -210,16 +209,7 @@ class AuditsClient(UpstreamClient):
     ) -> httpx.Response:
         """``UpstreamClient._send`` whose errors also carry the problem's ``reasons``,
         ``missing`` and ``unverified_action_ids`` members."""
-        try:
-            response = await self._http.request(
-                method,
-                f"{self._base_url}{path}",
-                params=tuple(params) if params else None,
-                json=json,
-                headers={**self._headers, **(headers or {})},
-            )
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(f"The {self.service} service is not reachable.") from exc
+        response = await self._request(method, path, params=params, json=json, headers=headers)
         if response.is_success:
             return response
         error = upstream_error(self.service, response)

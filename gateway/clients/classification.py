@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.clients.base import UpstreamClient
-from gateway.clients.schemas import UpstreamModel
+from gateway.clients.schemas import UpstreamModel, UpstreamPage
 
 
 class UpstreamObligation(UpstreamModel):
@@ -92,10 +92,27 @@ class UpstreamQuestionnaire(UpstreamModel):
     questions: list[UpstreamQuestion]
 
 
+class UpstreamClassificationNeeded(UpstreamModel):
+    system_id: uuid.UUID
+    name: str
+    reason: str
+    current_version: int | None = None
+
+
 class ClassificationClient(UpstreamClient):
     """Talks to the risk service with the caller's credentials (as the risk client)."""
 
     service = "risk"
+
+    async def needed(
+        self, *, limit: int, after: str | None
+    ) -> UpstreamPage[UpstreamClassificationNeeded]:
+        params: list[tuple[str, str | int]] = [("limit", limit)]
+        if after:
+            params.append(("after", after))
+        return await self._get(
+            "/v1/classifications/needed", UpstreamPage[UpstreamClassificationNeeded], params=params
+        )
 
     async def current_of(self, system_ids: Sequence[uuid.UUID]) -> list[UpstreamClassification]:
         """Current classifications of ``system_ids`` in one call (unclassified are absent)."""

@@ -229,6 +229,20 @@ class CompetenceClient(UpstreamClient):
             "DELETE", f"/v1/people/{person_id}", headers=_headers(expected_version=expected_version)
         )
 
+    async def delete_competence(self, competence_id: uuid.UUID, *, expected_version: int) -> None:
+        await self._send(
+            "DELETE",
+            f"/v1/competences/{competence_id}",
+            headers=_headers(expected_version=expected_version),
+        )
+
+    async def delete_role(self, role_id: uuid.UUID, *, expected_version: int) -> None:
+        await self._send(
+            "DELETE",
+            f"/v1/aims-roles/{role_id}",
+            headers=_headers(expected_version=expected_version),
+        )
+
     async def person_trainings(
         self, person_id: uuid.UUID, *, limit: int, after: str | None = None
     ) -> UpstreamPage[UpstreamTraining]:
@@ -313,6 +327,16 @@ class CompetenceClient(UpstreamClient):
             f"/v1/aims-roles/{role_id}/assignments",
             UpstreamPage[UpstreamAssignment],
             params=_paged(limit, after, ()),
+        )
+
+    async def assignments_of_roles(
+        self, role_ids: Sequence[uuid.UUID], *, limit: int, after: str | None = None
+    ) -> UpstreamPage[UpstreamAssignment]:
+        """The assignments of several roles, oldest first (``GET /v1/aims-role-assignments``)."""
+        return await self._get(
+            "/v1/aims-role-assignments",
+            UpstreamPage[UpstreamAssignment],
+            params=_paged(limit, after, [("role_id", str(i)) for i in role_ids]),
         )
 
     async def assign(

@@ -98,6 +98,16 @@ class UpstreamBomSummary(UpstreamModel):
     removed_interfaces: list[uuid.UUID] = []
 
 
+class UpstreamSystemComponents(UpstreamModel):
+    system_id: uuid.UUID
+    total_count: int
+    items: list[UpstreamComponent]
+
+
+class UpstreamSystemComponentsList(UpstreamModel):
+    items: list[UpstreamSystemComponents]
+
+
 class ComponentsClient(UpstreamClient):
     """Talks to the inventory service with the caller's credentials (as the inventory client)."""
 
@@ -141,6 +151,18 @@ class ComponentsClient(UpstreamClient):
         )
         return await self._get("/v1/components", UpstreamPage[UpstreamComponent], params=params)
 
+    async def components_by_system(
+        self, system_ids: Sequence[uuid.UUID], *, first: int
+    ) -> list[UpstreamSystemComponents]:
+        """The first ``first`` components and the total of each system, in the order asked
+        (``GET /v1/components-by-system``)."""
+        params: list[tuple[str, str | int]] = [("system_id", str(i)) for i in system_ids]
+        params.append(("first", first))
+        found = await self._get(
+            "/v1/components-by-system", UpstreamSystemComponentsList, params=params
+        )
+        return found.items
+
     async def components_by_ids(self, ids: Sequence[uuid.UUID]) -> list[UpstreamComponent]:
         page = await self._get(
             "/v1/components", UpstreamPage[UpstreamComponent], params=self._batch_params(ids)
@@ -160,6 +182,40 @@ class ComponentsClient(UpstreamClient):
         headers = {"idempotency-key": idempotency_key} if idempotency_key else None
         response = await self._send("POST", "/v1/components", json=body, headers=headers)
         return UpstreamComponent.model_validate_json(response.content)
+
+    async def update_vendor(
+        self, vendor_id: uuid.UUID, body: dict[str, Any], *, expected_version: int
+    ) -> UpstreamVendor:
+        response = await self._send(
+            "PATCH",
+            f"/v1/vendors/{vendor_id}",
+            json=body,
+            headers={"if-match": f'"{expected_version}"'},
+        )
+        return UpstreamVendor.model_validate_json(response.content)
+
+    async def delete_vendor(self, vendor_id: uuid.UUID, *, expected_version: int) -> None:
+        await self._send(
+            "DELETE", f"/v1/vendors/{vendor_id}", headers={"if-match": f'"{expected_version}"'}
+        )
+
+    async def update_component(
+        self, component_id: uuid.UUID, body: dict[str, Any], *, expected_version: int
+    ) -> UpstreamComponent:
+        response = await self._send(
+            "PATCH",
+            f"/v1/components/{component_id}",
+            json=body,
+            headers={"if-match": f'"{expected_version}"'},
+        )
+        return UpstreamComponent.model_validate_json(response.content)
+
+    async def delete_component(self, component_id: uuid.UUID, *, expected_version: int) -> None:
+        await self._send(
+            "DELETE",
+            f"/v1/components/{component_id}",
+            headers={"if-match": f'"{expected_version}"'},
+        )
 
     async def system_dependencies(
         self, system_id: uuid.UUID, *, transitive: bool, paths: bool = False

@@ -4,6 +4,7 @@ organisation's AI roles."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +87,22 @@ class ContextClient(UpstreamClient):
             UpstreamPage[UpstreamContextIssue],
             params=_params(limit, after, filters),
         )
+
+    async def issues_by_ids(self, ids: Sequence[uuid.UUID]) -> list[UpstreamContextIssue]:
+        page = await self._get(
+            "/v1/context-issues",
+            UpstreamPage[UpstreamContextIssue],
+            params=self._batch_params(ids),
+        )
+        return page.items
+
+    async def parties_by_ids(self, ids: Sequence[uuid.UUID]) -> list[UpstreamInterestedParty]:
+        page = await self._get(
+            "/v1/interested-parties",
+            UpstreamPage[UpstreamInterestedParty],
+            params=self._batch_params(ids),
+        )
+        return page.items
 
     async def get_issue(self, issue_id: uuid.UUID) -> UpstreamContextIssue:
         return await self._get(f"/v1/context-issues/{issue_id}", UpstreamContextIssue)

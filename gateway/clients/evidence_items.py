@@ -13,7 +13,6 @@ from pydantic import Field
 
 from gateway.clients.base import Params, UpstreamClient, upstream_error
 from gateway.clients.schemas import UpstreamModel, UpstreamPage
-from shared.errors import ServiceUnavailable
 
 # ``GET /v1/evidence-by-target`` answers at most this many items per target.
 MAX_ITEMS_PER_TARGET = 100
@@ -205,6 +204,18 @@ class EvidenceItemsClient(UpstreamClient):
         )
         return UpstreamEvidence.model_validate_json(response.content)
 
+    async def versions_of_items(
+        self, item_ids: Sequence[uuid.UUID], *, limit: int, after: str | None = None
+    ) -> UpstreamPage[UpstreamEvidenceVersion]:
+        """The versions of several items, oldest first (``GET /v1/evidence-versions``)."""
+        params: list[tuple[str, str | int]] = [("evidence_id", str(i)) for i in item_ids]
+        params.append(("limit", limit))
+        if after:
+            params.append(("after", after))
+        return await self._get(
+            "/v1/evidence-versions", UpstreamPage[UpstreamEvidenceVersion], params=params
+        )
+
     async def versions(
         self, item_id: uuid.UUID, *, limit: int, after: str | None = None
     ) -> UpstreamPage[UpstreamEvidenceVersion]:
@@ -236,13 +247,7 @@ class EvidenceItemsClient(UpstreamClient):
         The evidence service checks the blob against its SHA-256 before it sends the first
         byte, so an error (corrupt or missing blob: 409) arrives before any content.
         """
-        request = self._http.build_request(
-            "GET", f"{self._base_url}/v1/files/{file_id}/content", headers=self._headers
-        )
-        try:
-            response = await self._http.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(f"The {self.service} service is not reachable.") from exc
+        response = await self._request("GET", f"/v1/files/{file_id}/content", stream=True)
         try:
             if not response.is_success:
                 await response.aread()

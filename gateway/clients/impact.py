@@ -138,6 +138,17 @@ class ImpactClient(UpstreamClient):
         response = await self._send("POST", "/v1/impact-assessments", json=body, headers=headers)
         return ImpactAssessmentUpstream.model_validate_json(response.content)
 
+    async def update(
+        self, assessment_id: uuid.UUID, body: dict[str, Any], *, expected_version: int
+    ) -> ImpactAssessmentUpstream:
+        response = await self._send(
+            "PATCH",
+            f"/v1/impact-assessments/{assessment_id}",
+            json=body,
+            headers={"if-match": f'"{expected_version}"'},
+        )
+        return ImpactAssessmentUpstream.model_validate_json(response.content)
+
     async def transition(
         self, assessment_id: uuid.UUID, action: str, body: dict[str, Any] | None = None
     ) -> ImpactAssessmentUpstream:

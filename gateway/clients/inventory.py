@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from gateway.clients.base import UpstreamClient
@@ -11,12 +12,35 @@ from gateway.clients.schemas import (
     InventoryCompletenessPage,
     InventorySystem,
     InventorySystemChange,
+    UpstreamModel,
     UpstreamPage,
 )
 
 
+class UpstreamCustomField(UpstreamModel):
+    id: uuid.UUID
+    key: str
+    label: str
+    type: str
+    choices: list[str]
+    required: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
 class InventoryClient(UpstreamClient):
     service = "inventory"
+
+    async def custom_fields(
+        self, *, limit: int, after: str | None
+    ) -> UpstreamPage[UpstreamCustomField]:
+        params: list[tuple[str, str | int]] = [("limit", limit)]
+        if after:
+            params.append(("after", after))
+        return await self._get(
+            "/v1/custom-fields", UpstreamPage[UpstreamCustomField], params=params
+        )
 
     async def list_systems(
         self,

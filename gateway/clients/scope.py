@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from gateway.clients.base import UpstreamClient, upstream_error
 from gateway.clients.schemas import UpstreamModel, UpstreamPage
-from shared.errors import NotFound, ServiceUnavailable
+from shared.errors import NotFound
 
 REFUSED = "scope-approval-refused"
 
@@ -72,6 +71,14 @@ class UpstreamCheck(UpstreamModel):
     approvable: bool
     reasons: list[UpstreamReason]
     warnings: list[UpstreamWarning]
+
+
+class UpstreamVersionCheck(UpstreamCheck):
+    scope_version_id: uuid.UUID
+
+
+class UpstreamCheckList(UpstreamModel):
+    items: list[UpstreamVersionCheck]
 
 
 class UpstreamApproval(UpstreamModel):
@@ -142,6 +149,20 @@ class ScopeClient(UpstreamClient):
             "/v1/scope-versions", UpstreamPage[UpstreamScopeVersion], params=params
         )
 
+    async def versions_by_ids(self, ids: Sequence[uuid.UUID]) -> list[UpstreamScopeVersion]:
+        page = await self._get(
+            "/v1/scope-versions",
+            UpstreamPage[UpstreamScopeVersion],
+            params=self._batch_params(ids),
+        )
+        return page.items
+
+    async def checks(self, ids: Sequence[uuid.UUID]) -> list[UpstreamVersionCheck]:
+        """Approval dry runs of many versions (``GET /v1/scope-versions/checks?id=…``)."""
+        params = [("id", str(i)) for i in ids]
+        found = await self._get("/v1/scope-versions/checks", UpstreamCheckList, params=params)
+        return found.items
+
     async def get_version(self, version_id: uuid.UUID) -> UpstreamScopeVersion:
         return await self._get(f"/v1/scope-versions/{version_id}", UpstreamScopeVersion)
 
@@ -179,15 +200,10 @@ class ScopeClient(UpstreamClient):
 
     async def approve(self, version_id: uuid.UUID, *, version: int | None) -> UpstreamApproval:
         """The approval, or a refusal with every reason (the service's 422 problem)."""
-        headers = dict(self._headers)
-        if version is not None:
-            headers["if-match"] = f'"{version}"'
-        try:
-            response = await self._http.request(
-                "POST", f"{self._base_url}/v1/scope-versions/{version_id}/approve", headers=headers
-            )
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable("The inventory service is not reachable.") from exc
+        headers = {"if-match": f'"{version}"'} if version is not None else None
+        response = await self._request(
+            "POST", f"/v1/scope-versions/{version_id}/approve", headers=headers
+        )
         if response.is_success:
             return UpstreamApproval.model_validate_json(response.content)
         if response.status_code == 422:

@@ -13,7 +13,6 @@ from pydantic import Field
 
 from gateway.clients.base import UpstreamClient, upstream_error
 from gateway.clients.schemas import UpstreamModel, UpstreamPage
-from shared.errors import ServiceUnavailable
 
 # Problem+json members of the risk service's SoA errors that the gateway passes on.
 _PROBLEM_EXTENSIONS = ("risks", "reasons", "control_id")
@@ -98,6 +97,12 @@ class SoAIssue(UpstreamModel):
     message: str
     control_id: str | None = None
     risk_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+class SoACheckInfo(UpstreamModel):
+    consistent: bool
+    inconsistencies: list[SoAIssue]
+    flags: list[SoAIssue]
 
 
 class SoAFieldChange(UpstreamModel):
@@ -250,6 +255,13 @@ class SoAClient(UpstreamClient):
             params.append(("status", status))
         return await self._get("/v1/soa/versions", UpstreamPage[SoAVersionInfo], params=params)
 
+    async def check(self) -> SoACheckInfo:
+        return await self._get("/v1/soa/check", SoACheckInfo)
+
+    async def create_version(self, note: str | None) -> SoAVersionInfo:
+        response = await self._send_problem("POST", "/v1/soa/versions", json={"note": note})
+        return SoAVersionInfo.model_validate_json(response.content)
+
     async def version(self, ref: str) -> SoAVersionInfo:
         return await self._get(f"/v1/soa/versions/{quote(ref, safe='')}", SoAVersionInfo)
 
@@ -278,15 +290,7 @@ class SoAClient(UpstreamClient):
         self, method: str, path: str, *, json: Any = None, headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
         """``_send`` whose errors also carry the problem's ``risks`` / ``reasons`` members."""
-        try:
-            response = await self._http.request(
-                method,
-                f"{self._base_url}{path}",
-                json=json,
-                headers={**self._headers, **(headers or {})},
-            )
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(f"The {self.service} service is not reachable.") from exc
+        response = await self._request(method, path, json=json, headers=headers)
         if response.is_success:
             return response
         error = upstream_error(self.service, response)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.config import GatewaySettings
+from gateway.protection import protection_extensions
 from gateway.schema.ai_systems import AISystemMutation, AISystemQuery
 from gateway.schema.audit import AuditQuery
 from gateway.schema.audits import AuditCycleMutation, AuditCycleQuery
@@ -30,6 +28,7 @@ from gateway.schema.scalars import SCALARS
 from gateway.schema.scope import ScopeMutation, ScopeQuery
 from gateway.schema.soa import SoAMutation, SoAQuery
 from gateway.schema.webhooks import WebhookMutation, WebhookQuery
+from gateway.subscriptions.schema import Subscription, WebSocketOnlySubscriptions
 
 __all__ = ["Mutation", "build_schema"]
 
@@ -77,6 +76,10 @@ def _query_type() -> type:
             description="Any object by its global ID; null when your organisation has no such "
             "object."
         )
+        nodes: list[relay.Node | None] = relay.node(
+            description="Objects by their global IDs, in the order given (null where your "
+            "organisation has no such object); ids of one type cost one upstream call together."
+        )
 
     return Query
 
@@ -94,14 +97,15 @@ def build_schema(settings: GatewaySettings | None = None) -> strawberry.Schema:
     return GatewaySchema(
         query=_query_type(),
         mutation=Mutation,
+        subscription=Subscription,
         types=(*USER_ERROR_TYPES, *IMPROVEMENT_ERROR_TYPES),
         config=StrawberryConfig(scalar_map=SCALARS),
         # Factories, not instances: each operation gets extensions of its own.
         extensions=[
-            functools.partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
-            functools.partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-            functools.partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+            # Trusted documents, token/depth/alias/cost limits (gateway/protection/).
+            *protection_extensions(settings),
             masked_errors,
             DomainErrorCodes,
+            WebSocketOnlySubscriptions,
         ],
     )

@@ -29,6 +29,7 @@ from shared.errors import DomainError, NotFound
 if TYPE_CHECKING:
     from gateway.schema.classification import Classification
     from gateway.schema.components import ComponentConnection
+    from gateway.schema.custom_fields import CustomFieldConnection
     from gateway.schema.documented import EvidenceCoverage
     from gateway.schema.evidence import EvidenceConnection
     from gateway.schema.risks import RiskConnection, RiskSummary, SystemRiskFilter
@@ -256,7 +257,7 @@ class AISystem(relay.Node):
         first: int = 10,
         after: str | None = None,
         filter: Annotated[SystemRiskFilter, strawberry.lazy("gateway.schema.risks")] | None = None,
-    ) -> Annotated[RiskConnection, strawberry.lazy("gateway.schema.risks")]:
+    ) -> Annotated[RiskConnection, strawberry.lazy("gateway.schema.risks")] | None:
         from gateway.schema.risks import risks_of_system
 
         return await risks_of_system(info, self.system_id, first, after, filter)
@@ -266,7 +267,7 @@ class AISystem(relay.Node):
     )
     async def risk_summary(
         self, info: Info
-    ) -> Annotated[RiskSummary, strawberry.lazy("gateway.schema.risks")]:
+    ) -> Annotated[RiskSummary, strawberry.lazy("gateway.schema.risks")] | None:
         from gateway.schema.risks import load_risk_summary
 
         return await load_risk_summary(info, self.system_id)
@@ -291,7 +292,7 @@ class AISystem(relay.Node):
     )
     async def evidence(
         self, info: Info, first: int = 10, after: str | None = None
-    ) -> Annotated[EvidenceConnection, strawberry.lazy("gateway.schema.evidence")]:
+    ) -> Annotated[EvidenceConnection, strawberry.lazy("gateway.schema.evidence")] | None:
         from gateway.schema.evidence import evidence_of_target
 
         return await evidence_of_target(info, "system", str(self.system_id), first, after)
@@ -302,7 +303,7 @@ class AISystem(relay.Node):
     )
     async def evidence_coverage(
         self, info: Info
-    ) -> Annotated[EvidenceCoverage, strawberry.lazy("gateway.schema.documented")]:
+    ) -> Annotated[EvidenceCoverage, strawberry.lazy("gateway.schema.documented")] | None:
         from gateway.schema.documented import load_evidence_coverage
 
         return await load_evidence_coverage(info, self.system_id)
@@ -610,6 +611,18 @@ def parse_ai_system_id(value: str) -> uuid.UUID:
 
 @strawberry.type
 class AISystemQuery:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="customFields",
+        description=f"The organisation's custom fields of the register (what a registration "
+        f"form shows), in key order. `first` is at most {MAX_PAGE_SIZE}.",
+    )
+    async def custom_fields(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Annotated[CustomFieldConnection, strawberry.lazy("gateway.schema.custom_fields")]:
+        from gateway.schema.custom_fields import custom_fields
+
+        return await custom_fields(info, first, after)
+
     @strawberry.field(  # type: ignore[untyped-decorator]
         name="aiSystems",
         description=f"The organisation's AI systems, searched and filtered, in the order of "

@@ -26,6 +26,7 @@ from gateway.clients.audits import (
     UpstreamNonconformity,
     UpstreamProgramme,
 )
+from gateway.loaders.children import ChildrenKey
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError
 from gateway.schema.evidence import Evidence
@@ -204,6 +205,17 @@ class AuditProgramme(relay.Node):
     async def audits(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> AuditConnection:
+        if after is None:
+            # The first page of every programme on a page of programmes: one call together.
+            check_page_size(first)
+            found = await info.context.loaders.audits_by_programme.load(
+                ChildrenKey(self.programme_id, first)
+            )
+            for item in found.items:
+                info.context.loaders.audits.prime(item.id, item)
+            edges, page_info = page_edges(found.items, None, Position(), None, Audit.from_upstream)
+            page_info.has_next_page = found.has_next
+            return AuditConnection(edges=edges, page_info=page_info)
         return await _audit_connection(
             info, first, after, [("programme_id", str(self.programme_id))]
         )

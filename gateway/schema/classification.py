@@ -8,11 +8,18 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry import relay
 
-from gateway.clients.classification import UpstreamClassification, UpstreamQuestionnaire
-from gateway.schema.ai_systems import EUAIActTier, parse_ai_system_id
+from gateway.clients.classification import (
+    UpstreamClassification,
+    UpstreamClassificationNeeded,
+    UpstreamQuestionnaire,
+)
+from gateway.schema.ai_systems import AISystem, EUAIActTier, parse_ai_system_id
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
+from gateway.schema.improvement import plain_edges
+from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from shared.errors import DomainError
 
 
@@ -452,8 +459,74 @@ class ClassifyAISystemPayload:
     )
 
 
+@strawberry.enum(name="ClassificationNeededReason")
+class ClassificationNeededReason(enum.Enum):
+    NEVER_CLASSIFIED = "never_classified"
+    RECLASSIFICATION_REQUESTED = "reclassification_requested"
+
+
+@strawberry.type(
+    name="ClassificationNeeded", description="A system to classify (or to classify again)."
+)
+class ClassificationNeeded:
+    system_id: uuid.UUID
+    name: str = strawberry.field(description="The system's name when the risk service synced it.")
+    reason: ClassificationNeededReason
+    current_version: int | None = strawberry.field(
+        description="The current classification's version; null when never classified."
+    )
+
+    @strawberry.field(description="The system in the register (batched across the page).")  # type: ignore[untyped-decorator]
+    async def ai_system(self, info: Info) -> AISystem | None:
+        found = await info.context.loaders.inventory_systems.load(self.system_id)
+        return AISystem.from_upstream(found) if found is not None else None
+
+    @classmethod
+    def from_upstream(cls, item: UpstreamClassificationNeeded) -> ClassificationNeeded:
+        return cls(
+            system_id=item.system_id,
+            name=item.name,
+            reason=ClassificationNeededReason(item.reason),
+            current_version=item.current_version,
+        )
+
+
+@strawberry.type(name="ClassificationNeededEdge")
+class ClassificationNeededEdge:
+    cursor: str
+    node: ClassificationNeeded
+
+
+@strawberry.type(name="ClassificationNeededConnection")
+class ClassificationNeededConnection:
+    page_info: relay.PageInfo
+    edges: list[ClassificationNeededEdge]
+
+
 @strawberry.type
 class ClassificationQuery:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="classificationsNeeded",
+        description=f"Systems never classified or asked to be reclassified, oldest first. "
+        f"`first` is at most {MAX_PAGE_SIZE}.",
+    )
+    async def classifications_needed(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> ClassificationNeededConnection:
+        check_page_size(first)
+        start = Position.decode(after)
+        page = await info.context.clients.classification.needed(
+            limit=start.skip + first, after=start.upstream
+        )
+        edges, page_info = plain_edges(page.items[start.skip :], page.next_cursor, start, after)
+        return ClassificationNeededConnection(
+            page_info=page_info,
+            edges=[
+                ClassificationNeededEdge(cursor=c, node=ClassificationNeeded.from_upstream(n))
+                for c, n in edges
+            ],
+        )
+
     @strawberry.field(  # type: ignore[untyped-decorator]
         name="euAiActQuestionnaire",
         description="The EU AI Act classification questions and their allowed answers.",

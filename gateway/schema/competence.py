@@ -23,6 +23,7 @@ from gateway.clients.competence import (
 )
 from gateway.clients.schemas import UpstreamPage
 from gateway.loaders.base import ByIdLoader
+from gateway.loaders.children import ChildrenKey
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError
 from gateway.schema.evidence import Evidence, attempt, load_evidence
@@ -120,6 +121,16 @@ class Person(relay.Node):
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> TrainingConnection:
         check_page_size(first)
+        if after is None:
+            # The first page of every person on a page of people: one call together.
+            found = await info.context.loaders.person_trainings.load(
+                ChildrenKey(self.person_id, first)
+            )
+            first_page = _training_connection(
+                info, UpstreamPage[UpstreamTraining](items=found.items), Position(), None
+            )
+            first_page.page_info.has_next_page = found.has_next
+            return first_page
         start = Position.decode(after)
         page = await info.context.clients.competence.person_trainings(
             self.person_id, limit=start.skip + first, after=start.upstream
@@ -269,11 +280,21 @@ class AIMSRole(relay.Node):
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> AIMSRoleAssignmentConnection:
         check_page_size(first)
-        start = Position.decode(after)
-        page = await info.context.clients.competence.assignments(
-            self.role_id, limit=start.skip + first, after=start.upstream
-        )
-        edges, page_info = _plain_edges(page, start, after)
+        if after is None:
+            # The first page of every role on a page of roles: one call together.
+            found = await info.context.loaders.role_assignments.load(
+                ChildrenKey(self.role_id, first)
+            )
+            edges, page_info = _plain_edges(
+                UpstreamPage[UpstreamAssignment](items=found.items), Position(), None
+            )
+            page_info.has_next_page = found.has_next
+        else:
+            start = Position.decode(after)
+            page = await info.context.clients.competence.assignments(
+                self.role_id, limit=start.skip + first, after=start.upstream
+            )
+            edges, page_info = _plain_edges(page, start, after)
         return AIMSRoleAssignmentConnection(
             page_info=page_info,
             edges=[
@@ -673,6 +694,18 @@ class DeletePersonInput:
     expected_version: int
 
 
+@strawberry.input(name="DeleteCompetenceInput")
+class DeleteCompetenceInput:
+    id: strawberry.ID = strawberry.field(description="A Competence ID (or UUID).")
+    expected_version: int
+
+
+@strawberry.input(name="DeleteAIMSRoleInput")
+class DeleteAIMSRoleInput:
+    id: strawberry.ID = strawberry.field(description="An AIMSRole ID (or UUID).")
+    expected_version: int
+
+
 @strawberry.input(name="AssignAIMSRoleInput")
 class AssignAIMSRoleInput:
     role_id: strawberry.ID = strawberry.field(description="An AIMSRole ID (or UUID).")
@@ -737,6 +770,23 @@ class PersonPayload:
 class DeletePersonPayload:
     deleted_person_id: strawberry.ID | None = strawberry.field(
         description="The deleted person's ID; null when `errors` is not empty."
+    )
+    errors: list[UserError]
+
+
+@strawberry.type(name="DeleteCompetencePayload")
+class DeleteCompetencePayload:
+    deleted_competence_id: strawberry.ID | None = strawberry.field(
+        description="The deleted competence's ID; null when `errors` is not empty."
+    )
+    errors: list[UserError]
+
+
+@strawberry.type(name="DeleteAIMSRolePayload")
+class DeleteAIMSRolePayload:
+    deleted_aims_role_id: strawberry.ID | None = strawberry.field(
+        name="deletedAIMSRoleId",
+        description="The deleted role's ID; null when `errors` is not empty.",
     )
     errors: list[UserError]
 
@@ -982,6 +1032,46 @@ class CompetenceMutation:
             return DeletePersonPayload(deleted_person_id=None, errors=errors)
         global_id = relay.GlobalID("Person", str(person_id))
         return DeletePersonPayload(deleted_person_id=strawberry.ID(str(global_id)), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="deleteCompetence",
+        description="Delete a competence recorded by mistake (roles: admin, manager); one that "
+        "trainings or roles refer to is a `ConflictError`.",
+    )
+    async def delete_competence(
+        self, info: Info, input: DeleteCompetenceInput
+    ) -> DeleteCompetencePayload:
+        competence_id = parse_node_id(input.id, "Competence")
+        _, errors = await attempt(
+            info.context.clients.competence.delete_competence(
+                competence_id, expected_version=input.expected_version
+            )
+        )
+        if errors:
+            return DeleteCompetencePayload(deleted_competence_id=None, errors=errors)
+        global_id = relay.GlobalID("Competence", str(competence_id))
+        return DeleteCompetencePayload(
+            deleted_competence_id=strawberry.ID(str(global_id)), errors=[]
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="deleteAIMSRole",
+        description="Delete an AIMS role recorded by mistake (roles: admin, manager); a role "
+        "with assignments on record is a `ConflictError`.",
+    )
+    async def delete_aims_role(
+        self, info: Info, input: DeleteAIMSRoleInput
+    ) -> DeleteAIMSRolePayload:
+        role_id = parse_node_id(input.id, "AIMSRole")
+        _, errors = await attempt(
+            info.context.clients.competence.delete_role(
+                role_id, expected_version=input.expected_version
+            )
+        )
+        if errors:
+            return DeleteAIMSRolePayload(deleted_aims_role_id=None, errors=errors)
+        global_id = relay.GlobalID("AIMSRole", str(role_id))
+        return DeleteAIMSRolePayload(deleted_aims_role_id=strawberry.ID(str(global_id)), errors=[])
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         name="updateCompetence",

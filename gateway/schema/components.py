@@ -18,11 +18,13 @@ from gateway.clients.components import (
 )
 from gateway.clients.schemas import UpstreamPage
 from gateway.loaders.components import components_loaders
+from gateway.loaders.system_components import SystemComponentsKey
 from gateway.loaders.vendor_systems import VendorSystemsKey
 from gateway.schema.ai_systems import AISystem, AISystemConnection, parse_ai_system_id
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
 from gateway.schema.ids import parse_node_id, uuid_or_none
+from gateway.schema.improvement import attempt, sent
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from shared.errors import DomainError, NotFound
 
@@ -258,13 +260,36 @@ async def _connection(
 async def components_of_system(
     info: Info, system_id: uuid.UUID | None, first: int, after: str | None
 ) -> ComponentConnection:
-    """A page of components (of one system when ``system_id`` is given)."""
+    """A page of components (of one system when ``system_id`` is given). The first page of
+    every system on a page of systems comes from one batched upstream call
+    (``/v1/components-by-system``); later pages (``after``) page through
+    ``/v1/components?system_id=…`` in the same order."""
     client = components_loaders(info.context).client
     loader = components_loaders(info.context).components
 
     def node(item: UpstreamComponent) -> Component:
         loader.prime(item.id, item)
         return Component.from_upstream(item)
+
+    if system_id is not None and after is None:
+        check_page_size(first)
+        found = await info.context.loaders.system_components.load(
+            SystemComponentsKey(system_id, first)
+        )
+        # Resuming after the n-th component re-reads the first page and skips n: one call.
+        first_edges = [
+            relay.Edge(cursor=Position(skip=index + 1).encode(), node=node(item))
+            for index, item in enumerate(found.items)
+        ]
+        return ComponentConnection(
+            edges=first_edges,
+            page_info=relay.PageInfo(
+                has_next_page=found.total_count > len(first_edges),
+                has_previous_page=False,
+                start_cursor=first_edges[0].cursor if first_edges else None,
+                end_cursor=first_edges[-1].cursor if first_edges else None,
+            ),
+        )
 
     edges, page_info = await _connection(
         first,
@@ -387,6 +412,77 @@ class CreateVendorPayload:
 @strawberry.type(name="CreateComponentPayload")
 class CreateComponentPayload:
     component: Component | None = strawberry.field(description="Null when `errors` is not empty.")
+    errors: list[UserError]
+
+
+@strawberry.input(name="UpdateVendorInput", description="Omitted fields keep their value.")
+class UpdateVendorInput:
+    id: strawberry.ID = strawberry.field(description="A Vendor ID (or UUID).")
+    expected_version: int = strawberry.field(description="The version you read.")
+    name: str | None = strawberry.UNSET
+    services: list[str] | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    contact: str | None = strawberry.UNSET
+    last_reviewed_at: datetime | None = strawberry.UNSET
+    next_review_at: datetime | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+
+
+VENDOR_FIELDS = (
+    "name",
+    "services",
+    "website",
+    "contact",
+    "last_reviewed_at",
+    "next_review_at",
+    "notes",
+)
+
+
+@strawberry.input(name="UpdateComponentInput", description="Omitted fields keep their value.")
+class UpdateComponentInput:
+    id: strawberry.ID = strawberry.field(description="A Component ID (or UUID).")
+    expected_version: int = strawberry.field(description="The version you read.")
+    kind: ComponentKind | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    component_version: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    system_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="AISystem ID (or register UUID) it belongs to."
+    )
+    vendor_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Vendor ID (or UUID) that supplies it."
+    )
+    model_card: JSON | None = strawberry.UNSET
+    properties: JSON | None = strawberry.UNSET
+
+
+COMPONENT_FIELDS = ("kind", "name", "component_version", "description", "model_card", "properties")
+
+
+@strawberry.input(name="DeleteByIdInput", description="What to delete, at the version you read.")
+class DeleteByIdInput:
+    id: strawberry.ID
+    expected_version: int
+
+
+@strawberry.type(name="UpdateVendorPayload")
+class UpdateVendorPayload:
+    vendor: Vendor | None = strawberry.field(description="Null when `errors` is not empty.")
+    errors: list[UserError]
+
+
+@strawberry.type(name="UpdateComponentPayload")
+class UpdateComponentPayload:
+    component: Component | None = strawberry.field(description="Null when `errors` is not empty.")
+    errors: list[UserError]
+
+
+@strawberry.type(name="DeletePayload")
+class DeletePayload:
+    deleted_id: strawberry.ID | None = strawberry.field(
+        description="The deleted object's ID; null when `errors` is not empty."
+    )
     errors: list[UserError]
 
 
@@ -527,6 +623,89 @@ class ComponentMutation:
             return CreateComponentPayload(component=None, errors=errors)
         loaders.components.prime(created.id, created)
         return CreateComponentPayload(component=Component.from_upstream(created), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="updateVendor",
+        description="Change a vendor (roles: editors); a stale `expectedVersion` is a "
+        "`ConflictError`.",
+    )
+    async def update_vendor(self, info: Info, input: UpdateVendorInput) -> UpdateVendorPayload:
+        vendor_id = _parse_vendor_id(input.id)
+        found, errors = await attempt(
+            info.context.clients.components.update_vendor(
+                vendor_id, sent(input, VENDOR_FIELDS), expected_version=input.expected_version
+            )
+        )
+        if found is None:
+            return UpdateVendorPayload(vendor=None, errors=errors)
+        info.context.loaders.vendors.prime(found.id, found, force=True)
+        return UpdateVendorPayload(vendor=Vendor.from_upstream(found), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="deleteVendor",
+        description="Delete a vendor recorded by mistake (roles: editors); one that components "
+        "or systems still name is a `ConflictError`.",
+    )
+    async def delete_vendor(self, info: Info, input: DeleteByIdInput) -> DeletePayload:
+        vendor_id = _parse_vendor_id(input.id)
+        _, errors = await attempt(
+            info.context.clients.components.delete_vendor(
+                vendor_id, expected_version=input.expected_version
+            )
+        )
+        if errors:
+            return DeletePayload(deleted_id=None, errors=errors)
+        global_id = relay.GlobalID("Vendor", str(vendor_id))
+        return DeletePayload(deleted_id=strawberry.ID(str(global_id)), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="updateComponent",
+        description="Change a component (roles: editors); a stale `expectedVersion` is a "
+        "`ConflictError`.",
+    )
+    async def update_component(
+        self, info: Info, input: UpdateComponentInput
+    ) -> UpdateComponentPayload:
+        component_id = parse_node_id(input.id, "Component")
+        try:
+            body = sent(input, COMPONENT_FIELDS)
+            if input.system_id is not strawberry.UNSET:
+                body["system_id"] = (
+                    str(parse_ai_system_id(input.system_id)) if input.system_id else None
+                )
+            if input.vendor_id is not strawberry.UNSET:
+                body["vendor_id"] = (
+                    str(_parse_vendor_id(input.vendor_id)) if input.vendor_id else None
+                )
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return UpdateComponentPayload(component=None, errors=errors)
+        found, errors = await attempt(
+            info.context.clients.components.update_component(
+                component_id, body, expected_version=input.expected_version
+            )
+        )
+        if found is None:
+            return UpdateComponentPayload(component=None, errors=errors)
+        info.context.loaders.components.prime(found.id, found, force=True)
+        return UpdateComponentPayload(component=Component.from_upstream(found), errors=[])
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="deleteComponent",
+        description="Delete a component (roles: editors); its dependency edges go with it.",
+    )
+    async def delete_component(self, info: Info, input: DeleteByIdInput) -> DeletePayload:
+        component_id = parse_node_id(input.id, "Component")
+        _, errors = await attempt(
+            info.context.clients.components.delete_component(
+                component_id, expected_version=input.expected_version
+            )
+        )
+        if errors:
+            return DeletePayload(deleted_id=None, errors=errors)
+        global_id = relay.GlobalID("Component", str(component_id))
+        return DeletePayload(deleted_id=strawberry.ID(str(global_id)), errors=[])
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         name="importBom",

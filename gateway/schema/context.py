@@ -10,7 +10,7 @@ import strawberry
 from fastapi import Request
 from strawberry.fastapi import BaseContext
 
-from gateway.clients import UpstreamClients
+from gateway.clients import Deadline, UpstreamClients
 from gateway.config import GatewaySettings
 from gateway.loaders import Loaders
 from shared.auth import Principal, authenticate_request
@@ -61,7 +61,12 @@ async def get_context(request: Request) -> GraphQLContext | None:
     settings = service.settings
     assert isinstance(settings, GatewaySettings)
     http: httpx.AsyncClient = service.extras[HTTP_CLIENT_KEY]
-    clients = UpstreamClients.for_caller(http, settings, principal.authorization)
+    clients = UpstreamClients.for_caller(
+        http,
+        settings,
+        principal.authorization,
+        deadline=Deadline.after(settings.upstream_request_deadline_seconds),
+    )
     return GraphQLContext(
         principal=principal,
         clients=clients,

@@ -152,7 +152,8 @@ def masked_errors() -> MaskErrors:
 
 
 class DomainErrorCodes(SchemaExtension):
-    """Adds ``extensions.code`` and ``extensions.status`` to each domain error in a result."""
+    """Adds ``extensions.code`` and ``extensions.status`` to each domain error in a result,
+    and ``extensions.service`` to an upstream's unavailability (``upstream-unavailable``)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -165,6 +166,8 @@ class DomainErrorCodes(SchemaExtension):
                     "code": original.code,
                     "status": original.status,
                 }
+                if isinstance(service := getattr(original, "service", None), str):
+                    error.extensions["service"] = service
 
 
 def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:

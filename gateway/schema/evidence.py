@@ -23,6 +23,7 @@ from gateway.clients.evidence_items import (
     UpstreamEvidenceLink,
     UpstreamEvidenceVersion,
 )
+from gateway.loaders.children import ChildrenKey
 from gateway.loaders.evidence_targets import EvidenceTarget
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
@@ -279,13 +280,34 @@ class Evidence(relay.Node):
         )
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description=f"The item's versions with their files, oldest first. One upstream call per "
-        f"item: ask for it on one item, not across a page. `first` is at most {MAX_PAGE_SIZE}."
+        description=f"The item's versions with their files, oldest first; the first page of "
+        f"every item on a page costs one upstream call together. `first` is at most "
+        f"{MAX_PAGE_SIZE}."
     )
     async def versions(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> EvidenceVersionConnection:
         check_page_size(first)
+        if after is None:
+            found = await info.context.loaders.evidence_versions.load(
+                ChildrenKey(self.evidence_id, first)
+            )
+            first_edges = [
+                EvidenceVersionEdge(
+                    cursor=Position(skip=index + 1).encode(),
+                    node=EvidenceVersion.from_upstream(item),
+                )
+                for index, item in enumerate(found.items)
+            ]
+            return EvidenceVersionConnection(
+                edges=first_edges,
+                page_info=relay.PageInfo(
+                    has_next_page=found.has_next,
+                    has_previous_page=False,
+                    start_cursor=first_edges[0].cursor if first_edges else None,
+                    end_cursor=first_edges[-1].cursor if first_edges else None,
+                ),
+            )
         start = Position.decode(after)
         page = await info.context.clients.evidence_items.versions(
             self.evidence_id, limit=start.skip + first, after=start.upstream
@@ -329,12 +351,17 @@ class Evidence(relay.Node):
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Files of the approved version in force (of the latest version before the "
-        "first approval). One upstream call per item."
+        "first approval); batched across a page with `versions`."
     )
     async def files(self, info: Info) -> list[EvidenceFile]:
         number = self.current_version or self.latest_version
-        found = await info.context.clients.evidence_items.version(self.evidence_id, number)
-        return [EvidenceFile.from_upstream(f) for f in found.files]
+        known = await info.context.loaders.evidence_versions.load(
+            ChildrenKey(self.evidence_id, MAX_PAGE_SIZE)
+        )
+        version = next((v for v in known.items if v.number == number), None)
+        if version is None:  # beyond the first versions: read it alone
+            version = await info.context.clients.evidence_items.version(self.evidence_id, number)
+        return [EvidenceFile.from_upstream(f) for f in version.files]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -30,6 +30,7 @@ from gateway.schema.errors import (
     user_errors,
 )
 from gateway.schema.ids import parse_node_id, uuid_or_none
+from gateway.schema.improvement import attempt
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from shared.errors import DomainError, NotFound
 
@@ -382,6 +383,66 @@ class CreateImpactAssessmentInput:
     )
 
 
+@strawberry.input(
+    name="UpdateImpactAssessmentInput",
+    description="Change a draft assessment; omitted fields keep their value, a list sent "
+    "replaces the whole list.",
+)
+class UpdateImpactAssessmentInput:
+    id: strawberry.ID = strawberry.field(description="An ImpactAssessment ID (or UUID).")
+    expected_version: int = strawberry.field(description="The version you read.")
+    purpose: str | None = strawberry.UNSET
+    stakeholders: list[ImpactStakeholderInput] | None = strawberry.UNSET
+    legal_context: str | None = strawberry.UNSET
+    social_context: str | None = strawberry.UNSET
+    impacts_on_individuals: list[ImpactInput] | None = strawberry.UNSET
+    impacts_on_groups: list[ImpactInput] | None = strawberry.UNSET
+    impacts_on_society: list[ImpactInput] | None = strawberry.UNSET
+    fairness_and_bias: str | None = strawberry.UNSET
+    mitigation_measures: list[str] | None = strawberry.UNSET
+    human_oversight: str | None = strawberry.UNSET
+    monitoring: str | None = strawberry.UNSET
+    fundamental_rights: FundamentalRightsAssessmentInput | None = strawberry.UNSET
+    next_review_at: date | None = strawberry.UNSET
+
+
+def _update_body(i: UpdateImpactAssessmentInput) -> dict[str, Any]:
+    """The REST body of the fields sent (a full create body, filtered to them)."""
+    full = _create_body(
+        CreateImpactAssessmentInput(
+            system_id=strawberry.ID(""),
+            **{
+                name: value
+                for name in _UPDATE_FIELDS
+                if (value := getattr(i, name)) is not strawberry.UNSET and value is not None
+            },
+        ),
+        uuid.UUID(int=0),
+    )
+    return {
+        name: full[name] if getattr(i, name) is not None else None
+        for name in _UPDATE_FIELDS
+        if getattr(i, name) is not strawberry.UNSET
+    }
+
+
+_UPDATE_FIELDS = (
+    "purpose",
+    "stakeholders",
+    "legal_context",
+    "social_context",
+    "impacts_on_individuals",
+    "impacts_on_groups",
+    "impacts_on_society",
+    "fairness_and_bias",
+    "mitigation_measures",
+    "human_oversight",
+    "monitoring",
+    "fundamental_rights",
+    "next_review_at",
+)
+
+
 def _impact_body(item: ImpactInput) -> dict[str, Any]:
     return {
         "description": item.description,
@@ -564,6 +625,27 @@ class ImpactAssessmentMutation:
             return ImpactAssessmentPayload(impact_assessment=None, errors=errors)
         return ImpactAssessmentPayload(
             impact_assessment=ImpactAssessment.from_upstream(created), errors=[]
+        )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="updateImpactAssessment",
+        description="Change a draft impact assessment (roles: admin, manager, risk_owner, "
+        "contributor); a stale `expectedVersion` is a `ConflictError`, a submitted one too.",
+    )
+    async def update_impact_assessment(
+        self, info: Info, input: UpdateImpactAssessmentInput
+    ) -> ImpactAssessmentPayload:
+        updated, errors = await attempt(
+            info.context.clients.impact.update(
+                parse_assessment_id(input.id),
+                _update_body(input),
+                expected_version=input.expected_version,
+            )
+        )
+        if updated is None:
+            return ImpactAssessmentPayload(impact_assessment=None, errors=errors)
+        return ImpactAssessmentPayload(
+            impact_assessment=ImpactAssessment.from_upstream(updated), errors=[]
         )
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]

@@ -18,6 +18,7 @@ from gateway.clients.objectives import (
     UpstreamObjective,
     UpstreamReviewAction,
 )
+from gateway.loaders.children import ChildrenKey
 from gateway.loaders.objective_measurements import LatestMeasurements
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError
@@ -378,6 +379,19 @@ class ManagementReview(relay.Node):
     async def actions(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> ManagementReviewActionConnection:
+        if after is None:
+            # The first page of every review on a page of reviews: one call together.
+            check_page_size(first)
+            found = await info.context.loaders.review_actions_by_review.load(
+                ChildrenKey(self.review_id, first)
+            )
+            for item in found.items:
+                info.context.loaders.review_actions.prime(item.id, item)
+            edges, page_info = page_edges(
+                found.items, None, Position(), None, ManagementReviewAction.from_upstream
+            )
+            page_info.has_next_page = found.has_next
+            return ManagementReviewActionConnection(edges=edges, page_info=page_info)
         return await _action_connection(info, first, after, [("review_id", str(self.review_id))])
 
     @classmethod

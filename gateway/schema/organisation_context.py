@@ -21,10 +21,11 @@ from gateway.clients.context import (
 )
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, user_errors
-from gateway.schema.ids import parse_node_id, uuid_or_none
+from gateway.schema.ids import parse_node_id
+from gateway.schema.improvement import resolve_nodes
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from shared.db import utcnow
-from shared.errors import DomainError, NotFound
+from shared.errors import DomainError
 
 N = TypeVar("N", bound=relay.Node)
 
@@ -147,19 +148,13 @@ class ContextIssue(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ContextIssue | None]:
-        client = info.context.clients.context
-        nodes: list[ContextIssue | None] = []
-        for node_id in node_ids:
-            found = None
-            if (key := uuid_or_none(node_id)) is not None:
-                try:
-                    found = ContextIssue.from_upstream(await client.get_issue(key))
-                except NotFound:
-                    found = None
-            if found is None and required:
-                raise NotFound("No such context issue in your organisation.")
-            nodes.append(found)
-        return nodes
+        return await resolve_nodes(
+            info.context.loaders.context_issues,
+            node_ids,
+            ContextIssue.from_upstream,
+            required,
+            "context issue",
+        )
 
 
 def _overdue(next_review_at: datetime | None) -> bool:
@@ -213,19 +208,13 @@ class InterestedParty(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[InterestedParty | None]:
-        client = info.context.clients.context
-        nodes: list[InterestedParty | None] = []
-        for node_id in node_ids:
-            found = None
-            if (key := uuid_or_none(node_id)) is not None:
-                try:
-                    found = InterestedParty.from_upstream(await client.get_party(key))
-                except NotFound:
-                    found = None
-            if found is None and required:
-                raise NotFound("No such interested party in your organisation.")
-            nodes.append(found)
-        return nodes
+        return await resolve_nodes(
+            info.context.loaders.interested_parties,
+            node_ids,
+            InterestedParty.from_upstream,
+            required,
+            "interested party",
+        )
 
 
 @strawberry.type(name="ContextIssueConnection", description="A page of context issues.")

@@ -445,10 +445,7 @@ class Milestone(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Milestone | None]:
         ids = [uuid_or_none(i) for i in node_ids]
-        try:
-            plan = await info.context.clients.readiness.certification_plan()
-        except NotFound:
-            plan = None
+        plan = await info.context.loaders.certification_plan.load(None)
         by_id = {m.id: m for m in plan.milestones} if plan else {}
         nodes = [Milestone.from_upstream(by_id[i]) if i in by_id else None for i in ids]
         if required and any(n is None for n in nodes):

@@ -28,7 +28,8 @@ from gateway.schema.errors import (
     ValidationError,
     user_errors,
 )
-from gateway.schema.ids import parse_node_id, uuid_or_none
+from gateway.schema.ids import parse_node_id
+from gateway.schema.improvement import resolve_nodes
 from gateway.schema.organisation_context import (
     ContextMutation,
     ContextQuery,
@@ -171,7 +172,9 @@ class ScopeVersion(relay.Node):
         description="A dry run of approval: every reason it would be refused, and every warning."
     )
     async def approval_check(self, info: Info) -> ScopeCheck:
-        check = await info.context.clients.scope.check(self.scope_version_id)
+        check = await info.context.loaders.scope_checks.load(self.scope_version_id)
+        if check is None:
+            raise NotFound("No such scope version in your organisation.")
         return ScopeCheck(
             approvable=check.approvable,
             reasons=[
@@ -185,19 +188,13 @@ class ScopeVersion(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ScopeVersion | None]:
-        client = info.context.clients.scope
-        nodes: list[ScopeVersion | None] = []
-        for node_id in node_ids:
-            found = None
-            if (key := uuid_or_none(node_id)) is not None:
-                try:
-                    found = ScopeVersion.from_upstream(await client.get_version(key))
-                except NotFound:
-                    found = None
-            if found is None and required:
-                raise NotFound("No such scope version in your organisation.")
-            nodes.append(found)
-        return nodes
+        return await resolve_nodes(
+            info.context.loaders.scope_versions,
+            node_ids,
+            ScopeVersion.from_upstream,
+            required,
+            "scope version",
+        )
 
 
 @strawberry.type(name="ScopeVersionConnection", description="A page of scope versions.")

@@ -307,7 +307,7 @@ class Control:
     )
     async def evidence(
         self, info: Info, first: int = 10, after: str | None = None
-    ) -> Annotated[EvidenceConnection, strawberry.lazy("gateway.schema.evidence")]:
+    ) -> Annotated[EvidenceConnection, strawberry.lazy("gateway.schema.evidence")] | None:
         from gateway.schema.evidence import evidence_of_target
 
         return await evidence_of_target(info, "control", self.id, first, after)
@@ -546,6 +546,25 @@ class AcceptSoAProposalsPayload:
     errors: list[UserError]
 
 
+@strawberry.type(name="CreateSoAVersionPayload")
+class CreateSoAVersionPayload:
+    version: SoAVersion | None = strawberry.field(description="Null when `errors` is not empty.")
+    errors: list[UserError]
+
+
+@strawberry.type(
+    name="SoACheck", description="Whether the SoA could be approved now, and what to look at."
+)
+class SoACheckType:
+    consistent: bool = strawberry.field(
+        description="No inconsistency that would refuse an approval."
+    )
+    inconsistencies: list[SoAIssueType] = strawberry.field(
+        description="What refuses an approval (e.g. a control excluded that a risk relies on)."
+    )
+    flags: list[SoAIssueType] = strawberry.field(description="Worth a look; refuse nothing.")
+
+
 @strawberry.type(name="ApproveSoAVersionPayload")
 class ApproveSoAVersionPayload:
     version: SoAVersion | None = strawberry.field(description="Null when `errors` is not empty.")
@@ -666,6 +685,19 @@ class SoAQuery:
     ) -> SoADiffType:
         return SoADiffType.from_upstream(await info.context.clients.soa.diff(from_, to))
 
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="soaCheck",
+        description="Inconsistencies of the current SoA (which would refuse an approval) and "
+        "flags worth a look.",
+    )
+    async def soa_check(self, info: Info) -> SoACheckType:
+        found = await info.context.clients.soa.check()
+        return SoACheckType(
+            consistent=found.consistent,
+            inconsistencies=[SoAIssueType.from_upstream(i) for i in found.inconsistencies],
+            flags=[SoAIssueType.from_upstream(i) for i in found.flags],
+        )
+
 
 @strawberry.type
 class SoAMutation:
@@ -751,6 +783,22 @@ class SoAMutation:
             entries=[SoAEntryType.from_upstream(e) for e in found.items],
             errors=[],
         )
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        name="createSoAVersion",
+        description="Snapshot the current SoA entries as a draft version (roles: admin, "
+        "manager, risk_owner), to be approved with `approveSoAVersion`.",
+    )
+    async def create_soa_version(
+        self, info: Info, note: str | None = None
+    ) -> CreateSoAVersionPayload:
+        try:
+            version = await info.context.clients.soa.create_version(note)
+        except DomainError as error:
+            if (errors := user_errors(error)) is None:
+                raise
+            return CreateSoAVersionPayload(version=None, errors=errors)
+        return CreateSoAVersionPayload(version=SoAVersion.from_upstream(version), errors=[])
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         name="approveSoAVersion",

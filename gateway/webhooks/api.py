@@ -69,7 +69,9 @@ async def create_subscription(
     """Deliveries are signed per Standard Webhooks with the returned `whsec_` secret.
 
     The URL must be http(s) and must not point at private, loopback or link-local addresses.
-    Send `Idempotency-Key` to make retries safe.
+    Send `Idempotency-Key` to make retries safe: a retry answers the same subscription
+    (`Idempotent-Replayed: true`) with `secret: null`, since the secret is never stored in
+    the clear; if the first answer was lost, rotate the secret.
     """
     if (replayed := await idem.replay(session, principal)) is not None:
         return replayed
@@ -78,7 +80,12 @@ async def create_subscription(
     )
     location = f"/v1/webhook-subscriptions/{created.id}"
     return await idem.created(
-        session, principal, created, version=created.version, location=location
+        session,
+        principal,
+        created,
+        version=created.version,
+        location=location,
+        withhold=("secret",),  # never stored in the idempotency table; see SubscriptionCreated
     )
 
 

@@ -11,6 +11,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.webhooks import retention
 from gateway.webhooks.filters import matches_any
 from gateway.webhooks.models import WebhookSubscription
 from gateway.webhooks.repository import DeliveryQueue, MessageRepository, SubscriptionRepository
@@ -74,6 +75,7 @@ async def queue_webhooks(session: AsyncSession, event: CloudEvent) -> None:
         await queue.enqueue(message_id=message_id, subscription_id=sub.id, org_id=org_id, now=now)
         queued = True
     if queued:
+        await retention.arm(session, org_id, now)
         wake_worker_after_commit(session)
 
 

@@ -42,9 +42,12 @@ class WebhookSubscription(Base):
     event_types: Mapped[list[str]] = mapped_column()
     description: Mapped[str] = mapped_column(sa.Text, default="")
     # The current secret signs every delivery; during a rotation the previous one also signs
-    # until ``previous_secret_expires_at`` (both signatures in ``webhook-signature``).
-    secret: Mapped[str] = mapped_column(sa.Text)
-    previous_secret: Mapped[str | None] = mapped_column(sa.Text)
+    # until ``previous_secret_expires_at`` (both signatures in ``webhook-signature``). Both are
+    # stored encrypted (secretbox.py), with the id of the key that encrypted each beside it.
+    secret_encrypted: Mapped[str] = mapped_column("secret", sa.Text)
+    secret_key_id: Mapped[str] = mapped_column(sa.Text)
+    previous_secret_encrypted: Mapped[str | None] = mapped_column("previous_secret", sa.Text)
+    previous_secret_key_id: Mapped[str | None] = mapped_column(sa.Text)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column()
     enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -83,6 +86,11 @@ class WebhookAttempt(Base):
     __tablename__ = "webhook_attempt"
     __table_args__ = (
         sa.UniqueConstraint("message_id", "attempt", name="uq_webhook_attempt_message_attempt"),
+        sa.Index(
+            "ix_webhook_attempt_in_flight",
+            "message_id",
+            postgresql_where=sa.text("completed_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
@@ -92,6 +100,9 @@ class WebhookAttempt(Base):
     )
     attempt: Mapped[int] = mapped_column()
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Null while the attempt is in flight: the row is written before the request is sent and
+    # completed with the answer, so a worker that dies in between leaves a trace (worker.py).
+    completed_at: Mapped[datetime | None] = mapped_column()
     status_code: Mapped[int | None] = mapped_column()
     response_excerpt: Mapped[str | None] = mapped_column(sa.Text)
     error: Mapped[str | None] = mapped_column(sa.Text)

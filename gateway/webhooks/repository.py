@@ -208,6 +208,79 @@ class MessageRepository:
     def add_attempt(self, attempt: WebhookAttempt) -> None:
         self.session.add(attempt)
 
+    async def complete_attempt(
+        self,
+        attempt_id: uuid.UUID,
+        *,
+        completed_at: datetime,
+        status_code: int | None,
+        response_excerpt: str | None,
+        error: str | None,
+        duration_ms: int,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        """Record the outcome of an attempt written in flight (a true outcome always wins,
+        also over an "outcome unknown" written by a worker that took the message over)."""
+        await self.session.execute(
+            sa.update(WebhookAttempt)
+            .where(WebhookAttempt.id == attempt_id)
+            .values(
+                completed_at=completed_at,
+                status_code=status_code,
+                response_excerpt=response_excerpt,
+                error=error,
+                duration_ms=duration_ms,
+                next_attempt_at=next_attempt_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def resolve_in_flight(self, message_id: uuid.UUID, now: datetime, error: str) -> int:
+        """Complete the attempts of ``message_id`` left in flight; returns how many."""
+        result = await self.session.execute(
+            sa.update(WebhookAttempt)
+            .where(WebhookAttempt.message_id == message_id, WebhookAttempt.completed_at.is_(None))
+            .values(completed_at=now, error=error)
+            .returning(WebhookAttempt.id)
+            .execution_options(synchronize_session=False)
+        )
+        return len(result.all())
+
+    async def prune_finished(
+        self, org_id: uuid.UUID, *, before: datetime, limit: int
+    ) -> tuple[int, datetime | None]:
+        """Delete up to ``limit`` messages of ``org_id`` (with their delivery log) that are
+        finished (not pending) and untouched since ``before``; returns how many, and when the
+        oldest remaining message was created (None: none is left)."""
+        finished = sa.and_(
+            WebhookMessage.org_id == org_id,
+            WebhookMessage.created_at < before,
+            ~sa.exists().where(
+                WebhookDelivery.message_id == WebhookMessage.id,
+                WebhookDelivery.org_id == org_id,
+                sa.or_(WebhookDelivery.state == "pending", WebhookDelivery.updated_at >= before),
+            ),
+        )
+        victims = (
+            sa.select(WebhookMessage.id)
+            .where(finished)
+            .order_by(WebhookMessage.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        deleted = await self.session.execute(
+            sa.delete(WebhookMessage)
+            .where(WebhookMessage.id.in_(victims))
+            .returning(WebhookMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        count = len(deleted.all())
+        oldest = await self.session.execute(
+            sa.select(sa.func.min(WebhookMessage.created_at)).where(WebhookMessage.org_id == org_id)
+        )
+        return count, oldest.scalar_one_or_none()
+
 
 @dataclass(frozen=True)
 class ClaimedDelivery:

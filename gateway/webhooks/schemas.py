@@ -114,7 +114,12 @@ class SubscriptionRead(BaseModel):
 
 
 class SubscriptionCreated(SubscriptionRead):
-    secret: str = Field(description="The `whsec_` signing secret; shown only once")
+    secret: str | None = Field(
+        description="The `whsec_` signing secret; shown only once. `null` when the answer is "
+        "an `Idempotency-Key` replay (`Idempotent-Replayed: true`): secrets are not kept in the "
+        "clear, so a client that lost the first answer rotates the secret "
+        "(`POST …/rotate-secret`)"
+    )
 
 
 class SubscriptionPage(Page[SubscriptionRead]):
@@ -155,6 +160,9 @@ class AttemptRead(BaseModel):
     message_id: uuid.UUID
     attempt: int
     attempted_at: datetime
+    completed_at: datetime | None = Field(
+        description="When the outcome was recorded; null while the attempt is in flight"
+    )
     status_code: int | None
     response_excerpt: str | None
     error: str | None

@@ -41,6 +41,7 @@ from gateway.webhooks.schemas import (
     SubscriptionRead,
     SubscriptionUpdate,
 )
+from gateway.webhooks.secretbox import SecretKeyring
 from gateway.webhooks.signing import generate_secret
 from gateway.webhooks.ssrf import (
     UnresolvableWebhookTarget,
@@ -64,11 +65,44 @@ MAX_LIST = 500
 
 _wakers: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
 _allowed_targets: list[str] = []
+_keyrings: list[SecretKeyring] = []
 
 
-def configure(*, allowed_targets: Sequence[str]) -> None:
-    """Set the SSRF allow-list used when a caller passes none (GatewaySettings at startup)."""
+def configure(*, allowed_targets: Sequence[str], keyring: SecretKeyring | None = None) -> None:
+    """Set the SSRF allow-list used when a caller passes none, and the keyring that encrypts
+    webhook secrets at rest (from GatewaySettings at startup)."""
     _allowed_targets[:] = list(allowed_targets)
+    if keyring is not None:
+        _keyrings[:] = [keyring]
+
+
+def current_keyring() -> SecretKeyring:
+    """The keyring set by :func:`configure` (the gateway's startup)."""
+    if not _keyrings:
+        raise RuntimeError("webhook secret keys are not configured (start_delivery_worker)")
+    return _keyrings[0]
+
+
+def store_secret(sub: WebhookSubscription, secret: str) -> None:
+    """Encrypt ``secret`` into ``sub`` as its current secret."""
+    sub.secret_key_id, sub.secret_encrypted = current_keyring().encrypt(secret, sub.id)
+
+
+def active_secrets(sub: WebhookSubscription, now: datetime) -> list[str]:
+    """The plaintext secrets that sign a delivery now: the current one, and the previous one
+    during a rotation's overlap."""
+    keyring = current_keyring()
+    secrets = [keyring.decrypt(sub.secret_key_id, sub.secret_encrypted, sub.id)]
+    if (
+        sub.previous_secret_encrypted is not None
+        and sub.previous_secret_key_id is not None
+        and sub.previous_secret_expires_at is not None
+        and sub.previous_secret_expires_at > now
+    ):
+        secrets.append(
+            keyring.decrypt(sub.previous_secret_key_id, sub.previous_secret_encrypted, sub.id)
+        )
+    return secrets
 
 
 def register_waker(event: asyncio.Event) -> None:
@@ -152,8 +186,8 @@ async def create_subscription(
         url=body.url,
         event_types=list(body.event_types),
         description=body.description,
-        secret=secret,
-        previous_secret=None,
+        previous_secret_encrypted=None,
+        previous_secret_key_id=None,
         previous_secret_expires_at=None,
         enabled=body.enabled,
         disabled_reason=None if body.enabled else f"created disabled by {principal.subject}",
@@ -164,6 +198,7 @@ async def create_subscription(
         created_at=now,
         updated_at=now,
     )
+    store_secret(sub, secret)
     SubscriptionRepository(session).add(sub)
     await session.flush()
     await _audit(session, sub, "created")
@@ -267,16 +302,19 @@ async def rotate_secret(
     """A new secret signs from now on; the current one keeps signing for 24 h as well."""
     sub = await _get(session, subscription_id)
     now = utcnow()
-    sub.previous_secret = sub.secret
+    # The ciphertext moves as it is: the associated data is the subscription id, not the column.
+    sub.previous_secret_encrypted = sub.secret_encrypted
+    sub.previous_secret_key_id = sub.secret_key_id
     sub.previous_secret_expires_at = now + ROTATION_OVERLAP
-    sub.secret = generate_secret()
+    secret = generate_secret()
+    store_secret(sub, secret)
     sub.version += 1
     sub.updated_at = now
     await session.flush()
     await _audit(session, sub, "secret_rotated")
     return SecretRotated(
         id=sub.id,
-        secret=sub.secret,
+        secret=secret,
         previous_secret_expires_at=sub.previous_secret_expires_at,
         version=sub.version,
     )

@@ -12,6 +12,19 @@ Every attempt: the subscription's current secrets sign the exact body (Standard 
 checked against the SSRF guard (with the ``webhook_allowed_targets`` allow-list), and the POST
 goes to that pinned address, without redirects, with a 10 s timeout.
 
+The delivery log is never wrong, whatever fails when:
+
+1. *Intent.* Before the request is sent, the attempt is written and committed, in flight
+   (``completed_at`` null), in the transaction that reads the subscription and the message.
+2. *Outcome.* After the answer, the attempt is completed and the queue row moves on, in one
+   transaction. When that transaction fails (the connection died, PostgreSQL restarts), it is
+   tried again with back-off, with the answer held in memory, until it commits or the lease
+   runs out: the receiver's 200 is not forgotten and the message is not sent again.
+3. *Restart.* A worker that dies between 1 and 2 leaves its attempt in flight and its lease
+   expires; whichever worker claims the message next first completes that attempt as "outcome
+   unknown" and then sends again, with the same ``webhook-id``, so receivers drop the
+   duplicate. Every request that may have reached the receiver has its line in the log.
+
 Tests shrink the retry schedule with ``ctx.extras["webhook_schedule_scale"]`` (a factor applied
 to every delay, ``Retry-After`` included; 1.0, the specification's schedule, by default).
 """
@@ -26,13 +39,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.webhooks import service
+from gateway.webhooks import retention, service
 from gateway.webhooks.events import (
     DELIVERY_FAILED,
     ENDPOINT_DISABLED,
@@ -52,6 +65,7 @@ from gateway.webhooks.schedule import (
     parse_retry_after,
     should_disable,
 )
+from gateway.webhooks.secretbox import KeySettings, WebhookKeyError, load_keyring
 from gateway.webhooks.signing import signature_headers
 from gateway.webhooks.ssrf import (
     UnresolvableWebhookTarget,
@@ -61,7 +75,7 @@ from gateway.webhooks.ssrf import (
     resolve_target,
 )
 from shared.app import ServiceContext
-from shared.db import Database, tenant_transaction, utcnow
+from shared.db import Database, tenant_transaction, utcnow, uuid7
 from shared.events import emit, make_event
 
 logger = logging.getLogger("aims.webhooks")
@@ -69,6 +83,8 @@ logger = logging.getLogger("aims.webhooks")
 WAKE_KEY = "webhook_wake"
 SCALE_KEY = "webhook_schedule_scale"
 WORKER_KEY = "webhook_worker"
+#: Lease length in seconds (tests shorten it to see an abandoned attempt taken over).
+LEASE_KEY = "webhook_lease_seconds"
 
 USER_AGENT = "AIMS-Webhooks/1"
 HTTP_TIMEOUT = 10.0
@@ -79,6 +95,12 @@ MAX_IN_FLIGHT = 32
 #: Longer than resolution + request timeouts, so a live worker always finishes first.
 LEASE = timedelta(seconds=60)
 EXCERPT_CHARS = 1024
+#: Pauses between tries to record an outcome whose transaction failed (the last repeats).
+RECORD_BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+UNKNOWN_OUTCOME = (
+    "outcome unknown: the delivery worker did not record the receiver's answer (it stopped, "
+    "or lost the database for longer than its lease); sent again with the same webhook-id"
+)
 
 
 def start_delivery_worker(ctx: ServiceContext) -> None:
@@ -90,7 +112,10 @@ def start_delivery_worker(ctx: ServiceContext) -> None:
     when it crashes, listed in ``/readyz``); it ends when ``ctx.stop`` is set.
     """
     allow = list(getattr(ctx.settings, "webhook_allowed_targets", None) or [])
-    service.configure(allowed_targets=allow)
+    service.configure(allowed_targets=allow, keyring=load_keyring(cast(KeySettings, ctx.settings)))
+    retention.configure(
+        timedelta(days=float(getattr(ctx.settings, "webhook_log_retention_days", 30.0)))
+    )
     wake = ctx.extras.setdefault(WAKE_KEY, asyncio.Event())
     service.register_waker(wake)
     ctx.extras.setdefault(SCALE_KEY, 1.0)
@@ -107,11 +132,14 @@ class _Snapshot:
 
     message_id: uuid.UUID
     subscription_id: uuid.UUID
+    attempt_id: uuid.UUID
     url: str
     secrets: tuple[str, ...]
     payload: dict[str, Any]
     event_id: uuid.UUID
     event_type: str
+    #: Why nothing can be signed (a secret under a key no longer configured): a failed attempt.
+    unsignable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +173,13 @@ class DeliveryWorker:
     def scale(self) -> float:
         value = self.extras.get(SCALE_KEY, 1.0)
         return float(value) if isinstance(value, int | float) and value >= 0 else 1.0
+
+    @property
+    def lease(self) -> timedelta:
+        value = self.extras.get(LEASE_KEY)
+        if isinstance(value, int | float) and value > 0:
+            return timedelta(seconds=float(value))
+        return LEASE
 
     async def run(self) -> None:
         async with delivery_client() as client:
@@ -185,7 +220,7 @@ class DeliveryWorker:
         if slots <= 0:
             return 0
         async with self.db.sessions() as session, session.begin():
-            claims = await DeliveryQueue(session).claim(limit=slots, now=utcnow(), lease=LEASE)
+            claims = await DeliveryQueue(session).claim(limit=slots, now=utcnow(), lease=self.lease)
         for claim in claims:
             task = asyncio.create_task(self.deliver(claim), name=f"webhook-{claim.message_id}")
             self.in_flight.add(task)
@@ -218,12 +253,41 @@ class DeliveryWorker:
             if snapshot is None:
                 return
             result = await self._send(snapshot)
-            await self._record(claim, snapshot, result)
+            await self._record_until_stored(claim, snapshot, result)
         except Exception:
             logger.exception(
                 "webhook delivery failed unexpectedly; retried when its lease expires",
                 extra={"message_id": str(claim.message_id)},
             )
+
+    async def _record_until_stored(
+        self, claim: ClaimedDelivery, snap: _Snapshot, result: _Result
+    ) -> None:
+        """Record the outcome; when its transaction fails, try again until the lease ends.
+
+        The request has been answered: giving up here would leave the attempt in flight and
+        send the message again, so a lost connection or a restarting database is waited out.
+        """
+        tries = 0
+        while True:
+            try:
+                await self._record(claim, snap, result)
+                return
+            except Exception as exc:
+                pause = RECORD_BACKOFF[min(tries, len(RECORD_BACKOFF) - 1)]
+                tries += 1
+                if utcnow() + timedelta(seconds=pause) >= claim.locked_until:
+                    raise
+                logger.warning(
+                    "recording a webhook attempt failed; trying again in %.2fs",
+                    pause,
+                    extra={
+                        "message_id": str(snap.message_id),
+                        "attempt_id": str(snap.attempt_id),
+                        "error": type(exc).__name__,
+                    },
+                )
+                await asyncio.sleep(pause)
 
     async def _snapshot(self, claim: ClaimedDelivery) -> _Snapshot | None:
         now = utcnow()
@@ -232,6 +296,15 @@ class DeliveryWorker:
             sub = await SubscriptionRepository(session).get(claim.subscription_id)
             if message is None or sub is None:
                 return None  # deleted meanwhile (the queue row went with it)
+            messages = MessageRepository(session)
+            # An attempt still in flight is one whose worker died before it recorded the
+            # answer (its lease has expired, or this claim would not exist).
+            resolved = await messages.resolve_in_flight(message.id, now, UNKNOWN_OUTCOME)
+            if resolved:
+                logger.warning(
+                    "webhook attempt outcome unknown; sending again",
+                    extra={"message_id": str(message.id), "attempts": resolved},
+                )
             if not sub.enabled:
                 await DeliveryQueue(session).finish(
                     claim,
@@ -241,25 +314,41 @@ class DeliveryWorker:
                     now=now,
                 )
                 return None
-            secrets = [sub.secret]
-            if (
-                sub.previous_secret
-                and sub.previous_secret_expires_at is not None
-                and sub.previous_secret_expires_at > now
-            ):
-                secrets.append(sub.previous_secret)
+            unsignable: str | None = None
+            try:
+                secrets = service.active_secrets(sub, now)
+            except WebhookKeyError as exc:
+                secrets, unsignable = [], f"not sent: {exc}"
+            attempt = WebhookAttempt(
+                id=uuid7(),
+                org_id=claim.org_id,
+                message_id=message.id,
+                attempt=await messages.next_attempt_number(message.id),
+                attempted_at=now,
+                completed_at=None,
+                status_code=None,
+                response_excerpt=None,
+                error=None,
+                duration_ms=0,
+                next_attempt_at=None,
+            )
+            messages.add_attempt(attempt)
             return _Snapshot(
                 message_id=message.id,
                 subscription_id=sub.id,
+                attempt_id=attempt.id,
                 url=sub.url,
                 secrets=tuple(secrets),
                 payload=dict(message.payload),
                 event_id=message.event_id,
                 event_type=message.event_type,
+                unsignable=unsignable,
             )
 
     async def _send(self, snap: _Snapshot) -> _Result:
         assert self.client is not None
+        if snap.unsignable is not None:
+            return _Result(None, None, snap.unsignable, 0, None)
         body = json.dumps(snap.payload, separators=(",", ":"), ensure_ascii=False).encode()
         headers = signature_headers(str(snap.message_id), int(time.time()), body, snap.secrets)
         headers["content-type"] = "application/json"
@@ -328,18 +417,14 @@ class DeliveryWorker:
                     else:
                         state = "pending"
                         next_at = now + timedelta(seconds=delay * self.scale)
-            messages.add_attempt(
-                WebhookAttempt(
-                    org_id=claim.org_id,
-                    message_id=snap.message_id,
-                    attempt=await messages.next_attempt_number(snap.message_id),
-                    attempted_at=now,
-                    status_code=result.status_code,
-                    response_excerpt=result.excerpt,
-                    error=result.error,
-                    duration_ms=result.duration_ms,
-                    next_attempt_at=next_at,
-                )
+            await messages.complete_attempt(
+                snap.attempt_id,
+                completed_at=now,
+                status_code=result.status_code,
+                response_excerpt=result.excerpt,
+                error=result.error,
+                duration_ms=result.duration_ms,
+                next_attempt_at=next_at,
             )
             current = await queue.finish(
                 claim, state=state, attempt_count=count, next_attempt_at=next_at, now=now

@@ -13,6 +13,7 @@ or missing blob is reported instead of served.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import uuid
@@ -107,36 +108,56 @@ class BlobStore:
         """
         digest = hashlib.sha256()
         size = 0
+        hashing: asyncio.Future[None] | None = None
 
-        async def counted() -> AsyncIterator[bytes]:
-            # 64 KiB request chunks are handed to the store in 1 MiB blocks: fewer crossings
-            # into obstore per upload.
+        async def blocks() -> AsyncIterator[bytes]:
+            # The request's chunks (one per socket read of the ASGI server) are gathered into
+            # blocks of HASH_BLOCK_BYTES with one copy (``join``) and handed to the store as
+            # such. Each block is hashed on a worker thread (hashlib releases the GIL for large
+            # buffers) while the event loop receives the next; blocks are hashed in order.
             nonlocal size
-            block = bytearray()
+            pending: list[bytes] = []
+            pending_bytes = 0
             async for chunk in chunks:
                 if not chunk:
                     continue
                 size += len(chunk)
                 if size > max_bytes:
                     raise too_large(max_bytes)
-                digest.update(chunk)
-                block += chunk
-                if len(block) >= HASH_BLOCK_BYTES:
-                    yield bytes(block)
-                    block.clear()
-            if block:
-                yield bytes(block)
+                pending.append(chunk)
+                pending_bytes += len(chunk)
+                if pending_bytes >= HASH_BLOCK_BYTES:
+                    block = b"".join(pending)
+                    pending.clear()
+                    pending_bytes = 0
+                    await hash_next(block)
+                    yield block
+            if pending:
+                block = b"".join(pending)
+                await hash_next(block)
+                yield block
+
+        async def hash_next(block: bytes) -> None:
+            nonlocal hashing
+            if hashing is not None:
+                await hashing
+            hashing = asyncio.get_running_loop().run_in_executor(None, digest.update, block)
 
         key = f"orgs/{org_id}/uploads/{uuid7()}"
         try:
             await obstore.put_async(
                 self.store,
                 key,
-                counted(),
+                blocks(),
                 chunk_size=PART_BYTES,
                 max_concurrency=PARTS_IN_FLIGHT,
             )
+            if hashing is not None:
+                await hashing
         except BaseException:
+            if hashing is not None:
+                with contextlib.suppress(BaseException):
+                    await hashing
             await self.discard(key)
             raise
         return StagedBlob(key=key, size_bytes=size, sha256=digest.hexdigest())

@@ -5,7 +5,15 @@ one database transaction that also records ``(consumer, event_id)`` in the inbox
 redelivered event is applied once. A failing message is redelivered with back-off
 (``nak(delay)``); on its last allowed delivery it is written to the ``dead_letter`` table (which ops
 list and replay over REST or the CLI) and terminated, so one poison message never blocks the
-stream.
+stream. The relay's parked outbox rows are dead letters too (consumer ``outbox-relay``); replaying
+one re-queues it for publication.
+
+An error raised inside the error path itself (``nak``, ``term``, dead-lettering: the broker or
+the database gone at that moment) ends :meth:`ConsumerRunner.run`; the service's supervisor
+(``shared.supervisor``) restarts it with back-off and ``/readyz`` reports it meanwhile. The
+message was not acknowledged, so JetStream delivers it again after ``ack_wait`` (the broker's
+``max_deliver`` is unlimited; the runner counts deliveries itself), and dead-lettering is tried
+again: a message is never dropped because its error path failed.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +39,7 @@ from shared.audit import current_actor, worker_actor
 from shared.db import Database, dead_letter_table, inbox_table, tenant_transaction, utcnow
 from shared.errors import Conflict, NotFound
 from shared.events.envelope import CloudEvent
+from shared.events.relay import RELAY_CONSUMER, requeue_parked
 from shared.observability import Metrics, child_traceparent, traceparent_var
 
 logger = logging.getLogger("aims.consumer")
@@ -77,7 +86,7 @@ class ConsumerRunner:
         self.js = js
         self.handler = handler
         self.stream = stream
-        self.durable = f"{durable_prefix}-{handler.name}".replace(".", "-")
+        self.durable = durable_name(durable_prefix, handler)
         self.metrics = metrics
         self.subject_prefix = subject_prefix
         self.max_deliver = max_deliver
@@ -90,7 +99,10 @@ class ConsumerRunner:
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            max_deliver=self.max_deliver,
+            # Unlimited at the broker: ``process`` dead-letters after ``max_deliver`` deliveries
+            # itself, and a message whose dead-lettering failed (the loop died in its error
+            # path) must come back to be dead-lettered, not be dropped by JetStream.
+            max_deliver=-1,
             ack_wait=self.ack_wait,
         )
         # One filter subject works on every JetStream server; several need nats-server 2.10+
@@ -174,17 +186,7 @@ class ConsumerRunner:
 
     async def apply(self, event: CloudEvent) -> bool:
         """Apply ``event`` once: returns False when the inbox shows it was applied before."""
-        async with tenant_transaction(self.db, event.orgid) as session:
-            inserted = await session.execute(
-                pg_insert(inbox_table)
-                .values(consumer=self.durable, event_id=uuid.UUID(event.id), processed_at=utcnow())
-                .on_conflict_do_nothing()
-                .returning(inbox_table.c.event_id)
-            )
-            if inserted.first() is None:
-                return False
-            await self.handler.handle(session, event)
-            return True
+        return await apply_once(self.db, self.durable, self.handler, event)
 
     async def _dead_letter(
         self, msg: Msg, event_id: str | None, org_id: str | None, error: str, deliveries: int
@@ -208,6 +210,30 @@ class ConsumerRunner:
                 )
             )
         logger.error("event dead-lettered", extra={"consumer": self.durable, "event_id": event_id})
+
+
+def durable_name(durable_prefix: str, handler: EventHandler) -> str:
+    """The durable consumer name of ``handler`` (also its name in the inbox and dead letters)."""
+    return f"{durable_prefix}-{handler.name}".replace(".", "-")
+
+
+async def apply_once(db: Database, durable: str, handler: EventHandler, event: CloudEvent) -> bool:
+    """Apply ``event`` with ``handler`` once per ``durable``: False when the inbox had it.
+
+    Needs no broker connection, so an API-only replica (``AIMS_RUN_WORKERS=false``) can replay
+    a dead letter as well as a worker replica.
+    """
+    async with tenant_transaction(db, event.orgid) as session:
+        inserted = await session.execute(
+            pg_insert(inbox_table)
+            .values(consumer=durable, event_id=uuid.UUID(event.id), processed_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(inbox_table.c.event_id)
+        )
+        if inserted.first() is None:
+            return False
+        await handler.handle(session, event)
+        return True
 
 
 async def list_dead_letters(
@@ -237,7 +263,7 @@ async def list_dead_letters(
 
 async def replay_dead_letter(
     db: Database,
-    runners: Sequence[ConsumerRunner],
+    handlers: Mapping[str, EventHandler],
     dead_letter_id: uuid.UUID,
     *,
     org_id: uuid.UUID | None = None,
@@ -252,14 +278,20 @@ async def replay_dead_letter(
         raise NotFound(f"No dead letter {dead_letter_id}.")
     if row["replayed_at"] is not None:
         raise Conflict("This dead letter was already replayed.")
-    runner = next((r for r in runners if r.durable == row["consumer"]), None)
-    if runner is None:
+    if row["consumer"] == RELAY_CONSUMER:
+        # A parked outbox row: re-queued (with its aggregate's parked rows) for the relay of
+        # any replica; it parks again if the broker still cannot take it.
+        if row["event_id"] is None or not await requeue_parked(db, row["event_id"]):
+            raise Conflict("The parked outbox row is gone or no longer parked.")
+        return True
+    handler = handlers.get(row["consumer"])
+    if handler is None:
         raise NotFound(f"No consumer {row['consumer']} runs in this service.")
     try:
         event = CloudEvent.model_validate_json(row["payload"])
     except ValidationError as exc:
         raise Conflict("The dead-lettered payload is not a valid event.") from exc
-    await runner.apply(event)
+    await apply_once(db, row["consumer"], handler, event)
     async with db.sessions() as session, session.begin():
         await session.execute(
             dead_letter_table.update()

@@ -67,10 +67,16 @@ class EventCatalogue:
     types: dict[str, EventType] = field(default_factory=dict)
 
     def register(
-        self, entity_verb: str, data_model: type[BaseModel], description: str
+        self,
+        entity_verb: str,
+        data_model: type[BaseModel],
+        description: str,
+        *,
+        schema_version: int = 1,
     ) -> EventType:
+        """Add a type; ``schema_version`` goes up when the data changes incompatibly."""
         full = f"aims.{self.service}.{entity_verb}"
-        event_type = EventType(full, data_model, description)
+        event_type = EventType(full, data_model, description, schema_version)
         self.types[full] = event_type
         return event_type
 

@@ -14,6 +14,8 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.dberrors import redact_driver_errors
+
 
 def version_table(service: str) -> str:
     return f"alembic_version_{service}"
@@ -38,7 +40,8 @@ def run_env(service: str) -> None:
             context.run_migrations()
 
     async def run_async() -> None:
-        engine = create_async_engine(url, poolclass=pool.NullPool)
+        engine = create_async_engine(url, poolclass=pool.NullPool, hide_parameters=True)
+        redact_driver_errors(engine)
         try:
             async with engine.connect() as connection:
                 await connection.run_sync(run_sync)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import time
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import asyncpg
 from alembic import command
 from alembic.config import Config
 
-from shared.runtime.provision import asyncpg_dsn, sqlalchemy_url
+from shared.runtime.provision import ServiceDatabase, asyncpg_dsn, provision, sqlalchemy_url
 
 
 def migrations_dir(service: str) -> Path:
@@ -64,3 +67,48 @@ async def wait_for_postgres(url: str, timeout: float = 30.0) -> None:
         await conn.close()
         return
     raise TimeoutError(f"PostgreSQL did not accept connections within {timeout}s: {last}")
+
+
+def _lock_key(prefix: str) -> int:
+    """The advisory-lock key of one deployment (its database prefix), a signed 64-bit integer."""
+    digest = hashlib.sha256(f"aims-migrate:{prefix}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def provision_and_migrate(
+    admin_url: str,
+    prefix: str,
+    services: Sequence[str],
+    secret_key: str,
+    *,
+    app_passwords: Mapping[str, str] | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, ServiceDatabase]:
+    """Provision the databases and roles of ``services`` and upgrade each to head.
+
+    Safe to run from several replicas at once: the whole run holds a session-level advisory lock
+    keyed by the deployment's prefix on the admin connection, so a second ``aims migrate`` waits
+    for the first and then finds nothing to do (provisioning and upgrades are idempotent).
+    """
+    say = on_step or (lambda _message: None)
+    await wait_for_postgres(admin_url, timeout=30)
+    lock = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        key = _lock_key(prefix)
+        if not await lock.fetchval("SELECT pg_try_advisory_lock($1)", key):
+            say("waiting for another migration of this deployment to finish")
+            await lock.execute("SELECT pg_advisory_lock($1)", key)
+        databases = dict(
+            await provision(admin_url, prefix, services, secret_key, app_passwords=app_passwords)
+        )
+        say(f"databases: {', '.join(d.name for d in databases.values())}")
+        for service in services:
+            # Alembic is synchronous and not thread-safe: one upgrade at a time, off the loop.
+            await asyncio.to_thread(upgrade, service, databases[service].owner_url)
+            say(f"{service} migrated to head")
+        return databases
+    finally:
+        # Closing the session releases the lock even if the unlock below is never reached.
+        with contextlib.suppress(Exception):
+            await lock.execute("SELECT pg_advisory_unlock($1)", _lock_key(prefix))
+        await lock.close()

@@ -9,7 +9,10 @@ For a service ``svc`` and a prefix ``p``:
   role cannot read another service's tables.
 
 Role passwords are derived from the deployment's secret key (HMAC-SHA256 of the role name), so
-``aims serve`` can compute the app role's URL from the admin URL without any shared state.
+``aims serve`` can compute the app role's URL from the admin URL without any shared state. A
+deployment that must not hand that secret to its apps (least privilege: docker-compose.yml) gives
+each app role's password explicitly instead: ``provision(..., app_passwords={service: password})``,
+and each app only its own URL.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -84,21 +87,38 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def derive_service_urls(
-    admin_url: str, prefix: str, service: str, secret_key: str
+    admin_url: str, prefix: str, service: str, secret_key: str, *, app_password: str | None = None
 ) -> ServiceDatabase:
-    """The database name and owner/app URLs of ``service``: same host as ``admin_url``, no I/O."""
+    """The database name and owner/app URLs of ``service``: same host as ``admin_url``, no I/O.
+
+    ``app_password`` replaces the derived password of the app role when the deployment sets it.
+    """
     name = database_name(prefix, service)
     base = _parse(admin_url).set(drivername="postgresql+asyncpg", database=name)
 
-    def for_role(role: str) -> str:
-        url = base.set(username=role, password=role_password(secret_key, role))
+    def for_role(role: str, password: str | None = None) -> str:
+        url = base.set(username=role, password=password or role_password(secret_key, role))
         return url.render_as_string(hide_password=False)
 
     return ServiceDatabase(
         name=name,
         owner_url=for_role(owner_role(prefix, service)),
-        app_url=for_role(app_role(prefix, service)),
+        app_url=for_role(app_role(prefix, service), app_password),
     )
+
+
+def explicit_app_password(url: str, prefix: str, service: str) -> str:
+    """The app role's password from an explicit app URL, checked against the role it must name."""
+    parsed = _parse(url)
+    expected_role, expected_db = app_role(prefix, service), database_name(prefix, service)
+    if parsed.username != expected_role or parsed.database != expected_db:
+        raise ValueError(
+            f"the {service} app URL must connect as {expected_role!r} to {expected_db!r}, "
+            f"not as {parsed.username!r} to {parsed.database!r}"
+        )
+    if not parsed.password:
+        raise ValueError(f"the {service} app URL has no password")
+    return str(parsed.password)
 
 
 def _quote(identifier: str) -> str:
@@ -119,9 +139,19 @@ async def _ensure_role(conn: asyncpg.Connection, role: str, password: str, attri
 
 
 async def provision(
-    admin_url: str, prefix: str, services: Sequence[str], secret_key: str
+    admin_url: str,
+    prefix: str,
+    services: Sequence[str],
+    secret_key: str,
+    *,
+    app_passwords: Mapping[str, str] | None = None,
 ) -> dict[str, ServiceDatabase]:
-    """Create (or bring up to date) the databases and roles of ``services``; idempotent."""
+    """Create (or bring up to date) the databases and roles of ``services``; idempotent.
+
+    ``app_passwords`` sets the app role's password of the services it names (instead of the one
+    derived from ``secret_key``); re-provisioning with another password changes it.
+    """
+    explicit = dict(app_passwords or {})
     result: dict[str, ServiceDatabase] = {}
     admin = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
@@ -129,7 +159,9 @@ async def provision(
             "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
         )
         for service in services:
-            urls = derive_service_urls(admin_url, prefix, service, secret_key)
+            urls = derive_service_urls(
+                admin_url, prefix, service, secret_key, app_password=explicit.get(service)
+            )
             owner, app = owner_role(prefix, service), app_role(prefix, service)
             await _ensure_role(
                 admin,
@@ -140,7 +172,7 @@ async def provision(
             await _ensure_role(
                 admin,
                 app,
-                role_password(secret_key, app),
+                explicit.get(service) or role_password(secret_key, app),
                 "NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT",
             )
             if not is_superuser:

@@ -52,6 +52,7 @@ def inventory_process(
         **os.environ,
         "AIMS_INVENTORY_DATABASE_URL": db.app_url,
         "AIMS_NATS_URL": engines.nats_url,
+        "AIMS_NATS_STREAM_MAX_BYTES": str(256 * 1024**2),
         "AIMS_NATS_STREAM": stream,
         "AIMS_NATS_SUBJECT_PREFIX": subj,
         "AIMS_RUN_WORKERS": "true" if relay else "false",

@@ -102,6 +102,7 @@ def running_stack(engines: TestEngines, tmp_path: Path) -> Iterator[RunningStack
         "AIMS_DATABASE_URL": engines.admin_url,
         "AIMS_NATS_URL": engines.nats_url,
         "AIMS_DATABASE_PREFIX": prefix,
+        "AIMS_NATS_STREAM_MAX_BYTES": str(256 * 1024**2),
         "AIMS_NATS_STREAM": f"AIMSE_{token}",
         "AIMS_NATS_SUBJECT_PREFIX": f"e{token}.",
         "AIMS_NATS_CONSUMER_PREFIX": prefix,
@@ -249,3 +250,43 @@ async def test_register_through_graphql_reaches_services_and_a_signed_webhook(
             headers={"Authorization": f"Bearer {other}"},
         )
         assert listing.json()["data"]["aiSystems"]["edges"] == []
+
+
+def test_a_crashed_app_is_started_again_and_says_so(running_stack: RunningStack) -> None:
+    import time
+
+    def risk_process() -> psutil.Process | None:
+        for child in _descendants(running_stack.process.pid):
+            try:
+                cmdline = child.cmdline()
+            except psutil.NoSuchProcess:
+                continue
+            if cmdline[-4:-2] == ["risk", "--port"] or "risk" in cmdline[3:5]:
+                return child
+        return None
+
+    victim = risk_process()
+    assert victim is not None, "no risk process under aims up"
+    victim.kill()  # SIGKILL: no shutdown of its own
+    victim.wait(10)
+
+    deadline = time.monotonic() + 60
+    replacement = None
+    while time.monotonic() < deadline:
+        replacement = risk_process()
+        if replacement is not None and replacement.pid != victim.pid:
+            try:
+                if httpx.get(f"{running_stack.url('risk')}/healthz", timeout=1).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the killed risk app was not started again within 60 s")
+    assert running_stack.process.poll() is None, "aims up stopped instead of restarting the app"
+
+    # The operator is told, on aims up's own output.
+    assert running_stack.process.stdout is not None
+    os.set_blocking(running_stack.process.stdout.fileno(), False)
+    told = (running_stack.process.stdout.read() or b"").decode(errors="replace")
+    assert "risk exited with code" in told and "started again" in told, told[-2000:]

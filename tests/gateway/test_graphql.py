@@ -402,7 +402,8 @@ async def test_an_unreachable_service_fails_only_its_fields(
     assert node["evidenceSummary"] is None
     [error] = body["errors"]
     assert error["path"][-1] == "evidenceSummary"
-    assert error["extensions"]["code"] == "service-unavailable"
+    assert error["extensions"]["code"] == "upstream-unavailable"
+    assert error["extensions"]["service"] == "evidence"
     assert "evidence service is not reachable" in error["message"]
 
 

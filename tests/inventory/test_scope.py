@@ -141,7 +141,7 @@ async def test_approval_lists_every_reason_then_succeeds_once_fixed(
     try:
         js = nc.jetstream()
         sub = await js.subscribe(
-            stack.engines.subject_prefix + "aims.inventory.scope.changed",
+            stack.engines.subject_prefix + "aims.inventory.*.changed",
             stream=stack.engines.stream,
             ordered_consumer=True,
         )
@@ -153,17 +153,24 @@ async def test_approval_lists_every_reason_then_succeeds_once_fixed(
         assert version["status"] == "approved" and version["approved_by"] == "ceo"
         assert version["approved_at"] is not None
 
+        # Each system's membership comes first (same transaction, outbox order), then the
+        # scope's summary.
         event: dict[str, Any] = {}
-        while event.get("orgid") != str(org):
+        membership: dict[str, bool] = {}
+        while not (event.get("orgid") == str(org) and event["type"].endswith(".scope.changed")):
             msg = await sub.next_msg(timeout=15)
             event = json.loads(msg.data)
+            if event.get("orgid") == str(org) and event["type"].endswith("system_scope.changed"):
+                assert event["dataversion"] == 1 and event["subject"] == event["data"]["system_id"]
+                membership[event["data"]["system_id"]] = event["data"]["in_scope"]
     finally:
         await nc.close()
     data = event["data"]
     assert event["type"] == "aims.inventory.scope.changed"
     assert event["subject"] == draft["id"] and event["dataversion"] == 1
-    assert sorted(data["systems_in"]) == sorted([high, ownerless])
-    assert sorted(data["systems_out"]) == sorted([hiring, unlisted])
+    assert membership == {high: True, ownerless: True, hiring: False, unlisted: False}
+    assert data["systems_in"] == 2 and data["systems_out"] == 2
+    assert data["systems_listed"] == 3 and data["membership_changes"] == 4
     assert data["status"] == "approved" and data["previous_version_id"] is None
 
     assert await in_scope(stack, org, high) is True

@@ -113,16 +113,16 @@ async def test_facts_are_kept_and_changes_reported(
     latest = await eventually(lambda: at(3))
     assert latest["sector"] == "healthcare"
 
-    scope = {"version": 1, "systems_in": [str(system_id)], "systems_out": []}
-    await send(stack, js, "aims.inventory.scope.changed", org, 1, scope)
+    scope = {"system_id": str(system_id), "org_id": str(org), "in_scope": True}
+    await send(stack, js, "aims.inventory.system_scope.changed", org, 1, scope)
 
     async def in_scope() -> bool:
         response = await stack.risk.get(url, headers=headers)
         return response.json()["in_scope"] is True
 
     await eventually(in_scope)
-    out = {"version": 2, "systems_in": [], "systems_out": [str(system_id)]}
-    await send(stack, js, "aims.inventory.scope.changed", org, 2, out)
+    out = {"system_id": str(system_id), "org_id": str(org), "in_scope": False}
+    await send(stack, js, "aims.inventory.system_scope.changed", org, 2, out)
 
     async def reported() -> bool:
         return (system_id, frozenset({"in_scope"})) in changes

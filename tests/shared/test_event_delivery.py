@@ -182,7 +182,9 @@ async def test_poison_event_is_dead_lettered_listed_and_replayable(
         assert viewer.status_code == 403
 
         broken = False
-        assert await replay_dead_letter(risk_db, [runner], uuid.UUID(letters[0]["id"]), org_id=org)
+        assert await replay_dead_letter(
+            risk_db, {runner.durable: runner.handler}, uuid.UUID(letters[0]["id"]), org_id=org
+        )
         assert applied == [event.id]
         after = await list_dead_letters(risk_db, org_id=org)
         assert after[0]["replayed_at"] is not None

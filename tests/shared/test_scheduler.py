@@ -375,6 +375,7 @@ async def test_readyz_reports_a_crashed_worker_until_it_runs_again(engines: Test
                 "relay": "running",
                 "consumer:api-keys": "running",
                 "scheduler": "running",
+                "event-monitor": "running",
                 "probe": "running",
             }
             crash.set()
@@ -397,7 +398,7 @@ async def test_readyz_reports_a_crashed_worker_until_it_runs_again(engines: Test
 async def test_every_service_reports_its_workers(stack: Any) -> None:
     expected = {
         "inventory": {"relay", "consumer:risk-classification"},
-        "risk": {"relay", "scheduler", "consumer:systems", "consumer:scope"},
+        "risk": {"relay", "scheduler", "consumer:systems", "consumer:system-scope"},
         "gateway": {"relay", "consumer:webhooks", "webhook-delivery"},
     }
     for service, names in expected.items():

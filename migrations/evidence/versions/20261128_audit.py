@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from shared.audit import create_audit_schema, drop_audit_schema
-from shared.scheduler import create_timer_schema, drop_timer_schema
+from migrations.toolkit_20261128 import AUDIT_DOWN, AUDIT_UP, TIMER_DOWN, TIMER_UP
 
 revision = "20261128_audit"
 down_revision = "20261128_competence"
@@ -19,10 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_audit_schema(op.get_bind())
-    create_timer_schema(op.get_bind())
+    for statement in (*AUDIT_UP, *TIMER_UP):
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    drop_timer_schema(op.get_bind())
-    drop_audit_schema(op.get_bind())
+    for statement in (*TIMER_DOWN, *AUDIT_DOWN):
+        op.execute(statement)

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-from shared.db import create_toolkit_schema, drop_toolkit_schema, rls_statements
+from migrations.toolkit_20261128 import TOOLKIT_DOWN, TOOLKIT_UP
+from shared.db import rls_statements
 
 revision = "20261128_initial"
 down_revision = None
@@ -21,7 +22,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_toolkit_schema(op.get_bind())
+    for statement in TOOLKIT_UP:
+        op.execute(statement)
     op.create_table(
         "system",
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
@@ -56,4 +58,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("evidence_file")
     op.drop_table("system")
-    drop_toolkit_schema(op.get_bind())
+    for statement in TOOLKIT_DOWN:
+        op.execute(statement)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from shared.db import create_toolkit_schema, drop_toolkit_schema
+from migrations.toolkit_20261128 import TOOLKIT_DOWN, TOOLKIT_UP
 
 revision = "20261128_initial"
 down_revision = None
@@ -21,8 +21,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_toolkit_schema(op.get_bind())
+    for statement in TOOLKIT_UP:
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    drop_toolkit_schema(op.get_bind())
+    for statement in TOOLKIT_DOWN:
+        op.execute(statement)

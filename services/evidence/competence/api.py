@@ -421,6 +421,27 @@ async def list_aims_role_assignments(
     return AssignmentPage(items=items, next_cursor=next_cursor(items, fetched, paging))
 
 
+@router.get(
+    "/aims-role-assignments",
+    response_model=AssignmentPage,
+    tags=[ROLES],
+    summary="Who holds and held several AIMS roles (for DataLoaders), oldest first",
+    responses={400: PROBLEM},
+)
+async def list_assignments_of_roles(
+    principal: Reader,
+    session: TenantSession,
+    paging: Paging,
+    role_id: Annotated[list[uuid.UUID], Query(min_length=1, max_length=100)],
+) -> AssignmentPage:
+    """The assignments of every role asked (1–100), in one list; a role unknown in your
+    organisation has none."""
+    items, fetched = await service.list_assignments_of_roles(
+        session, role_id, limit=paging.limit, after=cursor_after_id(paging)
+    )
+    return AssignmentPage(items=items, next_cursor=next_cursor(items, fetched, paging))
+
+
 @router.delete(
     "/aims-roles/{role_id}/assignments/{person_id}",
     status_code=status.HTTP_204_NO_CONTENT,

@@ -211,6 +211,20 @@ class CompetenceRepository:
             query = query.where(RoleAssignment.person_id == person_id)
         return list((await self.session.execute(query)).scalars())
 
+    async def assignments_of_roles(
+        self, role_ids: Sequence[uuid.UUID], *, limit: int, after: uuid.UUID | None
+    ) -> list[RoleAssignment]:
+        """The assignments of several roles, oldest first (for DataLoaders)."""
+        query = (
+            sa.select(RoleAssignment)
+            .where(RoleAssignment.role_id.in_(role_ids))
+            .order_by(RoleAssignment.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(RoleAssignment.id > after)
+        return list((await self.session.execute(query)).scalars())
+
     async def overlapping_assignment(
         self, role_id: uuid.UUID, person_id: uuid.UUID, since: date, until: date | None
     ) -> RoleAssignment | None:

@@ -592,6 +592,17 @@ async def unassign(
     return await _emit_role(repo, role)
 
 
+async def list_assignments_of_roles(
+    session: AsyncSession, role_ids: Sequence[uuid.UUID], *, limit: int, after: uuid.UUID | None
+) -> tuple[list[AssignmentRead], list[RoleAssignment]]:
+    """The assignments of several roles, oldest first; unknown roles simply have none."""
+    rows = await CompetenceRepository(session).assignments_of_roles(
+        role_ids, limit=limit + 1, after=after
+    )
+    now = today()
+    return [_assignment_read(r, now) for r in rows[:limit]], rows
+
+
 async def list_assignments(
     session: AsyncSession,
     role_id: uuid.UUID,

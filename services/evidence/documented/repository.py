@@ -206,6 +206,7 @@ ON CONFLICT (id) DO UPDATE
    SET in_scope = excluded.in_scope, scope_number = excluded.scope_number,
        updated_at = excluded.updated_at
  WHERE s.scope_number IS NULL OR s.scope_number < excluded.scope_number
+RETURNING s.id
 """
 ).bindparams(sa.bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True))))
 
@@ -412,12 +413,13 @@ class DocumentedRepository:
         number: int,
         systems_in: Sequence[uuid.UUID],
         systems_out: Sequence[uuid.UUID],
-    ) -> None:
-        """Set ``in_scope`` of every listed system in one statement."""
+    ) -> bool:
+        """Set ``in_scope`` of every listed system whose membership is older, in one statement;
+        True when one was set."""
         ids = [*systems_in, *systems_out]
         if not ids:
-            return
-        await self.session.execute(
+            return False
+        written = await self.session.execute(
             _SET_MEMBERSHIP,
             {
                 "org_id": org_id,
@@ -427,6 +429,7 @@ class DocumentedRepository:
                 "flags": [True] * len(systems_in) + [False] * len(systems_out),
             },
         )
+        return written.first() is not None
 
     async def apply_classification(
         self, *, org_id: uuid.UUID, system_id: uuid.UUID, tier: str | None, version: int

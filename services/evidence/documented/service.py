@@ -454,15 +454,25 @@ class SoAChangedData(BaseModel):
 
 
 class ScopeChangedData(BaseModel):
-    """The part of ``aims.inventory.scope.changed`` this domain reads."""
+    """The part of ``aims.inventory.scope.changed`` (a summary of the version) this domain
+    reads."""
 
     model_config = ConfigDict(extra="ignore")
 
     id: uuid.UUID
     org_id: uuid.UUID
     number: int
-    systems_in: list[uuid.UUID]
-    systems_out: list[uuid.UUID]
+
+
+class SystemScopeData(BaseModel):
+    """The part of ``aims.inventory.system_scope.changed`` this domain reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    system_id: uuid.UUID
+    org_id: uuid.UUID
+    in_scope: bool
+    scope_number: int
 
 
 class ClassificationData(BaseModel):
@@ -488,20 +498,23 @@ async def apply_soa(session: AsyncSession, data: SoAChangedData) -> bool:
 
 
 async def apply_scope(session: AsyncSession, data: ScopeChangedData) -> bool:
-    """Apply a newer approved scope: membership, then requests opened and withdrawn, with their
-    events, each step one statement whatever the number of systems."""
+    """Keep the number of the newer approved scope (systems follow their own events)."""
     repo = DocumentedRepository(session)
-    if not await repo.apply_scope(org_id=data.org_id, scope_version_id=data.id, number=data.number):
-        return False
-    await repo.set_membership(
+    return await repo.apply_scope(org_id=data.org_id, scope_version_id=data.id, number=data.number)
+
+
+async def apply_system_scope(session: AsyncSession, data: SystemScopeData) -> bool:
+    """Apply a system's newer membership: its requests are opened or withdrawn, with their
+    events. Kept even before anything else is known of the system (order-independent)."""
+    repo = DocumentedRepository(session)
+    if not await repo.set_membership(
         org_id=data.org_id,
-        number=data.number,
-        systems_in=data.systems_in,
-        systems_out=data.systems_out,
-    )
-    opened, withdrawn = await repo.reconcile_requests(
-        [*data.systems_in, *data.systems_out], items=SYS_ITEM_FLAGS
-    )
+        number=data.scope_number,
+        systems_in=[data.system_id] if data.in_scope else [],
+        systems_out=[] if data.in_scope else [data.system_id],
+    ):
+        return False
+    opened, withdrawn = await repo.reconcile_requests([data.system_id], items=SYS_ITEM_FLAGS)
     await _announce(repo, opened, withdrawn)
     return True
 

@@ -473,6 +473,28 @@ async def list_versions(
     return VersionPage(items=items, next_cursor=cursor)
 
 
+@router.get(
+    "/evidence-versions",
+    response_model=VersionPage,
+    tags=TAGS,
+    summary="The versions with their files of several evidence items (for DataLoaders)",
+    responses={400: PROBLEM},
+    dependencies=[Depends(reject_unknown_query)],
+)
+async def list_versions_of_items(
+    principal: Reader,
+    session: TenantSession,
+    paging: Paging,
+    evidence_id: Annotated[list[uuid.UUID], Query(min_length=1, max_length=100)],
+) -> VersionPage:
+    """Every version of the items asked (1–100) in one list, oldest first (each item's in
+    number order); an item unknown in your organisation has none."""
+    items, fetched = await service.versions_of_items(
+        session, evidence_id, limit=paging.limit, after=cursor_after_id(paging)
+    )
+    return VersionPage(items=items, next_cursor=next_cursor(items, fetched, paging))
+
+
 @router.post(
     "/evidence/{item_id}/versions",
     response_model=VersionRead,

@@ -229,6 +229,20 @@ class VersionRepository:
             query = query.where(EvidenceVersion.number > after_number)
         return list((await self.session.execute(query)).scalars())
 
+    async def of_items(
+        self, item_ids: Sequence[uuid.UUID], *, limit: int, after: uuid.UUID | None
+    ) -> list[EvidenceVersion]:
+        """The versions of several items, oldest first (by id: in number order per item)."""
+        query = (
+            sa.select(EvidenceVersion)
+            .where(EvidenceVersion.item_id.in_(item_ids))
+            .order_by(EvidenceVersion.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(EvidenceVersion.id > after)
+        return list((await self.session.execute(query)).scalars())
+
 
 class FileRepository:
     def __init__(self, session: AsyncSession) -> None:

@@ -516,6 +516,14 @@ async def list_versions(
     return await _version_reads(session, rows[:limit]), len(rows) > limit
 
 
+async def versions_of_items(
+    session: AsyncSession, item_ids: Sequence[uuid.UUID], *, limit: int, after: uuid.UUID | None
+) -> tuple[list[VersionRead], list[EvidenceVersion]]:
+    """The versions (with files) of several items, oldest first, in one page."""
+    rows = await VersionRepository(session).of_items(item_ids, limit=limit + 1, after=after)
+    return await _version_reads(session, rows[:limit]), rows
+
+
 async def _require_version(
     session: AsyncSession, item_id: uuid.UUID, number: int
 ) -> EvidenceVersion:

@@ -273,14 +273,18 @@ async def list_actions(
         bool | None, Query(description="true: open and past due; false: the others")
     ] = None,
     owner: Annotated[Name | None, Query(description="Exactly this owner")] = None,
-    review_id: uuid.UUID | None = None,
+    review_id: Annotated[
+        list[uuid.UUID] | None,
+        Query(max_length=500, description="Actions of these reviews (one: 404 if unknown)"),
+    ] = None,
 ) -> ReviewActionPage:
     items, fetched = await service.list_actions(
         session,
         limit=paging.limit,
         after=cursor_after_id(paging),
         ids=id or [],
-        review_id=review_id,
+        review_id=review_id[0] if review_id and len(review_id) == 1 else None,
+        review_ids=review_id if review_id and len(review_id) > 1 else (),
         statuses=[s.value for s in status or []],
         owner=owner,
         overdue=overdue,

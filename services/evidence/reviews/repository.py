@@ -155,6 +155,7 @@ class ReviewRepository:
         owner: str | None = None,
         overdue_on: date | None = None,
         not_overdue_on: date | None = None,
+        review_ids: Sequence[uuid.UUID] = (),
     ) -> list[ManagementReviewAction]:
         a = ManagementReviewAction
         query = sa.select(a).order_by(a.id).limit(limit)
@@ -164,6 +165,8 @@ class ReviewRepository:
             query = query.where(a.id.in_(ids))
         if review_id is not None:
             query = query.where(a.review_id == review_id)
+        if review_ids:
+            query = query.where(a.review_id.in_(review_ids))
         if statuses:
             query = query.where(a.status.in_(statuses))
         if owner is not None:

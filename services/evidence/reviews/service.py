@@ -414,6 +414,7 @@ async def list_actions(
     statuses: Sequence[str] = (),
     owner: str | None = None,
     overdue: bool | None = None,
+    review_ids: Sequence[uuid.UUID] = (),
 ) -> tuple[list[ReviewActionRead], list[ManagementReviewAction]]:
     repo = ReviewRepository(session)
     if review_id is not None:
@@ -424,6 +425,7 @@ async def list_actions(
         after=after,
         ids=ids,
         review_id=review_id,
+        review_ids=review_ids,
         statuses=statuses,
         owner=owner,
         overdue_on=day if overdue is True else None,

@@ -27,6 +27,7 @@ from services.inventory.components.schemas import (
     InterfacePage,
     InterfaceRead,
     InterfaceUpdate,
+    SystemComponentsList,
     VendorCreate,
     VendorPage,
     VendorRead,
@@ -224,6 +225,26 @@ async def list_components(
         ids=id or [],
     )
     return ComponentPage(items=items, next_cursor=next_cursor(items, fetched, paging))
+
+
+@router.get(
+    "/components-by-system",
+    response_model=SystemComponentsList,
+    tags=["components"],
+    summary="Components of many systems at once (for DataLoaders): first components and totals",
+    responses={400: PROBLEM},
+)
+async def components_by_system(
+    principal: Reader,
+    session: TenantSession,
+    system_id: Annotated[list[uuid.UUID], Query(min_length=1, max_length=500)],
+    first: Annotated[int, Query(ge=1, le=100, description="Components per system")] = 50,
+) -> SystemComponentsList:
+    """One entry per `system_id`, in the order asked: its first `first` components (oldest
+    first) and `total_count`. One database query whatever the number of systems; a system
+    unknown in your organisation answers an empty entry."""
+    items = await service.components_by_system(session, system_id, first=first)
+    return SystemComponentsList(items=items)
 
 
 @router.get(

@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from services.inventory.base import Base
 from services.inventory.systems import models as _systems  # noqa: F401  (ai_system FK target)
 from shared.db import TenantColumns
+from shared.text import name_key
 
 
 class ComponentKind(enum.StrEnum):
@@ -63,17 +64,22 @@ class Vendor(TenantColumns, Base):
     """A third party that provides components or services."""
 
     __tablename__ = "vendor"
-    __table_args__ = (
-        sa.Index("uq_vendor_org_name", "org_id", sa.func.lower(sa.column("name")), unique=True),
-    )
+    __table_args__ = (sa.Index("uq_vendor_org_name_key", "org_id", "name_key", unique=True),)
 
     name: Mapped[str] = mapped_column(sa.Text)
+    # ``shared.text.name_key(name)``, set whenever the name is: what uniqueness compares.
+    name_key: Mapped[str] = mapped_column(sa.Text)
     services: Mapped[list[str]] = mapped_column(default=list)
     website: Mapped[str | None] = mapped_column(sa.Text)
     contact: Mapped[str | None] = mapped_column(sa.Text)
     last_reviewed_at: Mapped[datetime | None] = mapped_column()
     next_review_at: Mapped[datetime | None] = mapped_column()
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
 
 class Component(TenantColumns, Base):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.components.models import Component, Dependency, Interface, Vendor
 from services.inventory.systems.models import AISystem
+from shared.text import name_key
 
 Row = TypeVar("Row", Vendor, Component, Dependency, Interface)
 
@@ -57,6 +58,30 @@ class ComponentsRepository:
             query = query.where(model.id > after)
         return list((await self.session.execute(query)).scalars())
 
+    async def components_by_system(
+        self, system_ids: Sequence[uuid.UUID], *, first: int
+    ) -> list[tuple[Component, int]]:
+        """For each of ``system_ids``, its first ``first`` components (oldest first) and how
+        many it has, in one query: ``(component, total)`` rows ordered by system and position."""
+        ranked = (
+            sa.select(
+                Component.id.label("component_id"),
+                sa.func.row_number()
+                .over(partition_by=Component.system_id, order_by=Component.id)
+                .label("position"),
+                sa.func.count().over(partition_by=Component.system_id).label("total"),
+            )
+            .where(Component.system_id.in_(system_ids))
+            .subquery()
+        )
+        query = (
+            sa.select(Component, ranked.c.total)
+            .join(ranked, Component.id == ranked.c.component_id)
+            .where(ranked.c.position <= first)
+            .order_by(Component.system_id, ranked.c.position)
+        )
+        return [(row, int(total)) for row, total in (await self.session.execute(query)).all()]
+
     def add(self, row: Any) -> None:
         self.session.add(row)
 
@@ -69,17 +94,17 @@ class ComponentsRepository:
         return found.first() is not None
 
     async def vendor_by_name(self, name: str) -> Vendor | None:
-        query = sa.select(Vendor).where(sa.func.lower(Vendor.name) == name.lower())
+        """The vendor whose name is ``name`` ignoring case (``shared.text.name_key``)."""
+        query = sa.select(Vendor).where(Vendor.name_key == name_key(name))
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def vendors_by_names(self, names: Sequence[str]) -> dict[str, Vendor]:
+        """The vendors among ``names``, by their ``name_key``."""
         if not names:
             return {}
-        lowered = sorted({n.lower() for n in names})
-        rows = await self.session.execute(
-            sa.select(Vendor).where(sa.func.lower(Vendor.name).in_(lowered))
-        )
-        return {v.name.lower(): v for v in rows.scalars()}
+        keys = sorted({name_key(n) for n in names})
+        rows = await self.session.execute(sa.select(Vendor).where(Vendor.name_key.in_(keys)))
+        return {v.name_key: v for v in rows.scalars()}
 
     async def vendor_in_use(self, vendor_id: uuid.UUID) -> bool:
         found = await self.session.execute(

@@ -165,6 +165,18 @@ class ComponentRead(BaseModel):
 ComponentPage = Page[ComponentRead]
 
 
+class SystemComponents(BaseModel):
+    """One system's components: the first ones (oldest first) and how many it has."""
+
+    system_id: uuid.UUID
+    total_count: int
+    items: list[ComponentRead]
+
+
+class SystemComponentsList(BaseModel):
+    items: list[SystemComponents] = Field(description="One entry per system asked, in that order")
+
+
 class DependencyCreate(BaseModel):
     """``from`` depends on ``to``."""
 

@@ -61,6 +61,7 @@ from services.inventory.components.schemas import (
     InterfaceCreate,
     InterfaceRead,
     InterfaceUpdate,
+    SystemComponents,
     VendorCreate,
     VendorRead,
     VendorUpdate,
@@ -70,6 +71,7 @@ from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.events import EventType, emit, make_event
 from shared.http import check_version
+from shared.text import name_key
 
 _NOT_FOUND = {
     "system": "No AI system {id} in your organisation.",
@@ -139,8 +141,19 @@ async def create_vendor(
         **body.model_dump(),
     )
     repo.add(vendor)
-    await session.flush()
+    await _flush_vendor(session, vendor)
     return await _emit_vendor(session, VENDOR_CREATED, vendor)
+
+
+async def _flush_vendor(session: AsyncSession, vendor: Vendor) -> None:
+    """Flush; a concurrent request that took the name first makes this a 409, not a 500."""
+    name = vendor.name  # read now: a failed flush expires the row (and ends the transaction)
+    try:
+        await session.flush()
+    except sa.exc.IntegrityError as exc:
+        if "uq_vendor_org_name_key" in str(exc.orig):
+            raise VendorNameTaken(f"A vendor named {name!r} exists already.") from exc
+        raise
 
 
 async def get_vendor(session: AsyncSession, vendor_id: uuid.UUID) -> VendorRead:
@@ -183,7 +196,7 @@ async def update_vendor(
     for required in ("name", "services", "notes"):
         if changes.get(required, "") is None:
             changes.pop(required)
-    renamed = "name" in changes and changes["name"].lower() != vendor.name.lower()
+    renamed = "name" in changes and name_key(changes["name"]) != vendor.name_key
     if renamed and await repo.vendor_by_name(changes["name"]) is not None:
         raise VendorNameTaken(f"A vendor named {changes['name']!r} exists already.")
     changes = {k: v for k, v in changes.items() if getattr(vendor, k) != v}
@@ -192,7 +205,7 @@ async def update_vendor(
     for field, value in changes.items():
         setattr(vendor, field, value)
     _stamp(vendor, principal)
-    await session.flush()
+    await _flush_vendor(session, vendor)
     return await _emit_vendor(session, VENDOR_UPDATED, vendor)
 
 
@@ -284,6 +297,22 @@ async def list_components(
         Component, limit=limit + 1, after=after, where=where
     )
     return [ComponentRead.model_validate(r) for r in rows[:limit]], rows
+
+
+async def components_by_system(
+    session: AsyncSession, system_ids: list[uuid.UUID], *, first: int
+) -> list[SystemComponents]:
+    """Each system's first ``first`` components and their total, in the order asked
+    (duplicates answered once; one query whatever the number of systems)."""
+    wanted = list(dict.fromkeys(system_ids))
+    grouped = {sid: SystemComponents(system_id=sid, total_count=0, items=[]) for sid in wanted}
+    rows = await ComponentsRepository(session).components_by_system(wanted, first=first)
+    for component, total in rows:
+        if component.system_id in grouped:
+            entry = grouped[component.system_id]
+            entry.total_count = total
+            entry.items.append(ComponentRead.model_validate(component))
+    return [grouped[sid] for sid in wanted]
 
 
 async def update_component(
@@ -605,7 +634,7 @@ async def import_bom(
     vendors = await repo.vendors_by_names(names)
     new_vendors: list[Vendor] = []
     for name in names:
-        if name.lower() in vendors:
+        if name_key(name) in vendors:
             vendor_counts.unchanged += 1
             continue
         vendor = Vendor(
@@ -619,7 +648,7 @@ async def import_bom(
             notes="Created by a CycloneDX import.",
         )
         repo.add(vendor)
-        vendors[name.lower()] = vendor
+        vendors[name_key(name)] = vendor
         new_vendors.append(vendor)
     await session.flush()
     vendor_counts.created = len(new_vendors)
@@ -640,7 +669,7 @@ async def import_bom(
             "name": item.name,
             "component_version": item.version,
             "description": item.description,
-            "vendor_id": vendors[item.vendor.lower()].id if item.vendor else None,
+            "vendor_id": vendors[name_key(item.vendor)].id if item.vendor else None,
             "model_card": item.model_card,
             "properties": item.properties,
         }

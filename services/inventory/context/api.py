@@ -40,6 +40,9 @@ router = APIRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]
+Ids = Annotated[
+    list[uuid.UUID] | None, Query(description="Fetch these (batch; at most 500)", max_length=500)
+]
 ReviewOverdue = Annotated[
     bool | None,
     Query(description="`true`: only those past their review date; `false`: only those not"),
@@ -94,6 +97,7 @@ async def list_context_issues(
     framework: Framework | None = None,
     category: Category | None = None,
     review_overdue: ReviewOverdue = None,
+    id: Ids = None,
 ) -> ContextIssuePage:
     items, fetched = await service.list_issues(
         session,
@@ -103,6 +107,7 @@ async def list_context_issues(
         framework=framework,
         category=category,
         review_overdue=review_overdue,
+        ids=id or [],
     )
     return ContextIssuePage(items=items, next_cursor=next_cursor(items, fetched, paging))
 
@@ -196,6 +201,7 @@ async def list_interested_parties(
         bool | None,
         Query(description="`true`: only parties with a requirement the AIMS does not address"),
     ] = None,
+    id: Ids = None,
 ) -> InterestedPartyPage:
     items, fetched = await service.list_parties(
         session,
@@ -204,6 +210,7 @@ async def list_interested_parties(
         type=type,
         review_overdue=review_overdue,
         unaddressed=unaddressed,
+        ids=id or [],
     )
     return InterestedPartyPage(items=items, next_cursor=next_cursor(items, fetched, paging))
 

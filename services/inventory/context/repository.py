@@ -46,8 +46,11 @@ class ContextIssueRepository:
         framework: str | None = None,
         category: str | None = None,
         review_overdue: bool | None = None,
+        ids: list[uuid.UUID] | None = None,
     ) -> list[ContextIssue]:
         query = sa.select(ContextIssue).order_by(ContextIssue.id).limit(limit)
+        if ids:
+            query = query.where(ContextIssue.id.in_(ids))
         if after is not None:
             query = query.where(ContextIssue.id > after)
         if kind:
@@ -82,8 +85,11 @@ class InterestedPartyRepository:
         type: str | None = None,
         review_overdue: bool | None = None,
         unaddressed: bool | None = None,
+        ids: list[uuid.UUID] | None = None,
     ) -> list[InterestedParty]:
         query = sa.select(InterestedParty).order_by(InterestedParty.id).limit(limit)
+        if ids:
+            query = query.where(InterestedParty.id.in_(ids))
         if after is not None:
             query = query.where(InterestedParty.id > after)
         if type:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.context.errors import ContextIssueNotFound, InterestedPartyNotFound
@@ -47,7 +48,7 @@ from services.inventory.context.schemas import (
 )
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
-from shared.errors import ValidationFailed
+from shared.errors import NullNotAllowed, PreconditionFailed, ValidationFailed
 from shared.events import emit, make_event
 from shared.http import check_version
 
@@ -156,6 +157,7 @@ async def list_issues(
     framework: str | None = None,
     category: str | None = None,
     review_overdue: bool | None = None,
+    ids: list[uuid.UUID] | None = None,
 ) -> tuple[list[ContextIssueRead], list[ContextIssue]]:
     """One page of issues, and the rows fetched (one more than the page when more follow)."""
     rows = await ContextIssueRepository(session).page(
@@ -165,8 +167,23 @@ async def list_issues(
         framework=framework,
         category=category,
         review_overdue=review_overdue,
+        ids=ids,
     )
     return [ContextIssueRead.model_validate(r) for r in rows[:limit]], rows
+
+
+def _refuse_nulls(sent: dict[str, Any], texts: Sequence[str]) -> None:
+    """A ``null`` for text that is never absent (clear it with ``""``) is a 422 naming it."""
+    nulls = [name for name in texts if name in sent and sent[name] is None]
+    if nulls:
+        shown = ", ".join(f"`{name}`" for name in nulls)
+        raise NullNotAllowed(
+            f'{shown} cannot be null; send "" to clear it.',
+            errors=[
+                {"location": ["body", name], "message": "must not be null", "type": "null"}
+                for name in nulls
+            ],
+        )
 
 
 async def update_issue(
@@ -182,6 +199,7 @@ async def update_issue(
     for required in ("kind", "framework", "category", "title"):
         if required in sent and sent[required] is None:
             sent.pop(required)
+    _refuse_nulls(sent, ("description", "impact"))
     framework = Framework(sent.get("framework") or issue.framework)
     category = Category(sent.get("category") or issue.category)
     if (message := category_error(framework, category)) is not None:
@@ -287,6 +305,7 @@ async def list_parties(
     type: str | None = None,
     review_overdue: bool | None = None,
     unaddressed: bool | None = None,
+    ids: list[uuid.UUID] | None = None,
 ) -> tuple[list[InterestedPartyRead], list[InterestedParty]]:
     rows = await InterestedPartyRepository(session).page(
         limit=limit + 1,
@@ -294,6 +313,7 @@ async def list_parties(
         type=type,
         review_overdue=review_overdue,
         unaddressed=unaddressed,
+        ids=ids,
     )
     return [InterestedPartyRead.model_validate(r) for r in rows[:limit]], rows
 
@@ -311,6 +331,7 @@ async def update_party(
     for required in ("name", "type", "requirements"):
         if required in sent and sent[required] is None:
             sent.pop(required)
+    _refuse_nulls(sent, ("description",))
     before = _fields(InterestedPartyRead.model_validate(party))
     for name, value in sent.items():
         setattr(party, name, value)
@@ -365,7 +386,15 @@ async def put_ai_roles(
     row.version += 1
     row.updated_by = principal.subject
     row.updated_at = utcnow()
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # Two first writes at once: both saw no row (ETag "0"); the other one's insert won, so
+        # this one was made against a version that no longer is.
+        raise PreconditionFailed(
+            "The organisation's AI roles were set by a concurrent request; read them again.",
+            current_version=1,
+        ) from exc
     state = _roles_read(org_id, row)
     action = "created" if row.version == 1 else "updated"
     await _record(session, principal, AI_ROLES, org_id, row.version, action, changes)

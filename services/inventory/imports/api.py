@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -13,6 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from services.inventory.imports import service
 from services.inventory.imports.errors import ImportInvalid
 from services.inventory.imports.parser import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from services.inventory.imports.pool import parse_pool, xlsx_limits
 from shared.auth import EDITORS, READERS, Principal, require_roles
 from shared.db import Database, tenant_transaction
 from shared.errors import PayloadTooLarge, UnsupportedMediaType
@@ -62,6 +62,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
         413: PROBLEM,
         415: PROBLEM,
         422: PROBLEM,
+        503: PROBLEM,
     },
     openapi_extra={
         "requestBody": {
@@ -94,7 +95,10 @@ async def import_ai_systems(
 
     With a problem in any row a real run writes nothing and answers 422 listing every problem;
     the dry run lists them too, with the columns it ignores (`unknown_columns`). Limits: 20 MB,
-    50,000 rows."""
+    50,000 rows; an XLSX file is refused before it is parsed (413 `spreadsheet-too-large`, the
+    `limit` named) when it unpacks past 256 MiB or a compression ratio of 100, or its sheet
+    spans more than 1,000 columns, 100,000 rows or 5,000,000 cells (settings
+    `AIMS_IMPORT_MAX_*`). A cell holding U+0000 is a problem of its row and column."""
     started = time.perf_counter()
     media_type = _media_type(request)
     data = await _read_body(request, service.MAX_BYTES)
@@ -104,8 +108,13 @@ async def import_ai_systems(
         if not dry_run and (replayed := await idem.replay(session, principal)) is not None:
             return replayed
         custom_fields = await service.custom_field_columns(session)
-    report = await asyncio.to_thread(
-        service.check_file, data, media_type, custom_fields=custom_fields
+    ctx = request.app.state.ctx
+    report = await parse_pool(ctx.extras, ctx.settings).run(
+        service.check_file,
+        data,
+        media_type,
+        custom_fields=custom_fields,
+        limits=xlsx_limits(ctx.settings),
     )
     async with tenant_transaction(db, principal.org_id) as session:
         plan = await service.check_against_register(session, report, lock=not dry_run)

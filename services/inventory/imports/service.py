@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.imports.cells import to_cell
 from services.inventory.imports.errors import ImportConflict, TooManyRows
-from services.inventory.imports.parser import Sheet, parse
+from services.inventory.imports.parser import Sheet, XlsxLimits, parse
 from services.inventory.imports.repository import SYSTEM_TABLE, ImportRepository
 from services.inventory.imports.validation import (
     CUSTOM_PREFIX,
@@ -76,11 +76,11 @@ WRITE_CHUNK = 1000
 Progress = Callable[[int], None]
 
 
-def read_sheet(data: bytes, media_type: str) -> Sheet:
-    """Parse a file within the limits (20 MB, 50,000 rows)."""
+def read_sheet(data: bytes, media_type: str, *, limits: XlsxLimits | None = None) -> Sheet:
+    """Parse a file within the limits (20 MB, 50,000 rows; an XLSX file within ``limits``)."""
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"The file exceeds {MAX_BYTES} bytes.")
-    sheet = parse(data, media_type, max_rows=MAX_ROWS)
+    sheet = parse(data, media_type, max_rows=MAX_ROWS, limits=limits)
     if len(sheet.rows) > MAX_ROWS:
         raise TooManyRows(f"The file has more than {MAX_ROWS} rows; split it.")
     return sheet
@@ -92,9 +92,10 @@ def check_file(
     progress: Progress | None = None,
     *,
     custom_fields: Sequence[CustomFieldSpec] = (),
+    limits: XlsxLimits | None = None,
 ) -> ImportReport:
     """Parse and validate (CPU only; run it in a thread from async code)."""
-    sheet = read_sheet(data, media_type)
+    sheet = read_sheet(data, media_type, limits=limits)
     return validate_sheet(sheet, custom_fields=custom_fields, progress=progress)
 
 

@@ -35,6 +35,8 @@ from services.inventory.imports.parser import Sheet
 from services.inventory.systems.schemas import AISystemCreate, AISystemRead
 
 HEADER_ROW = 1
+NUL = "\x00"
+NUL_MESSAGE = "The cell holds the NUL character (U+0000), which cannot be stored; remove it."
 MAX_PROBLEMS_PER_ROW = 50
 ID_COLUMN = "id"
 VERSION_COLUMN = "version"
@@ -347,6 +349,9 @@ def map_columns(
     id_column: int | None = None
     version_column: int | None = None
     for index, header in enumerate(headers):
+        if NUL in header:
+            problems.append(RowProblem(HEADER_ROW, header.replace(NUL, "\\0"), NUL_MESSAGE))
+            continue
         key = normalise_header(header)
         if not key:
             continue
@@ -416,7 +421,13 @@ def validate_row(
 ) -> tuple[ImportRow | None, list[RowProblem]]:
     """One row's system, or every problem it has."""
     values: dict[str, Any] = {}
-    problems: list[RowProblem] = []
+    problems: list[RowProblem] = [
+        RowProblem(number, header, NUL_MESSAGE)
+        for index, header in columns.headers.items()
+        if index < len(cells) and NUL in cells[index]
+    ]
+    if problems:
+        return None, problems  # nothing of a row holding U+0000 can be stored
     header_of = {name: columns.headers[i] for i, name in columns.fields.items()}
     blank: set[str] = set()
     for index, name in columns.fields.items():

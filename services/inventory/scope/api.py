@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from services.inventory.scope import service
 from services.inventory.scope.schemas import (
     ScopeApproval,
     ScopeCheck,
+    ScopeCheckList,
     ScopeDiff,
     ScopeStatus,
     ScopeVersionCreate,
@@ -33,6 +34,9 @@ Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]
+Ids = Annotated[
+    list[uuid.UUID] | None, Query(description="Fetch these (batch; at most 500)", max_length=500)
+]
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 TAG = "scope"
@@ -70,10 +74,14 @@ async def create_scope_version(
     summary="List scope versions, oldest first",
 )
 async def list_scope_versions(
-    principal: Reader, session: TenantSession, paging: Paging, status: ScopeStatus | None = None
+    principal: Reader,
+    session: TenantSession,
+    paging: Paging,
+    status: ScopeStatus | None = None,
+    id: Ids = None,
 ) -> ScopeVersionPage:
     items, fetched = await service.list_versions(
-        session, limit=paging.limit, after=cursor_after_id(paging), status=status
+        session, limit=paging.limit, after=cursor_after_id(paging), status=status, ids=id or []
     )
     return ScopeVersionPage(items=items, next_cursor=next_cursor(items, fetched, paging))
 
@@ -91,6 +99,23 @@ async def current_scope_version(
     current = await service.current_version(session)
     set_etag(response, current.version)
     return current
+
+
+@router.get(
+    "/scope-versions/checks",
+    response_model=ScopeCheckList,
+    tags=[TAG],
+    summary="Dry runs of approval of many versions at once (for DataLoaders)",
+    responses={400: PROBLEM},
+)
+async def check_scope_versions(
+    principal: Reader,
+    session: TenantSession,
+    id: Annotated[list[uuid.UUID], Query(min_length=1, max_length=100)],
+) -> ScopeCheckList:
+    """One entry per version of your organisation asked for, in the order asked; an unknown id
+    is left out."""
+    return ScopeCheckList(items=await service.check_versions_approval(session, id))
 
 
 @router.get(

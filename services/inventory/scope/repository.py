@@ -44,9 +44,16 @@ class ScopeVersionRepository:
         return (await self.session.execute(sa.select(sa.func.max(ScopeVersion.number)))).scalar()
 
     async def page(
-        self, *, limit: int, after: uuid.UUID | None, status: ScopeStatus | None = None
+        self,
+        *,
+        limit: int,
+        after: uuid.UUID | None,
+        status: ScopeStatus | None = None,
+        ids: list[uuid.UUID] | None = None,
     ) -> list[ScopeVersion]:
         query = sa.select(ScopeVersion).order_by(ScopeVersion.id).limit(limit)
+        if ids:
+            query = query.where(ScopeVersion.id.in_(ids))
         if after is not None:
             query = query.where(ScopeVersion.id > after)
         if status is not None:
@@ -100,18 +107,19 @@ class ScopedSystemRepository:
         )
         return {r.id: r.system_id for r in found}
 
-    async def all_ids(self) -> list[uuid.UUID]:
-        """Every system of the organisation, in id order."""
-        return list(
-            (await self.session.execute(sa.select(AISystem.id).order_by(AISystem.id))).scalars()
-        )
-
-    async def set_in_scope(self, systems_in: Sequence[uuid.UUID]) -> None:
-        """Every system of the organisation: in scope when listed, else out."""
+    async def set_in_scope(self, systems_in: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, bool]]:
+        """Every system of the organisation: in scope when listed, else out. Returns the systems
+        whose flag changed, with their new flag, in id order."""
         inside = AISystem.id.in_(list(systems_in)) if systems_in else sa.false()
-        await self.session.execute(
+        changed = await self.session.execute(
             sa.update(AISystem)
             .where(AISystem.in_scope.is_distinct_from(inside))
             .values(in_scope=inside)
+            .returning(AISystem.id, AISystem.in_scope)
             .execution_options(synchronize_session=False)
         )
+        return sorted((row.id, bool(row.in_scope)) for row in changed)
+
+    async def count(self) -> int:
+        """How many systems the organisation's register holds."""
+        return int((await self.session.execute(sa.select(sa.func.count(AISystem.id)))).scalar_one())

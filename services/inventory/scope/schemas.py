@@ -160,17 +160,43 @@ class ScopeVersionRead(BaseModel):
 ScopeVersionPage = Page[ScopeVersionRead]
 
 
-class ScopeChanged(ScopeVersionRead):
-    """The data of ``aims.inventory.scope.changed``: the newly approved version and its
-    consequence for every system of the register."""
+class ScopeChanged(BaseModel):
+    """The data of ``aims.inventory.scope.changed``: a summary of the newly approved version,
+    bounded in size whatever the register's size. Each system whose membership changed gets its
+    own ``system_scope.changed``; the version's full content is ``GET /v1/scope-versions/{id}``."""
 
-    systems_in: list[uuid.UUID] = Field(description="Systems now in scope (`in_scope` true)")
-    systems_out: list[uuid.UUID] = Field(
-        description="Every other system of the register (`in_scope` false), listed or not"
-    )
+    id: uuid.UUID
+    org_id: uuid.UUID
+    number: int = Field(description="The approved version's number (also `dataversion`)")
+    status: ScopeStatus
+    version: int = Field(description="The scope version's ETag version")
+    based_on_id: uuid.UUID | None
+    approved_by: str | None
+    approved_at: datetime | None
     previous_version_id: uuid.UUID | None = Field(
         description="The version this one supersedes, if any"
     )
+    systems_listed: int = Field(description="Systems the version lists (in or out)")
+    systems_in: int = Field(description="Systems now in scope (`in_scope` true)")
+    systems_out: int = Field(description="Every other system of the register (`in_scope` false)")
+    membership_changes: int = Field(
+        description="Systems whose membership this approval changed: one `system_scope.changed` "
+        "each, emitted in the same transaction"
+    )
+    activities: int = Field(description="Business activities the version lists")
+    locations: int = Field(description="Locations the version lists")
+    departments: int = Field(description="Departments the version lists")
+
+
+class SystemScopeChanged(BaseModel):
+    """The data of ``aims.inventory.system_scope.changed``: one system's scope membership as of
+    an approved scope version (state-carrying; ``dataversion`` is the scope's number)."""
+
+    system_id: uuid.UUID
+    org_id: uuid.UUID
+    in_scope: bool = Field(description="Whether the system is in the approved scope")
+    scope_version_id: uuid.UUID = Field(description="The approved scope version")
+    scope_number: int = Field(description="Its number; newer numbers win")
 
 
 # --- Approval checks --------------------------------------------------------------------------
@@ -215,6 +241,16 @@ class ScopeCheck(BaseModel):
     approvable: bool
     reasons: list[ScopeReason]
     warnings: list[ScopeWarning]
+
+
+class ScopeVersionCheck(ScopeCheck):
+    """The dry run of one version, in a batch."""
+
+    scope_version_id: uuid.UUID
+
+
+class ScopeCheckList(BaseModel):
+    items: list[ScopeVersionCheck]
 
 
 class ScopeApproval(BaseModel):

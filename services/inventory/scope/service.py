@@ -17,7 +17,7 @@ from services.inventory.scope.errors import (
     ScopeVersionNotDraft,
     ScopeVersionNotFound,
 )
-from services.inventory.scope.events import SCOPE_CHANGED
+from services.inventory.scope.events import SCOPE_CHANGED, SYSTEM_SCOPE_CHANGED
 from services.inventory.scope.models import ScopeVersion
 from services.inventory.scope.repository import ScopedSystemRepository, ScopeVersionRepository
 from services.inventory.scope.schemas import (
@@ -29,17 +29,20 @@ from services.inventory.scope.schemas import (
     ScopeCheck,
     ScopeDiff,
     ScopeStatus,
+    ScopeVersionCheck,
     ScopeVersionCreate,
     ScopeVersionRead,
     ScopeVersionUpdate,
     SystemChange,
     SystemEntry,
+    SystemScopeChanged,
     SystemsDiff,
     VersionRef,
 )
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.events import emit, make_event
+from shared.events.outbox import emit_many
 from shared.http import check_version
 
 CONTENT = ("statement", "activities", "locations", "departments", "systems")
@@ -118,8 +121,11 @@ async def list_versions(
     limit: int,
     after: uuid.UUID | None,
     status: ScopeStatus | None = None,
+    ids: list[uuid.UUID] | None = None,
 ) -> tuple[list[ScopeVersionRead], list[ScopeVersion]]:
-    rows = await ScopeVersionRepository(session).page(limit=limit + 1, after=after, status=status)
+    rows = await ScopeVersionRepository(session).page(
+        limit=limit + 1, after=after, status=status, ids=ids
+    )
     return [ScopeVersionRead.model_validate(r) for r in rows[:limit]], rows
 
 
@@ -191,6 +197,21 @@ async def check_version_approval(session: AsyncSession, version_id: uuid.UUID) -
     return await _check(session, await _get(session, version_id))
 
 
+async def check_versions_approval(
+    session: AsyncSession, version_ids: list[uuid.UUID]
+) -> list[ScopeVersionCheck]:
+    """:func:`check_version_approval` of each known version, in the order asked."""
+    unique = list(dict.fromkeys(version_ids))
+    rows = await ScopeVersionRepository(session).page(limit=len(unique), after=None, ids=unique)
+    by_id = {row.id: row for row in rows}
+    checks: list[ScopeVersionCheck] = []
+    for version_id in unique:
+        if (row := by_id.get(version_id)) is not None:
+            check = await _check(session, row)
+            checks.append(ScopeVersionCheck(scope_version_id=version_id, **check.model_dump()))
+    return checks
+
+
 async def approve_version(
     session: AsyncSession, principal: Principal, version_id: uuid.UUID, if_match: str | None
 ) -> ScopeApproval:
@@ -226,19 +247,53 @@ async def approve_version(
     state = ScopeVersionRead.model_validate(row)
     systems_in = sorted({e.system_id for e in state.systems if e.included})
     systems = ScopedSystemRepository(session)
-    await systems.set_in_scope(systems_in)
-    all_ids = await systems.all_ids()
-    inside = set(systems_in)
-    systems_out = [i for i in all_ids if i not in inside]
+    changed = await systems.set_in_scope(systems_in)
+    registered = await systems.count()
+    inside = len(await systems.facts(systems_in)) if systems_in else 0
+    # Bounded events whatever the register's size: one per system whose membership changed,
+    # and a summary of the version (its content is read over the API).
+    await emit_many(
+        session,
+        [
+            make_event(
+                SYSTEM_SCOPE_CHANGED,
+                org_id=row.org_id,
+                subject=system_id,
+                version=row.number,
+                data=SystemScopeChanged(
+                    system_id=system_id,
+                    org_id=row.org_id,
+                    in_scope=included,
+                    scope_version_id=row.id,
+                    scope_number=row.number,
+                ),
+            )
+            for system_id, included in changed
+        ],
+    )
     data = ScopeChanged(
-        **state.model_dump(),
-        systems_in=systems_in,
-        systems_out=systems_out,
+        id=state.id,
+        org_id=state.org_id,
+        number=state.number,
+        status=state.status,
+        version=state.version,
+        based_on_id=state.based_on_id,
+        approved_by=state.approved_by,
+        approved_at=state.approved_at,
         previous_version_id=previous.id if previous is not None else None,
+        systems_listed=len(state.systems),
+        systems_in=inside,
+        systems_out=registered - inside,
+        membership_changes=len(changed),
+        activities=len(state.activities),
+        locations=len(state.locations),
+        departments=len(state.departments),
     )
     await emit(
         session,
         make_event(SCOPE_CHANGED, org_id=row.org_id, subject=row.id, version=row.number, data=data),
+        # The audit trail keeps the version's full content; the event carries the summary.
+        audit_after=state.model_dump(mode="json"),
     )
     return ScopeApproval(scope_version=state, warnings=check.warnings)
 

@@ -1,8 +1,10 @@
 """Keeps the projection of AI systems from inventory events, and tells listeners what changed.
 
 ``aims.inventory.system.*`` carries each system's full state and version: applied only if newer.
-``aims.inventory.scope.changed`` carries the approved scope version with ``systems_in`` and
-``systems_out``: applied to every listed system whose scope version is older.
+``aims.inventory.system_scope.changed`` carries one system's membership and the scope's number:
+kept in ``scope_membership`` if newer (even before the system's row exists) and copied into the
+system's row, which also takes it from there when it is first made, so the projection is the
+same whatever order the two consumers apply their events in.
 ``aims.inventory.organisation_ai_roles.updated`` carries the organisation-level AI roles: kept
 in ``organisation_ai_roles`` if newer. Each handler has one filter subject (nats-server 2.9).
 """
@@ -17,7 +19,11 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk.systems.hooks import WATCHED_FACTS, notify, notify_review_date
-from services.risk.systems.models import OrganisationAIRolesProjection, SystemProjection
+from services.risk.systems.models import (
+    OrganisationAIRolesProjection,
+    ScopeMembershipProjection,
+    SystemProjection,
+)
 from shared.db import utcnow
 from shared.events import CloudEvent
 from shared.events.consumer import EventHandler
@@ -39,13 +45,14 @@ class InventorySystemFacts(InventorySystemState):
     next_review_at: date | None = None
 
 
-class ScopeChange(BaseModel):
-    """The part of ``aims.inventory.scope.changed`` data the risk service reads."""
+class SystemScope(BaseModel):
+    """The part of ``aims.inventory.system_scope.changed`` data the risk service reads."""
 
     model_config = ConfigDict(extra="ignore")
 
-    systems_in: list[uuid.UUID] = []
-    systems_out: list[uuid.UUID] = []
+    system_id: uuid.UUID
+    org_id: uuid.UUID
+    in_scope: bool
 
 
 def _facts(row: SystemProjection) -> dict[str, Any]:
@@ -59,7 +66,13 @@ async def apply_system_event(session: AsyncSession, event: CloudEvent) -> None:
         return  # an older or repeated event: what we hold is newer
     before = _facts(row) if row is not None else {}
     if row is None:
-        row = SystemProjection(id=facts.id, org_id=facts.org_id, in_scope=None, scope_version=None)
+        membership = await session.get(ScopeMembershipProjection, facts.id)
+        row = SystemProjection(
+            id=facts.id,
+            org_id=facts.org_id,
+            in_scope=membership.in_scope if membership is not None else None,
+            scope_version=membership.scope_version if membership is not None else None,
+        )
         session.add(row)
     for name, value in facts.model_dump(exclude={"id", "org_id", "next_review_at"}).items():
         setattr(row, name, value)
@@ -72,21 +85,33 @@ async def apply_system_event(session: AsyncSession, event: CloudEvent) -> None:
     await notify_review_date(session, row, facts.next_review_at)
 
 
-async def apply_scope_event(session: AsyncSession, event: CloudEvent) -> None:
-    change = ScopeChange.model_validate(event.data)
-    membership = {sid: True for sid in change.systems_in} | {
-        sid: False for sid in change.systems_out
-    }
-    for system_id, included in membership.items():
-        row = await session.get(SystemProjection, system_id, with_for_update=True)
-        if row is None or (row.scope_version or 0) >= event.dataversion:
-            continue
-        was = row.in_scope
-        row.in_scope = included
-        row.scope_version = event.dataversion
-        await session.flush()
-        if was is not None and was != included:
-            await notify(session, row, frozenset({"in_scope"}))
+async def apply_system_scope_event(session: AsyncSession, event: CloudEvent) -> None:
+    """Keep a system's newer membership, and apply it to the system's row if it exists."""
+    scope = SystemScope.model_validate(event.data)
+    kept = await upsert_if_newer(
+        session,
+        ScopeMembershipProjection,
+        {
+            "system_id": scope.system_id,
+            "org_id": scope.org_id,
+            "in_scope": scope.in_scope,
+            "scope_version": event.dataversion,
+            "synced_at": utcnow(),
+        },
+        key="system_id",
+        version_column="scope_version",
+    )
+    if not kept:
+        return  # an older or repeated membership: what we hold is newer
+    row = await session.get(SystemProjection, scope.system_id, with_for_update=True)
+    if row is None or (row.scope_version or 0) >= event.dataversion:
+        return  # the system's first ``system.*`` event will take it from ``scope_membership``
+    was = row.in_scope
+    row.in_scope = scope.in_scope
+    row.scope_version = event.dataversion
+    await session.flush()
+    if was is not None and was != scope.in_scope:
+        await notify(session, row, frozenset({"in_scope"}))
 
 
 class OrganisationAIRoles(BaseModel):
@@ -116,7 +141,11 @@ async def apply_organisation_ai_roles_event(session: AsyncSession, event: CloudE
 
 HANDLERS = [
     EventHandler(name="systems", subjects=["aims.inventory.system.>"], handle=apply_system_event),
-    EventHandler(name="scope", subjects=["aims.inventory.scope.changed"], handle=apply_scope_event),
+    EventHandler(
+        name="system-scope",
+        subjects=["aims.inventory.system_scope.changed"],
+        handle=apply_system_scope_event,
+    ),
     EventHandler(
         name="organisation-ai-roles",
         subjects=["aims.inventory.organisation_ai_roles.updated"],

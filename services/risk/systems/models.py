@@ -29,12 +29,27 @@ class SystemProjection(SystemProjectionColumns, Base):
     data_inputs: Mapped[list[Any]] = mapped_column(default=list)
     ai_roles: Mapped[list[str]] = mapped_column(default=list)
     affected_stakeholders: Mapped[list[str]] = mapped_column(default=list)
-    # From ``aims.inventory.scope.changed``: None until a scope version has been approved.
+    # From ``aims.inventory.system_scope.changed`` (via ``scope_membership``): None until a
+    # scope version that changed this system's membership has been approved.
     in_scope: Mapped[bool | None]
     scope_version: Mapped[int | None]
     # Who supplies it (the SoA's A.10.3 proposal): the vendor, and who built it.
     vendor_id: Mapped[uuid.UUID | None]
     provenance: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ScopeMembershipProjection(Base):
+    """A system's scope membership, kept from ``aims.inventory.system_scope.changed`` apart from
+    :class:`SystemProjection`: a membership that arrives before the system's first
+    ``system.*`` event is kept here and copied into the system's row when that row is made."""
+
+    __tablename__ = "scope_membership"
+
+    system_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    in_scope: Mapped[bool]
+    scope_version: Mapped[int]
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OrganisationAIRolesProjection(Base):
