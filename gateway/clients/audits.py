@@ -68,6 +68,10 @@ class UpstreamCoverage(UpstreamModel):
     complete: bool
 
 
+class UpstreamCoverageList(UpstreamModel):
+    items: list[UpstreamCoverage]
+
+
 class UpstreamAudit(UpstreamModel):
     """``AuditRead``."""
 
@@ -257,6 +261,18 @@ class AuditsClient(UpstreamClient):
 
     async def coverage(self, programme_id: uuid.UUID) -> UpstreamCoverage:
         return await self._get(f"/v1/audit-programmes/{programme_id}/coverage", UpstreamCoverage)
+
+    async def coverage_by_programme(
+        self, programme_ids: Sequence[uuid.UUID]
+    ) -> list[UpstreamCoverage]:
+        """The coverage of each programme (at most 100), in the order asked (duplicates
+        answered once; a programme the service does not know is absent)."""
+        found = await self._get(
+            "/v1/coverage-by-programme",
+            UpstreamCoverageList,
+            params=[("programme_id", str(i)) for i in programme_ids],
+        )
+        return found.items
 
     async def create_programme(
         self, body: dict[str, Any], *, idempotency_key: str | None = None

@@ -69,6 +69,18 @@ class UpstreamObjectiveMeasurementsList(UpstreamModel):
     items: list[UpstreamObjectiveMeasurements]
 
 
+class UpstreamMeasurementPage(UpstreamModel):
+    """``ObjectiveMeasurementPage``: one objective's first page of measurements."""
+
+    objective_id: uuid.UUID
+    items: list[UpstreamMeasurement]
+    next_cursor: str | None = None
+
+
+class UpstreamMeasurementPages(UpstreamModel):
+    items: list[UpstreamMeasurementPage]
+
+
 class UpstreamReviewInput(UpstreamModel):
     """``ReviewInput``: one input of 9.3.2."""
 
@@ -222,6 +234,22 @@ class ObjectivesClient(UpstreamClient):
         ]
         found = await self._get(
             "/v1/objective-measurements", UpstreamObjectiveMeasurementsList, params=params
+        )
+        return found.items
+
+    async def measurements_by_objective(
+        self, objective_ids: Sequence[uuid.UUID], *, limit: int, filters: Params = ()
+    ) -> list[UpstreamMeasurementPage]:
+        """The first ``limit`` measurements of each objective (oldest first, ``since``/``until``
+        in ``filters``) and the cursor of the rest, in the order asked (duplicates answered
+        once; an objective the service does not know is absent)."""
+        params: list[tuple[str, str | int]] = [
+            *(("objective_id", str(i)) for i in objective_ids),
+            ("limit", limit),
+            *filters,
+        ]
+        found = await self._get(
+            "/v1/measurements-by-objective", UpstreamMeasurementPages, params=params
         )
         return found.items
 

@@ -37,9 +37,11 @@ from gateway.loaders.inventory_systems import InventorySystemLoader
 from gateway.loaders.management_reviews import ManagementReviewLoader
 from gateway.loaders.nonconformities import NonconformityLoader
 from gateway.loaders.nonconformity_actions import ActionsByNonconformityLoader
+from gateway.loaders.objective_measurement_pages import MeasurementPageKey, MeasurementPageLoader
 from gateway.loaders.objective_measurements import LatestMeasurements, LatestMeasurementsLoader
 from gateway.loaders.objectives import ObjectiveLoader
 from gateway.loaders.people import PersonLoader
+from gateway.loaders.programme_coverage import ProgrammeCoverageLoader
 from gateway.loaders.review_actions import ReviewActionLoader
 from gateway.loaders.risk_summaries import RiskSummaryLoader
 from gateway.loaders.risk_systems import RiskSystemLoader
@@ -80,9 +82,12 @@ __all__ = [
     "LatestMeasurementsLoader",
     "Loaders",
     "ManagementReviewLoader",
+    "MeasurementPageKey",
+    "MeasurementPageLoader",
     "NonconformityLoader",
     "ObjectiveLoader",
     "PersonLoader",
+    "ProgrammeCoverageLoader",
     "ReviewActionLoader",
     "RiskLoader",
     "RiskSummaryLoader",
@@ -135,9 +140,11 @@ class Loaders:
     trainings: TrainingLoader
     objectives: ObjectiveLoader
     latest_measurements: LatestMeasurementsLoader
+    measurement_pages: MeasurementPageLoader
     management_reviews: ManagementReviewLoader
     review_actions: ReviewActionLoader
     audit_programmes: AuditProgrammeLoader
+    programme_coverage: ProgrammeCoverageLoader
     audits: AuditLoader
     findings: FindingLoader
     findings_by_audit: FindingsByAuditLoader
@@ -179,9 +186,11 @@ class Loaders:
             trainings=TrainingLoader(clients.competence),
             objectives=ObjectiveLoader(clients.objectives),
             latest_measurements=LatestMeasurementsLoader(clients.objectives),
+            measurement_pages=MeasurementPageLoader(clients.objectives),
             management_reviews=ManagementReviewLoader(clients.objectives),
             review_actions=ReviewActionLoader(clients.objectives),
             audit_programmes=AuditProgrammeLoader(clients.audits),
+            programme_coverage=ProgrammeCoverageLoader(clients.audits),
             audits=AuditLoader(clients.audits),
             findings=FindingLoader(clients.audits),
             findings_by_audit=FindingsByAuditLoader(clients.audits),

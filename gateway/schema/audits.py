@@ -34,6 +34,7 @@ from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.improvement import attempt, load_all, resolve_nodes, rest, sent
 from gateway.schema.organisation_context import page_edges
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
+from shared.errors import NotFound
 
 if TYPE_CHECKING:
     from gateway.schema.ai_systems import AISystem
@@ -192,10 +193,13 @@ class AuditProgramme(relay.Node):
         )
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Coverage and gaps of the cycle (one upstream call per programme)."
+        description="Coverage and gaps of the cycle. Batched: a page of programmes asks for "
+        "the coverage of all of them at once."
     )
     async def coverage(self, info: Info) -> AuditCoverage:
-        found = await info.context.clients.audits.coverage(self.programme_id)
+        found = await info.context.loaders.programme_coverage.load(self.programme_id)
+        if found is None:
+            raise NotFound("No such audit programme in your organisation.")
         return AuditCoverage.from_upstream(found)
 
     @strawberry.field(  # type: ignore[untyped-decorator]

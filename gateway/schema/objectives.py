@@ -19,6 +19,7 @@ from gateway.clients.objectives import (
     UpstreamReviewAction,
 )
 from gateway.loaders.children import ChildrenKey
+from gateway.loaders.objective_measurement_pages import MeasurementPageKey
 from gateway.loaders.objective_measurements import LatestMeasurements
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError
@@ -196,8 +197,9 @@ class Objective(relay.Node):
         return [ObjectiveMeasurement.from_upstream(m) for m in found.items]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description=f"Every measurement in time order, paged (one upstream call per objective: "
-        f"use `latestMeasurements` on a list). `first` is at most {MAX_PAGE_SIZE}."
+        description=f"Every measurement in time order, paged. Batched: the first page of "
+        f"every objective on a page of objectives is asked for at once. `first` is at most "
+        f"{MAX_PAGE_SIZE}."
     )
     async def measurements(
         self,
@@ -208,6 +210,18 @@ class Objective(relay.Node):
         until: date | None = None,
     ) -> ObjectiveMeasurementConnection:
         check_page_size(first)
+        if after is None:
+            found = await info.context.loaders.measurement_pages.load(
+                MeasurementPageKey(self.objective_id, first, since, until)
+            )
+            first_edges, first_info = plain_edges(found.items, found.next_cursor, Position(), None)
+            return ObjectiveMeasurementConnection(
+                page_info=first_info,
+                edges=[
+                    ObjectiveMeasurementEdge(cursor=c, node=ObjectiveMeasurement.from_upstream(m))
+                    for c, m in first_edges
+                ],
+            )
         start = Position.decode(after)
         filters: list[tuple[str, str | int]] = []
         if since is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -228,6 +229,11 @@ async def ensure_stream(
             logger.warning("could not update the stream's limits", exc_info=True)
 
 
+# Key of the advisory lock that lets one relay of a service's database publish at a time (advisory
+# locks are per database, so the services' relays do not contend with each other).
+RELAY_LOCK = int.from_bytes(hashlib.sha256(b"aims-outbox-relay").digest()[:8], "big", signed=True)
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -359,6 +365,12 @@ class OutboxRelay:
         """Publish up to ``batch_size`` unpublished rows in order; returns how many were handled
         (published or parked)."""
         async with self.db.sessions() as session, session.begin():
+            # One relay at a time per database: with SKIP LOCKED alone, two replicas could claim
+            # rows of one aggregate in two batches and publish the later one first (or past a row
+            # the other is parking). The transaction-scoped lock ends with the batch; a replica
+            # that finds it taken tries again at its next wake-up.
+            if not await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(RELAY_LOCK))):
+                return 0
             rows = (
                 await session.execute(
                     sa.select(

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from shared.testing import TestEngines, eventually
+from tests.conftest import Stack
 
 MAX_UPLOAD_BYTES = 1_000_000
 
@@ -57,14 +58,17 @@ class EvidenceStack:
 
 
 @pytest.fixture(scope="session")
-async def evidence_stack(engines: TestEngines) -> AsyncIterator[EvidenceStack]:
+async def evidence_stack(engines: TestEngines, stack: Stack) -> AsyncIterator[EvidenceStack]:
+    """The session's inventory, and an evidence app of its own (blob folder, upload cap).
+
+    The inventory is the session stack's: a second inventory app on the same database would be
+    a replica racing the first for its relay, scheduler and timers, which the suites that count
+    on one process's metrics cannot tell apart (replicas are tested in tests/e2e).
+    """
     from services.evidence.config import EvidenceSettings
     from services.evidence.main import create_app as create_evidence
-    from services.inventory.config import InventorySettings
-    from services.inventory.main import create_app as create_inventory
 
     blob_dir = engines.work_dir / "blobs"
-    inventory = create_inventory(InventorySettings(**engines.settings_env("inventory")))
     evidence = create_evidence(
         EvidenceSettings(
             **engines.settings_env("evidence"),
@@ -73,12 +77,10 @@ async def evidence_stack(engines: TestEngines) -> AsyncIterator[EvidenceStack]:
         )
     )
     async with AsyncExitStack() as exit_stack:
-        clients = []
-        for name, app in (("inventory", inventory), ("evidence", evidence)):
-            await exit_stack.enter_async_context(app.router.lifespan_context(app))
-            client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=f"http://{name}"
-            )
-            exit_stack.push_async_callback(client.aclose)
-            clients.append(client)
+        await exit_stack.enter_async_context(evidence.router.lifespan_context(evidence))
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=evidence), base_url="http://evidence"
+        )
+        exit_stack.push_async_callback(client.aclose)
+        clients = [stack.inventory, client]
         yield EvidenceStack(engines, clients[0], clients[1], blob_dir)

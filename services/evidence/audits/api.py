@@ -28,6 +28,7 @@ from services.evidence.audits.schemas import (
     AuditRead,
     AuditStatus,
     AuditUpdate,
+    CoverageList,
     CoverageRead,
     FindingCreate,
     FindingKind,
@@ -159,6 +160,26 @@ async def programme_coverage(
     SoA should be covered by at least one audit of the cycle that is not cancelled. An audit
     listing a parent clause (`9`) covers its sub-clauses."""
     return await service.programme_coverage(session, programme_id)
+
+
+@router.get(
+    "/coverage-by-programme",
+    response_model=CoverageList,
+    tags=[PROGRAMMES],
+    summary="Coverage and gaps of many programmes at once (for DataLoaders)",
+)
+async def coverage_by_programme(
+    principal: Reader,
+    session: TenantSession,
+    programme_id: Annotated[
+        list[uuid.UUID],
+        Query(min_length=1, max_length=100, description="The programmes (1–100)"),
+    ],
+) -> CoverageList:
+    """For each programme asked that exists, in the order asked (each once): what
+    `/v1/audit-programmes/{id}/coverage` answers. A page of programmes with their coverage
+    costs one call; a programme unknown in your organisation is absent."""
+    return CoverageList(items=await service.coverage_by_programme(session, programme_id))
 
 
 # --- Audits -----------------------------------------------------------------------------------

@@ -113,6 +113,17 @@ class AuditRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def live_audits_of_many(self, programme_ids: Sequence[uuid.UUID]) -> list[Audit]:
+        """:meth:`live_audits_of` several programmes in one query (by programme, then id)."""
+        if not programme_ids:
+            return []
+        query = (
+            sa.select(Audit)
+            .where(Audit.programme_id.in_(programme_ids), Audit.status != "cancelled")
+            .order_by(Audit.programme_id, Audit.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def audit_span(self, programme_id: uuid.UUID) -> tuple[date | None, date | None]:
         """The first planned start and last planned end of the programme's live audits."""
         query = sa.select(sa.func.min(Audit.planned_start), sa.func.max(Audit.planned_end)).where(

@@ -170,6 +170,13 @@ class CoverageRead(BaseModel):
     complete: bool
 
 
+class CoverageList(BaseModel):
+    """``GET /v1/coverage-by-programme``: one entry per programme asked that exists, in the
+    order asked."""
+
+    items: list[CoverageRead]
+
+
 # --- Audits -----------------------------------------------------------------------------------
 
 

@@ -18,6 +18,8 @@ from services.evidence.objectives.schemas import (
     MeasurementPage,
     MeasurementRead,
     ObjectiveCreate,
+    ObjectiveMeasurementPage,
+    ObjectiveMeasurementPages,
     ObjectiveMeasurementsList,
     ObjectivePage,
     ObjectiveRead,
@@ -207,10 +209,49 @@ async def list_measurements(
         since=since,
         until=until,
     )
-    cursor = None
-    if len(fetched) > paging.limit and items:
-        cursor = encode_cursor({"on": items[-1].measured_on.isoformat(), "id": str(items[-1].id)})
-    return MeasurementPage(items=items, next_cursor=cursor)
+    more = len(fetched) > paging.limit
+    return MeasurementPage(items=items, next_cursor=_measurement_cursor(items, more))
+
+
+def _measurement_cursor(items: list[MeasurementRead], more: bool) -> str | None:
+    """The cursor after the last of ``items`` when more follow."""
+    if not (more and items):
+        return None
+    return encode_cursor({"on": items[-1].measured_on.isoformat(), "id": str(items[-1].id)})
+
+
+@router.get(
+    "/measurements-by-objective",
+    response_model=ObjectiveMeasurementPages,
+    tags=[TAG],
+    summary="The first page of measurements of many AI objectives at once",
+)
+async def measurements_by_objective(
+    principal: Reader,
+    session: TenantSession,
+    objective_id: Annotated[
+        list[uuid.UUID],
+        Query(min_length=1, max_length=100, description="The objectives (1–100)"),
+    ],
+    limit: Annotated[int, Query(ge=1, le=100, description="Measurements per objective")] = 50,
+    since: Annotated[date | None, Query(description="Measured on or after this day")] = None,
+    until: Annotated[date | None, Query(description="Measured on or before this day")] = None,
+) -> ObjectiveMeasurementPages:
+    """For each objective asked that exists, in the order asked (each once): the first page
+    `/v1/objectives/{id}/measurements` would answer with the same `limit`, `since` and `until`
+    (oldest first) and its `next_cursor`, which pages on at that endpoint. A page of objectives
+    with their measurements costs one call."""
+    pages = await service.measurements_by_objective(
+        session, objective_id, limit=limit, since=since, until=until
+    )
+    return ObjectiveMeasurementPages(
+        items=[
+            ObjectiveMeasurementPage(
+                objective_id=i, items=items, next_cursor=_measurement_cursor(items, more)
+            )
+            for i, items, more in pages
+        ]
+    )
 
 
 @router.get(

@@ -125,6 +125,45 @@ class ObjectiveRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def first_measurements(
+        self,
+        objective_ids: Sequence[uuid.UUID],
+        *,
+        limit: int,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[ObjectiveMeasurement]:
+        """The first ``limit`` measurements from ``since`` to ``until`` of each of
+        ``objective_ids`` in one query, in time order per objective (by objective, then
+        ``measured_on``, then recording order)."""
+        rank = (
+            sa.func.row_number()
+            .over(
+                partition_by=ObjectiveMeasurement.objective_id,
+                order_by=(ObjectiveMeasurement.measured_on, ObjectiveMeasurement.id),
+            )
+            .label("rank")
+        )
+        ranked = sa.select(ObjectiveMeasurement.id, rank).where(
+            ObjectiveMeasurement.objective_id.in_(objective_ids)
+        )
+        if since is not None:
+            ranked = ranked.where(ObjectiveMeasurement.measured_on >= since)
+        if until is not None:
+            ranked = ranked.where(ObjectiveMeasurement.measured_on <= until)
+        inner = ranked.subquery()
+        query = (
+            sa.select(ObjectiveMeasurement)
+            .join(inner, inner.c.id == ObjectiveMeasurement.id)
+            .where(inner.c.rank <= limit)
+            .order_by(
+                ObjectiveMeasurement.objective_id,
+                ObjectiveMeasurement.measured_on,
+                ObjectiveMeasurement.id,
+            )
+        )
+        return list((await self.session.execute(query)).scalars())
+
     # --- As of a past moment (management review inputs) ------------------------------------------
 
     async def existing_at(self, moment: datetime, *, limit: int) -> list[Objective]:

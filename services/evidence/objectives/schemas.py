@@ -185,6 +185,22 @@ class ObjectiveMeasurementsList(BaseModel):
     items: list[ObjectiveMeasurements]
 
 
+class ObjectiveMeasurementPage(BaseModel):
+    """One objective's first page of measurements in time order; page on with ``next_cursor``
+    at ``/v1/objectives/{objective_id}/measurements`` (same ``since``/``until``)."""
+
+    objective_id: uuid.UUID
+    items: list[MeasurementRead]
+    next_cursor: str | None = None
+
+
+class ObjectiveMeasurementPages(BaseModel):
+    """``GET /v1/measurements-by-objective``: one entry per objective asked that exists, in the
+    order asked."""
+
+    items: list[ObjectiveMeasurementPage]
+
+
 class ObjectiveMeasured(BaseModel):
     """Data of ``objective.measured``: the objective after the measurement, and the measurement."""
 

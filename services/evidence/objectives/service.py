@@ -342,6 +342,38 @@ async def latest_measurements(
     )
 
 
+async def measurements_by_objective(
+    session: AsyncSession,
+    objective_ids: Sequence[uuid.UUID],
+    *,
+    limit: int,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[tuple[uuid.UUID, list[MeasurementRead], bool]]:
+    """The first page of ``list_measurements`` of many objectives in two queries: per
+    objective asked that is in the caller's organisation (in the order asked, each once), its
+    first ``limit`` measurements from ``since`` to ``until`` in time order and whether more
+    follow."""
+    repo = ObjectiveRepository(session)
+    wanted = list(dict.fromkeys(objective_ids))
+    objectives = {o.id: o for o in await repo.page(limit=len(wanted), after=None, ids=wanted)}
+    by_objective: dict[uuid.UUID, list[ObjectiveMeasurement]] = {i: [] for i in objectives}
+    rows = await repo.first_measurements(
+        list(objectives), limit=limit + 1, since=since, until=until
+    )
+    for row in rows:
+        by_objective[row.objective_id].append(row)
+    return [
+        (
+            i,
+            [measurement_read(r, objectives[i]) for r in by_objective[i][:limit]],
+            len(by_objective[i]) > limit,
+        )
+        for i in wanted
+        if i in objectives
+    ]
+
+
 # --- As of a past moment (for management reviews) --------------------------------------------
 
 
