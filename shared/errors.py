@@ -121,7 +121,7 @@ class UnsupportedMediaType(DomainError):
 
 
 class ValidationFailed(DomainError):
-    status, code, title = 422, "validation-failed", "The request body is not valid"
+    status, code, title = 422, "validation-failed", "The request is not valid"
 
 
 class ServiceUnavailable(DomainError):
