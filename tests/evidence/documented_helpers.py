@@ -52,13 +52,25 @@ async def add_evidence(
 
 
 async def register(stack: Any, org: uuid.UUID, name: str) -> str:
+    """A system registered in the inventory and known to the evidence service.
+
+    Scope membership and the system itself reach the evidence service through different
+    consumers, in any order; evidence can be linked to a system only once it is known there.
+    """
     response = await stack.inventory.post(
         "/v1/ai-systems",
         json={"name": name, "owner": "owner@example.com"},
         headers=stack.headers(org, "manager"),
     )
     assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    system_id = str(response.json()["id"])
+
+    async def known() -> bool:
+        found = await stack.evidence.get(f"/v1/systems/{system_id}", headers=stack.headers(org))
+        return bool(found.status_code == 200)
+
+    await eventually(known)
+    return system_id
 
 
 async def approve_scope(stack: Any, org: uuid.UUID, systems: dict[str, bool]) -> dict[str, Any]:
