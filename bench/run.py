@@ -383,12 +383,13 @@ async def closed_loop(
         finally:
             conn.close()
 
-    cpu0 = sum(p.cpu() for p in procs)
+    cpu0 = {p.name: p.cpu() for p in procs}
     t0 = time.perf_counter()
     deadline = t0 + seconds
     await asyncio.gather(*(worker(k) for k in range(concurrency)))
     elapsed = time.perf_counter() - t0
-    cpu = sum(p.cpu() for p in procs) - cpu0
+    by_process = {p.name: p.cpu() - cpu0[p.name] for p in procs}
+    cpu = sum(by_process.values())
     n = len(latencies)
     return {
         "requests": n,
@@ -398,6 +399,7 @@ async def closed_loop(
         "p95_ms": 1000 * percentile(latencies, 0.95),
         "p99_ms": 1000 * percentile(latencies, 0.99),
         "cpu_ms_per_request": 1000 * cpu / max(n, 1),
+        "cpu_ms_per_request_by_process": {k: 1000 * v / max(n, 1) for k, v in by_process.items()},
     }
 
 
@@ -589,7 +591,13 @@ async def bench_graphql_page(stack: Stack, seeded: Seeded, opt: Options) -> Resu
         "summary": lambda x: (
             f"{x['graphql']['rps']:.0f} vs {x['rest']['rps']:.0f} req/s "
             f"(p50 {x['graphql']['p50_ms']:.0f} vs {x['rest']['p50_ms']:.0f} ms; CPU/page "
-            f"{x['graphql']['cpu_ms_per_request']:.0f} ms vs {x['rest']['cpu_ms_per_request']:.0f})"
+            f"{x['graphql']['cpu_ms_per_request']:.0f} ms vs "
+            f"{x['rest']['cpu_ms_per_request']:.0f}: "
+            + ", ".join(
+                f"{k} {v:.1f}"
+                for k, v in x["graphql"].get("cpu_ms_per_request_by_process", {}).items()
+            )
+            + ")"
         ),
     }
 
@@ -795,7 +803,8 @@ async def bench_registrations(stack: Stack, seeded: Seeded, opt: Options) -> Res
             f"{x['p99_ms']:.0f} ms (target < 100); commit→visible in risk p50 "
             f"{x['visible_p50_ms']:.0f} / p99 {x['visible_p99_ms']:.0f} ms (projected "
             f"{x['projected_per_s']:.0f}/s); CPU {x['cpu_ms_per_registration']:.0f} ms each; "
-            f"answers {x['statuses']}"
+            f"answers {x['statuses']}; inventory's database sessions: "
+            f"{x.get('inventory_backends')}"
         ),
     }
 
@@ -826,6 +835,8 @@ async def _registration_round(stack: Stack, opt: Options) -> dict[str, Any]:
         idle.append(conn)
 
     procs = [stack.procs[n] for n in ("inventory", "risk", "evidence")]
+    stop_sampling = asyncio.Event()
+    sampler = asyncio.create_task(_sample_backends(stack, "inventory", stop_sampling))
     cpu0 = sum(p.cpu() for p in procs)
     t0 = time.perf_counter()
     tasks = []
@@ -838,6 +849,8 @@ async def _registration_round(stack: Stack, opt: Options) -> dict[str, Any]:
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - t0
     cpu = sum(p.cpu() for p in procs) - cpu0
+    stop_sampling.set()
+    backends = await sampler
     for conn in idle:
         conn.close()
     created, visible = await _created_and_visible(stack, org)
@@ -862,7 +875,40 @@ async def _registration_round(stack: Stack, opt: Options) -> dict[str, Any]:
         ),
         "cpu_ms_per_registration": 1000 * cpu / max(answered, 1),
         "ratio": statuses.get("201", 0) / elapsed / opt.rate,
+        "inventory_backends": backends,
     }
+
+
+async def _sample_backends(stack: Stack, service: str, stop: asyncio.Event) -> dict[str, float]:
+    """What the service's database sessions do while it is loaded, sampled every 0.1 s from
+    ``pg_stat_activity`` (admin connection): the shares of the non-idle samples that were
+    running, waiting for a lock, or idle in a transaction (waiting for the app: for the Python
+    process to be scheduled), so that a run says whether the database or the app limits it."""
+    import asyncpg
+
+    database = stack.engines.databases[service].app_url.rsplit("/", 1)[1].split("?")[0]
+    counts: dict[str, int] = {}
+    conn = await asyncpg.connect(stack.engines.admin_url.replace("+asyncpg", ""))
+    try:
+        while not stop.is_set():
+            rows = await conn.fetch(
+                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid() AND state <> 'idle'",
+                database,
+            )
+            for row in rows:
+                if row["state"] == "idle in transaction":
+                    key = "idle in transaction"
+                elif row["wait_event_type"] in ("Lock", "IO", "LWLock"):
+                    key = f"{row['wait_event_type']}:{row['wait_event']}"
+                else:
+                    key = "running"
+                counts[key] = counts.get(key, 0) + 1
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+    total = sum(counts.values()) or 1
+    return {k: round(v / total, 3) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
 
 
 async def _created_and_visible(

@@ -1,7 +1,8 @@
 """GraphQL subscriptions under load: 200 subscribers, 50 events/s, commit → client latency.
 
     .venv/bin/python bench/subscriptions.py [--subscriptions 200] [--rate 50] [--seconds 20]
-                                            [--per-connection 1]
+                                            [--per-connection 1] [--direct]
+                                            [--loop uvloop|asyncio] [--no-deflate]
 
 Starts throwaway engines (``TestEngines``; ``AIMS_TEST_DATABASE_URL`` / ``AIMS_TEST_NATS_URL`` to
 use the machine's), runs the inventory service and the gateway with their real lifespans, serves
@@ -10,6 +11,11 @@ the gateway with uvicorn on a free port, and starts a separate client process th
 organisation over graphql-transport-ws. Then it registers AI systems through the inventory's REST
 API at ``--rate`` per second for ``--seconds``: each one commits, is relayed from the outbox to
 NATS, consumed by the gateway's single fan-out consumer and pushed to every subscriber.
+
+The server side runs on uvloop by default, as ``aims serve`` does (``uvicorn.run`` picks uvloop);
+``--loop asyncio`` measures the stdlib loop. WebSocket permessage-deflate is negotiated as uvicorn
+does by default (every browser offers it); ``--no-deflate`` turns it off in the server, which
+saves compressing each message once per subscriber.
 
 Prints p50/p95/p99/max of "event time (CloudEvent ``time``, stamped in the committing
 transaction) → receipt by the client", how many events each subscriber got, and the hub's
@@ -113,13 +119,26 @@ async def _all_registered(streams: Any, subscriptions: int) -> bool:
     return bool(streams.member_count >= subscriptions)
 
 
+async def _reached(at_hub: list[float], events: int) -> bool:
+    return len(at_hub) >= events
+
+
+def _on_uvloop() -> bool:
+    return type(asyncio.get_running_loop()).__module__.startswith("uvloop")
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def run(
-    subscriptions: int, rate: float, seconds: float, per_connection: int, direct: bool
+    subscriptions: int,
+    rate: float,
+    seconds: float,
+    per_connection: int,
+    direct: bool,
+    deflate: bool = True,
 ) -> None:
     import httpx
     import uvicorn
@@ -145,7 +164,12 @@ async def run(
             port = find_free_port()
             server = uvicorn.Server(
                 uvicorn.Config(
-                    gateway, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+                    gateway,
+                    host="127.0.0.1",
+                    port=port,
+                    lifespan="off",
+                    log_level="warning",
+                    ws_per_message_deflate=deflate,
                 )
             )
             serving = asyncio.create_task(server.serve())
@@ -185,6 +209,7 @@ async def _measure(
     client_cmd = [
         sys.executable, __file__, "--client", url, token,
         "--subscriptions", str(subscriptions), "--per-connection", str(per_connection),
+        "--loop", "uvloop" if _on_uvloop() else "asyncio",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     clients = await asyncio.create_subprocess_exec(
@@ -236,7 +261,11 @@ async def _measure(
             writes.append(asyncio.create_task(produce(n)))
         await asyncio.gather(*writes)
         elapsed = time.monotonic() - begin
-    await asyncio.sleep(3)  # let the last events arrive
+    # Let the last events arrive: all of them at the hub (or a minute), then 3 s for the sends.
+    ok_so_far = sum(1 for s in statuses if s == 201)
+    with contextlib.suppress(AssertionError):
+        await eventually(lambda: _reached(at_hub, ok_so_far), timeout=60)
+    await asyncio.sleep(3)
     cpu = time.process_time() - cpu_begin
     clients.stdin.write(b"stop\n")
     await clients.stdin.drain()
@@ -317,14 +346,42 @@ def main() -> None:
         action="store_true",
         help="publish events straight to NATS (the gateway's share only) instead of REST writes",
     )
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop of both processes (uvloop: as `aims serve` runs the gateway)",
+    )
+    parser.add_argument(
+        "--no-deflate",
+        dest="deflate",
+        action="store_false",
+        help="turn WebSocket permessage-deflate off in the server (uvicorn's default is on)",
+    )
     parser.add_argument("--client", nargs=2, metavar=("URL", "TOKEN"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.client:
-        with contextlib.suppress(KeyboardInterrupt):
-            url, token = args.client
-            asyncio.run(run_clients(url, token, args.subscriptions, args.per_connection))
-        return
-    asyncio.run(run(args.subscriptions, args.rate, args.seconds, args.per_connection, args.direct))
+    loop_factory = None
+    if args.loop == "uvloop":
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        if args.client:
+            with contextlib.suppress(KeyboardInterrupt):
+                url, token = args.client
+                runner.run(run_clients(url, token, args.subscriptions, args.per_connection))
+            return
+        print(f"event loop: {args.loop}; permessage-deflate: {'on' if args.deflate else 'off'}")
+        runner.run(
+            run(
+                args.subscriptions,
+                args.rate,
+                args.seconds,
+                args.per_connection,
+                args.direct,
+                args.deflate,
+            )
+        )
 
 
 if __name__ == "__main__":

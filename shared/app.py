@@ -46,6 +46,7 @@ from shared.openapi import install_problem_responses
 from shared.scheduler import Scheduler, TimerJob
 from shared.settings import ServiceSettings
 from shared.supervisor import Supervisor, WorkerCollector, WorkerFn
+from shared.telemetry import instrument_app, instrument_engine
 
 logger = logging.getLogger("aims.app")
 
@@ -126,6 +127,7 @@ def create_service_app(
             pool_size=settings.database_pool_size,
             application_name=f"aims-{name}",
         )
+        instrument_engine(db.engine, metrics)  # SQL spans when tracing is on (shared/telemetry.py)
         ctx = ServiceContext(
             name=name,
             settings=settings,
@@ -196,6 +198,7 @@ def create_service_app(
         exempt_paths=upload_paths,
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    instrument_app(app, name, metrics)  # traces, off unless OTEL_* configure them
     app.include_router(_operations_router(metrics))
     if catalogue is not None:
         document = build_asyncapi([catalogue], title=f"{title} events")

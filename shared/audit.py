@@ -5,7 +5,9 @@ every event; changes that emit none call :func:`append_audit`). Entries of one o
 a chain: ``hash = SHA-256(canonical JSON of the entry, including prev_hash)``, and ``prev_hash``
 is the hash of the entry before (64 zeros for the first). ``audit_head`` holds each chain's last
 ``seq`` and ``hash``; locking that row serialises appends per organisation, so ``seq`` runs
-1, 2, 3… without gaps, and it lets verification see a truncated tail.
+1, 2, 3… without gaps, and it lets verification see a truncated tail. The row is locked only
+for the last statements before ``COMMIT``: entries wait in the session until then (see
+"Chaining at commit" below), so the chain's order is the order in which transactions commit.
 
 Verification recomputes every hash and link (:func:`verify_chain`) and names the ``seq`` and kind
 of every problem: ``edited`` (the stored hash is not the entry's), ``reordered`` (the entry links
@@ -40,10 +42,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
-from shared.db import NAMING_CONVENTION, Database, set_org, utcnow, uuid7
+from shared.db import NAMING_CONVENTION, ORG_INFO, ORG_SETTING, Database, set_org, utcnow, uuid7
 
 GENESIS_HASH: Final = "0" * 64
 HASH_VERSION: Final = 1
@@ -401,63 +403,22 @@ async def append_audit(
     before: Any = PREVIOUS_STATE,
     after: Any = None,
     actor: Actor | None = None,
-) -> AuditRecord:
+) -> None:
     """Append one entry to ``org_id``'s chain, in the caller's transaction.
 
     ``before`` defaults to the ``after`` of the entity's previous entry (so every update shows
-    both); pass ``None`` for a creation. ``actor`` defaults to :data:`current_actor`. The org's
-    head row stays locked until the caller's transaction ends: appends of one org are serial.
+    both); pass ``None`` for a creation. ``actor`` defaults to :data:`current_actor`.
+
+    The entry is chained when the transaction commits (see :func:`_seal_pending`): the org's
+    head row is locked only for the last statements before ``COMMIT``, so concurrent writes of
+    one org overlap until then, and the chain's order is the order in which they commit.
     """
-    org = _org(org_id)
-    who = actor or current_actor.get()
-    await session.execute(
-        pg_insert(audit_head_table)
-        .values(org_id=org, seq=0, hash=GENESIS_HASH)
-        .on_conflict_do_nothing()
+    await append_audit_batch(
+        session,
+        org_id=org_id,
+        changes=[AuditChange(action, entity_type, str(entity_id), after, before)],
+        actor=actor,
     )
-    head = (
-        await session.execute(
-            sa.select(audit_head_table.c.seq, audit_head_table.c.hash)
-            .where(audit_head_table.c.org_id == org)
-            .with_for_update()
-        )
-    ).one()
-    if isinstance(before, _PreviousState):
-        before = (
-            await session.execute(
-                sa.select(audit_entry_table.c.after)
-                .where(
-                    audit_entry_table.c.org_id == org,
-                    audit_entry_table.c.entity_type == entity_type,
-                    audit_entry_table.c.entity_id == str(entity_id),
-                )
-                .order_by(audit_entry_table.c.seq.desc())
-                .limit(1)
-            )
-        ).scalar()
-    record = AuditRecord(
-        org_id=org,
-        seq=int(head.seq) + 1,
-        id=uuid7(),
-        recorded_at=utcnow(),
-        actor=who.subject,
-        actor_kind=who.kind,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=canonical_value(redact(before)),
-        after=canonical_value(redact(after)),
-        prev_hash=str(head.hash),
-    )
-    digest = record.compute_hash()
-    values = {name: getattr(record, name) for name in _RECORD_COLUMNS} | {"hash": digest}
-    await session.execute(audit_entry_table.insert().values(**values))
-    await session.execute(
-        audit_head_table.update()
-        .where(audit_head_table.c.org_id == org)
-        .values(seq=record.seq, hash=digest)
-    )
-    return AuditRecord.from_row(values)
 
 
 @dataclass(frozen=True)
@@ -471,6 +432,17 @@ class AuditChange:
     before: Any = PREVIOUS_STATE
 
 
+@dataclass(frozen=True)
+class _PendingEntry:
+    org: uuid.UUID
+    actor: Actor
+    action: str
+    entity_type: str
+    entity_id: str
+    before: Any  # canonical, or PREVIOUS_STATE
+    after: Any  # canonical
+
+
 async def append_audit_batch(
     session: AsyncSession,
     *,
@@ -478,71 +450,280 @@ async def append_audit_batch(
     changes: Iterable[AuditChange],
     actor: Actor | None = None,
 ) -> int:
-    """Append many entries to one org's chain with one head lock and one multi-row insert.
+    """Append many entries to one org's chain, in the caller's transaction.
 
-    For set-based writers (imports, batched outbox rows): three statements whatever the count.
-    Returns the number of entries appended.
+    Like :func:`append_audit`, the entries are chained at ``COMMIT``, all of a transaction's
+    entries of one org with one head lock and one multi-row insert. Returns their number.
     """
     org = _org(org_id)
-    who = actor or current_actor.get()
-    pending = list(changes)
-    if not pending:
-        return 0
-    await session.execute(
-        pg_insert(audit_head_table)
-        .values(org_id=org, seq=0, hash=GENESIS_HASH)
-        .on_conflict_do_nothing()
-    )
-    head = (
-        await session.execute(
-            sa.select(audit_head_table.c.seq, audit_head_table.c.hash)
-            .where(audit_head_table.c.org_id == org)
-            .with_for_update()
+    # Row-level security decided at append time: the chain is sealed at COMMIT, when the seal sets
+    # each entry's organisation itself (a consumer's batch spans organisations), so an entry for
+    # another organisation than the one the transaction is scoped to now is refused here, as the
+    # insert would have been when entries were written at once.
+    scoped = session.info.get(ORG_INFO)
+    if scoped is not None and scoped != str(org):
+        raise PermissionError(
+            f"audit entry for organisation {org} in a transaction scoped to {scoped}"
         )
-    ).one()
-    t = audit_entry_table
-    wanted = {c.entity_id for c in pending if isinstance(c.before, _PreviousState)}
+    who = actor or current_actor.get()
+    pending: list[_PendingEntry] = session.info.setdefault(_PENDING, [])
+    count = 0
+    for change in changes:
+        # Canonical copies now: the caller may go on changing the objects it passed.
+        before = (
+            change.before
+            if isinstance(change.before, _PreviousState)
+            else canonical_value(redact(change.before))
+        )
+        pending.append(
+            _PendingEntry(
+                org=org,
+                actor=who,
+                action=change.action,
+                entity_type=change.entity_type,
+                entity_id=str(change.entity_id),
+                before=before,
+                after=canonical_value(redact(change.after)),
+            )
+        )
+        count += 1
+    return count
+
+
+# --- Chaining at commit -------------------------------------------------------------------------
+#
+# Entries wait in ``session.info`` until the transaction commits. Just before ``COMMIT`` (the
+# session's ``before_commit`` event, which SQLAlchemy's asyncio layer runs inside the greenlet
+# of ``commit()``, so the statements below are awaited like any other) each organisation's head
+# is locked, its entries chained and inserted and the head moved on; ``COMMIT`` releases the
+# lock. Before this, the head was locked at the first append and held for the rest of the
+# transaction, so one organisation's writes ran strictly one at a time (about 20/s).
+#
+# A savepoint that rolls back drops the entries appended inside it; a transaction that rolls
+# back drops all of its entries.
+
+_PENDING: Final = "aims_audit_pending"
+_MARKS: Final = "aims_audit_savepoints"
+
+
+def pending_entries(session: AsyncSession | Session) -> int:
+    """How many entries wait to be chained at this session's commit (for tests and checks)."""
+    return len(session.info.get(_PENDING, ()))
+
+
+def _seal_pending(session: Session) -> None:
+    pending: list[_PendingEntry] | None = session.info.get(_PENDING)
+    if not pending or session.in_nested_transaction():
+        return
+    # Pending ORM changes go first, so that the head stays locked for as little as possible.
+    session.flush()
+    by_org: dict[uuid.UUID, list[_PendingEntry]] = {}
+    for entry in pending:
+        by_org.setdefault(entry.org, []).append(entry)
+    several = len(by_org) > 1
+    scoped = session.info.get(ORG_INFO)  # what ``set_org`` last set, if it was used
+    # One lock order across transactions (by org id), so that two never wait for each other.
+    for org in sorted(by_org):
+        if several or (scoped is not None and scoped != str(org)):
+            # Row-level security: the head and the entries are the organisation's rows.
+            session.execute(
+                sa.text("SELECT set_config(:name, :value, true)"),
+                {"name": ORG_SETTING, "value": str(org)},
+            )
+        entries = by_org[org]
+        if not (len(entries) == 1 and _seal_one(session, org, entries[0])):
+            _seal_org(session, org, entries)
+    pending.clear()
+
+
+# The statements of :func:`_seal_org`, as fixed text: the same SQL whatever the number of
+# entries (arrays, not one placeholder per value), so SQLAlchemy compiles nothing per commit and
+# asyncpg prepares each once per connection. Building and compiling the equivalent Core
+# statements per commit (an insert of N rows in a CTE cannot be cached) cost more CPU than
+# the rest of a registration's audit work.
+#
+# Lock (creating it if need be) and read the head in one round trip: an upsert that changes
+# nothing still locks the row, and RETURNING gives its latest committed values.
+_LOCK_HEAD = sa.text(
+    "INSERT INTO audit_head (org_id, seq, hash) VALUES (:org, 0, :genesis) "
+    "ON CONFLICT (org_id) DO UPDATE SET seq = audit_head.seq RETURNING seq, hash"
+)
+# The latest ``after`` of each wanted entity (newest entry by the (org, type, id, seq) index).
+_PREVIOUS_STATES = sa.text(
+    "SELECT w.entity_type, w.entity_id, (SELECT e.after FROM audit_entry e "
+    "WHERE e.org_id = :org AND e.entity_type = w.entity_type AND e.entity_id = w.entity_id "
+    "ORDER BY e.seq DESC LIMIT 1) AS after "
+    "FROM unnest(CAST(:types AS text[]), CAST(:ids AS text[])) AS w(entity_type, entity_id)"
+)
+# The entries and the new head in one statement (a data-modifying CTE).
+_INSERT_AND_MOVE_HEAD = sa.text(
+    "WITH inserted AS (INSERT INTO audit_entry (org_id, seq, id, recorded_at, actor, "
+    "actor_kind, action, entity_type, entity_id, before, after, prev_hash, hash) "
+    "SELECT :org, * FROM unnest(CAST(:seq AS bigint[]), CAST(:id AS uuid[]), "
+    "CAST(:recorded_at AS timestamptz[]), CAST(:actor AS text[]), CAST(:actor_kind AS text[]), "
+    "CAST(:action AS text[]), CAST(:entity_type AS text[]), CAST(:entity_id AS text[]), "
+    "CAST(:before AS jsonb[]), CAST(:after AS jsonb[]), CAST(:prev_hash AS text[]), "
+    "CAST(:hash AS text[]))) "
+    "UPDATE audit_head SET seq = :head_seq, hash = :head_hash WHERE org_id = :org"
+)
+
+
+# One entry whose ``before`` is known (a creation, or a change that names it): locked, chained,
+# inserted and the head moved on in ONE statement, so the head stays locked for that statement
+# and the COMMIT only (the two-statement path holds it across two round trips, and on a busy
+# machine each round trip is dominated by the wait for the app's event loop to resume). The
+# hash is the same SHA-256 of the same canonical JSON: the app sends the JSON's text before and
+# after the ``prev_hash`` value, PostgreSQL puts the locked head's hash between them, and the
+# timestamp, taken once the lock is held (so ``recorded_at`` keeps the chain's order), in the
+# form :func:`_timestamp` writes. No head row yet (an org's first entry): the general path.
+_APPEND_ONE = sa.text(
+    "WITH head AS (SELECT seq, hash FROM audit_head WHERE org_id = :org FOR UPDATE), "
+    "stamp AS MATERIALIZED (SELECT clock_timestamp() AS at FROM head), "
+    "chained AS MATERIALIZED (SELECT head.seq + 1 AS seq, head.hash AS prev_hash, stamp.at, "
+    "encode(sha256(CAST(:before_prev AS bytea) || convert_to(head.hash || "
+    "'\",\"recorded_at\":\"' || to_char(stamp.at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24\\:MI\\:SS.US\"Z\"') || :tail, 'UTF8')), 'hex') AS hash "
+    "FROM head, stamp), "
+    "moved AS (UPDATE audit_head h SET seq = chained.seq, hash = chained.hash FROM chained "
+    "WHERE h.org_id = :org RETURNING h.seq), "
+    "inserted AS (INSERT INTO audit_entry (org_id, seq, id, recorded_at, actor, actor_kind, "
+    "action, entity_type, entity_id, before, after, prev_hash, hash) "
+    "SELECT :org, seq, :id, at, :actor, :actor_kind, :action, :entity_type, :entity_id, "
+    "CAST(:before AS jsonb), CAST(:after AS jsonb), prev_hash, hash FROM chained RETURNING seq) "
+    "SELECT chained.seq, chained.hash FROM chained"
+)
+_PREV_MARK: Final = "\x00prev\x00"
+_STAMP_MARK: Final = "\x00stamp\x00"
+
+
+def _seal_one(session: Session, org: uuid.UUID, entry: _PendingEntry) -> bool:
+    """Chain one entry in one statement (see :data:`_APPEND_ONE`); False when it cannot be
+    (the entity's previous state must be read first, or the org has no head yet)."""
+    if isinstance(entry.before, _PreviousState):
+        return False
+    record = AuditRecord(
+        org_id=org,
+        seq=0,
+        id=uuid7(),
+        recorded_at=datetime.now(UTC),
+        actor=entry.actor.subject,
+        actor_kind=entry.actor.kind,
+        action=entry.action,
+        entity_type=entry.entity_type,
+        entity_id=entry.entity_id,
+        before=entry.before,
+        after=entry.after,
+        prev_hash=_PREV_MARK,
+    )
+    fields = record.hashed_fields() | {"recorded_at": _STAMP_MARK}
+    text = canonical_json(fields).decode("utf-8")
+    # ``prev_hash``, ``recorded_at`` and ``v`` are the last keys (sorted), so the marks are the
+    # last two in the text, whatever the entry's values hold.
+    head, mark, rest = text.rpartition(json.dumps(_PREV_MARK))
+    tail_expected = f',"recorded_at":{json.dumps(_STAMP_MARK)},"v":{HASH_VERSION}}}'
+    if not mark or rest != tail_expected:
+        return False
+    before_prev = (head + '"').encode("utf-8")
+    tail = f'","v":{HASH_VERSION}}}'
+    row = session.execute(
+        _APPEND_ONE,
+        {
+            "org": org,
+            "before_prev": before_prev,
+            "tail": tail,
+            "id": record.id,
+            "actor": record.actor,
+            "actor_kind": record.actor_kind,
+            "action": record.action,
+            "entity_type": record.entity_type,
+            "entity_id": record.entity_id,
+            "before": _jsonb(record.before),
+            "after": _jsonb(record.after),
+        },
+    ).first()
+    return row is not None
+
+
+def _jsonb(value: Any) -> str | None:
+    """The text of a ``jsonb`` array element (None: SQL NULL, as ``JSONB(none_as_null)``)."""
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _seal_org(session: Session, org: uuid.UUID, entries: list[_PendingEntry]) -> None:
+    head = session.execute(_LOCK_HEAD, {"org": org, "genesis": GENESIS_HASH}).one()
+    wanted = sorted(
+        {(e.entity_type, e.entity_id) for e in entries if isinstance(e.before, _PreviousState)}
+    )
     previous: dict[tuple[str, str], Any] = {}
     if wanted:
-        rows = await session.execute(
-            sa.select(t.c.entity_type, t.c.entity_id, t.c.after)
-            .where(t.c.org_id == org, t.c.entity_id.in_(sorted(wanted)))
-            .order_by(t.c.seq)
+        # Read under the lock: every entry committed before it is visible to this statement.
+        rows = session.execute(
+            _PREVIOUS_STATES,
+            {"org": org, "types": [w[0] for w in wanted], "ids": [w[1] for w in wanted]},
         )
-        previous = {(r.entity_type, r.entity_id): r.after for r in rows}  # the latest wins
+        previous = {(r.entity_type, r.entity_id): r.after for r in rows}
     seq, prev_hash = int(head.seq), str(head.hash)
-    values: list[dict[str, Any]] = []
-    for change in pending:
-        key = (change.entity_type, change.entity_id)
-        before = previous.get(key) if isinstance(change.before, _PreviousState) else change.before
-        after = canonical_value(redact(change.after))
+    columns: dict[str, list[Any]] = {name: [] for name in _RECORD_COLUMNS if name != "org_id"}
+    for entry in entries:
+        key = (entry.entity_type, entry.entity_id)
+        before = previous.get(key) if isinstance(entry.before, _PreviousState) else entry.before
         seq += 1
         record = AuditRecord(
             org_id=org,
             seq=seq,
             id=uuid7(),
             recorded_at=utcnow(),
-            actor=who.subject,
-            actor_kind=who.kind,
-            action=change.action,
-            entity_type=change.entity_type,
-            entity_id=change.entity_id,
-            before=canonical_value(redact(before)),
-            after=after,
+            actor=entry.actor.subject,
+            actor_kind=entry.actor.kind,
+            action=entry.action,
+            entity_type=entry.entity_type,
+            entity_id=entry.entity_id,
+            before=before,
+            after=entry.after,
             prev_hash=prev_hash,
         )
         prev_hash = record.compute_hash()
-        previous[key] = after
-        values.append(
-            {name: getattr(record, name) for name in _RECORD_COLUMNS} | {"hash": prev_hash}
-        )
-    await session.execute(t.insert(), values)
-    await session.execute(
-        audit_head_table.update()
-        .where(audit_head_table.c.org_id == org)
-        .values(seq=seq, hash=prev_hash)
+        previous[key] = entry.after
+        for name, column in columns.items():
+            value = prev_hash if name == "hash" else getattr(record, name)
+            column.append(_jsonb(value) if name in ("before", "after") else value)
+    session.execute(
+        _INSERT_AND_MOVE_HEAD, {"org": org, "head_seq": seq, "head_hash": prev_hash, **columns}
     )
-    return len(values)
+
+
+def _savepoint_started(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks: dict[SessionTransaction, int] = session.info.setdefault(_MARKS, {})
+        marks[transaction] = len(session.info.get(_PENDING, ()))
+
+
+def _rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    pending: list[_PendingEntry] | None = session.info.get(_PENDING)
+    if transaction.parent is None:
+        if pending:
+            pending.clear()
+        return
+    mark = session.info.get(_MARKS, {}).get(transaction)
+    if pending and mark is not None:
+        del pending[mark:]
+
+
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    # A savepoint's mark stays until the transaction ends: SQLAlchemy ends a savepoint
+    # *before* it reports the rollback (``after_soft_rollback``) that needs the mark.
+    if transaction.parent is None:
+        # Committed (and sealed) or rolled back: nothing carries over to the next transaction,
+        # not even the organisation ``set_org`` scoped it to (``set_config(…, true)`` ends too).
+        session.info.pop(_PENDING, None)
+        session.info.pop(_MARKS, None)
+        session.info.pop(ORG_INFO, None)
+
+
+sa.event.listen(Session, "before_commit", _seal_pending)
+sa.event.listen(Session, "after_transaction_create", _savepoint_started)
+sa.event.listen(Session, "after_soft_rollback", _rolled_back)
+sa.event.listen(Session, "after_transaction_end", _transaction_ended)
 
 
 # --- Reading ------------------------------------------------------------------------------------

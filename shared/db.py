@@ -39,6 +39,8 @@ NAMING_CONVENTION = {
 }
 
 ORG_SETTING = "aims.org_id"
+#: ``session.info`` key: the organisation :func:`set_org` last scoped the transaction to.
+ORG_INFO = "aims_org_id"
 
 
 def utcnow() -> datetime:
@@ -162,6 +164,7 @@ async def set_org(session: AsyncSession, org_id: uuid.UUID | str | None) -> None
         inline = str(uuid.UUID(value)) if value else ""
     except ValueError:
         inline = None  # not a UUID: bound as a parameter below, never inlined
+    session.info[ORG_INFO] = value
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     adapter: Any = raw.dbapi_connection

@@ -333,6 +333,25 @@ async def reject_unstorable_values(connection: HTTPConnection) -> None:
         )
 
 
+# --- Answers ----------------------------------------------------------------------------------
+
+
+def model_response(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """``model`` as the JSON answer, serialised once by pydantic (in Rust).
+
+    For endpoints whose return value is already an instance of their ``response_model``:
+    FastAPI would validate it against that model a second time, then serialise it. The
+    route keeps declaring ``response_model`` for its OpenAPI schema."""
+    return Response(
+        model.__pydantic_serializer__.to_json(model),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
+
+
 # --- ETag / If-Match --------------------------------------------------------------------------
 
 
@@ -505,6 +524,7 @@ class BodyLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        chunked = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -514,6 +534,13 @@ class BodyLimitMiddleware:
                 if declared > self.max_bytes:
                     await self._refuse(scope, receive, send)
                     return
+            elif name == b"transfer-encoding":
+                chunked = True
+        if not chunked:
+            # No body, or one whose declared length was checked above (the server never hands
+            # on more than the declared length): nothing to count, no wrapper per request.
+            await self.app(scope, receive, send)
+            return
         received = 0
 
         async def limited_receive() -> Message:

@@ -26,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.telemetry import active_traceparent
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
@@ -176,7 +178,9 @@ class RequestContextMiddleware:
             elif name == b"traceparent":
                 parent = value.decode("latin-1")
         rid = rid[:128] if rid else secrets.token_hex(8)
-        tp = child_traceparent(parent)
+        # The server span's context when tracing is on (shared/telemetry.py), so logs and
+        # traces name the same trace; otherwise a child of the caller's.
+        tp = active_traceparent() or child_traceparent(parent)
         rid_token = request_id_var.set(rid)
         tp_token = traceparent_var.set(tp)
         status = 500

@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, generat
 from shared.db import uuid7
 from shared.testing import eventually
 from tests.conftest import Stack
+from tests.tenant_rows import arrange_tenant_rows
 
 pytestmark = pytest.mark.engines
 
@@ -398,56 +399,6 @@ def test_every_operation_is_in_the_table(stack: Stack) -> None:
     assert not gone, f"rows in ALLOWED for operations that no longer exist: {gone}"
 
 
-async def _arrange(stack: Stack, org: uuid.UUID) -> dict[str, str]:
-    """Organisation A's resources, created through the public API; path parameter → id."""
-    admin = stack.headers(org, "admin")
-    system = await stack.inventory.post("/v1/ai-systems", json={"name": "Matrix"}, headers=admin)
-    assert system.status_code == 201, system.text
-    system_id = system.json()["id"]
-
-    async def projected() -> bool:
-        risk = await stack.risk.get(f"/v1/systems/{system_id}", headers=admin)
-        evidence = await stack.evidence.get(f"/v1/systems/{system_id}", headers=admin)
-        return risk.status_code == 200 and evidence.status_code == 200
-
-    await eventually(projected)
-    risk = await stack.risk.post(
-        "/v1/risks",
-        json={
-            "system_id": system_id,
-            "title": "Matrix risk",
-            "domain_id": "1",
-            "subdomain_id": "1.1",
-            "entity": "ai",
-            "intent": "unintentional",
-            "timing": "post_deployment",
-            "likelihood": 2,
-            "severity": 2,
-        },
-        headers=admin,
-    )
-    assert risk.status_code == 201, risk.text
-    item = await stack.evidence.post("/v1/evidence", json={"title": "Matrix"}, headers=admin)
-    assert item.status_code == 201, item.text
-    key = await stack.inventory.post(
-        "/v1/api-keys", json={"name": "matrix", "role": "viewer"}, headers=admin
-    )
-    assert key.status_code == 201, key.text
-    hook = await stack.gateway.post(
-        "/v1/webhook-subscriptions",
-        json={"url": "http://127.0.0.1:9/hook", "event_types": ["system.registered"]},
-        headers=admin,
-    )
-    assert hook.status_code == 201, hook.text
-    return {
-        "system_id": system_id,
-        "risk_id": risk.json()["id"],
-        "item_id": item.json()["id"],
-        "key_id": key.json()["id"],
-        "subscription_id": hook.json()["id"],
-    }
-
-
 def _url(path: str, operation: dict[str, Any], ids: dict[str, str]) -> tuple[str, bool]:
     """The path with every parameter filled; True when it names one of A's resources."""
     real = False
@@ -484,7 +435,7 @@ async def _call(
 
 async def test_authorisation_matrix(stack: Stack) -> None:
     org_a, org_b = uuid7(), uuid7()
-    ids = await _arrange(stack, org_a)
+    ids = await arrange_tenant_rows(stack, org_a, "Matrix")
     a_ids = set(ids.values())
     matrix = Matrix()
     allowed_own: list[tuple[str, str, str, str, dict[str, Any], frozenset[str]]] = []

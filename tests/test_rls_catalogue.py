@@ -12,15 +12,13 @@ the arranged rows once the organisation is set (so the count of zero is not vacu
 
 from __future__ import annotations
 
-import uuid
-
 import asyncpg
 import pytest
 
 from shared.db import ORG_SETTING, uuid7
 from shared.runtime.provision import asyncpg_dsn
-from shared.testing import eventually
 from tests.conftest import Stack
+from tests.tenant_rows import arrange_tenant_rows
 
 pytestmark = pytest.mark.engines
 
@@ -78,54 +76,10 @@ async def test_every_org_table_has_forced_row_level_security(stack: Stack, servi
     print(f"  exempt: {', '.join(exempt)}")
 
 
-async def _arrange(stack: Stack, org: uuid.UUID) -> None:
-    """Rows in every service through the public API: a system (projected to risk and
-    evidence), a risk, an evidence item, a webhook subscription, an API key."""
-    admin = stack.headers(org, "admin")
-    system = await stack.inventory.post("/v1/ai-systems", json={"name": "RLS probe"}, headers=admin)
-    assert system.status_code == 201, system.text
-    system_id = system.json()["id"]
-
-    async def projected() -> bool:
-        risk = await stack.risk.get(f"/v1/systems/{system_id}", headers=admin)
-        evidence = await stack.evidence.get(f"/v1/systems/{system_id}", headers=admin)
-        return risk.status_code == 200 and evidence.status_code == 200
-
-    await eventually(projected)
-    risk = await stack.risk.post(
-        "/v1/risks",
-        json={
-            "system_id": system_id,
-            "title": "RLS probe risk",
-            "domain_id": "1",
-            "subdomain_id": "1.1",
-            "entity": "ai",
-            "intent": "unintentional",
-            "timing": "post_deployment",
-            "likelihood": 2,
-            "severity": 2,
-        },
-        headers=admin,
-    )
-    assert risk.status_code == 201, risk.text
-    key = await stack.inventory.post(
-        "/v1/api-keys", json={"name": "rls", "role": "viewer"}, headers=admin
-    )
-    assert key.status_code == 201, key.text
-    hook = await stack.gateway.post(
-        "/v1/webhook-subscriptions",
-        json={"url": "http://127.0.0.1:9/hook", "event_types": ["system.registered"]},
-        headers=admin,
-    )
-    assert hook.status_code == 201, hook.text
-    item = await stack.evidence.post("/v1/evidence", json={"title": "RLS probe"}, headers=admin)
-    assert item.status_code == 201, item.text
-
-
 @pytest.mark.parametrize("service", SERVICES)
 async def test_app_role_sees_nothing_without_the_org_setting(stack: Stack, service: str) -> None:
     org = uuid7()
-    await _arrange(stack, org)
+    await arrange_tenant_rows(stack, org, "RLS probe")
     tables = [r["table"] for r in await _catalogue(stack, service) if r["table"] not in WITHOUT_RLS]
     conn = await asyncpg.connect(asyncpg_dsn(stack.engines.databases[service].app_url))
     try:

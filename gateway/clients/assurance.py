@@ -36,6 +36,19 @@ class AssuranceClient(UpstreamClient):
         body = await self._json("/v1/readiness")
         return body if isinstance(body, dict) else {"value": body}
 
+    async def remediation_plan(self) -> dict[str, Any]:
+        """``GET /v1/readiness/plan``: the blockers as prioritised tasks."""
+        body = await self._json("/v1/readiness/plan")
+        return body if isinstance(body, dict) else {"value": body}
+
+    async def certification_plan(self) -> dict[str, Any] | None:
+        """``GET /v1/certification-plan``, or None when none is set (the route answers 404)."""
+        try:
+            body = await self._json("/v1/certification-plan")
+        except Unavailable:
+            return None
+        return body if isinstance(body, dict) else {"value": body}
+
     async def list_all(self, path: str, *, max_items: int = 100_000) -> list[dict[str, Any]]:
         """Every item of a paginated list (``/v1/audits``, ``/v1/findings``, …)."""
         items: list[dict[str, Any]] = []

@@ -15,6 +15,7 @@ the rest of the page is served.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,25 @@ _UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 # pooled keep-alive connection the service closed. A timeout is not retried (the service is
 # slow; asking again only doubles its load and the caller's wait).
 _RETRIED_ERRORS = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
+# Query parameters made only of these need no percent-encoding (ids, numbers, enum values).
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _plain_query(params: Params) -> str | None:
+    """``k=v&…`` of ``params`` when nothing in them needs encoding, else None (httpx encodes).
+
+    httpx checks and percent-encodes ``params`` character by character: for a batch of 50
+    ids that was most of building the request. The query string is the same either way.
+    """
+    parts = []
+    for key, value in params:
+        text = str(value)
+        if not (_PLAIN.fullmatch(key) and _PLAIN.fullmatch(text)):
+            return None
+        parts.append(f"{key}={text}")
+    return "&".join(parts)
 
 
 class UpstreamUnavailable(ServiceUnavailable):
@@ -246,9 +266,13 @@ class UpstreamClient:
         GET whose connection broke is sent once more. With ``stream`` the body is not read
         (the caller closes the response).
         """
+        url = f"{self._base_url}{path}"
+        query = _plain_query(params) if params else None
+        if query is not None:
+            url, params = f"{url}?{query}", None
         request = self._http.build_request(
             method,
-            f"{self._base_url}{path}",
+            url,
             params=tuple(params) if params else None,
             json=json,
             headers={**self._headers, **(headers or {})},

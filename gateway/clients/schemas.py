@@ -23,6 +23,19 @@ class UpstreamPage(UpstreamModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
 
+    def __class_getitem__(cls, params: Any) -> Any:
+        # pydantic keeps ``UpstreamPage[X]`` in a weak cache: once a request's page was freed,
+        # the next ``UpstreamPage[X]`` built the class (and its validator) again, 5 % of a
+        # dashboard page. The clients name their pages inline, so keep each one here.
+        key = (cls, params)
+        found = _PAGE_TYPES.get(key)
+        if found is None:
+            found = _PAGE_TYPES[key] = super().__class_getitem__(params)
+        return found
+
+
+_PAGE_TYPES: dict[tuple[type, Any], Any] = {}
+
 
 class InventoryDataInput(UpstreamModel):
     category: str

@@ -64,9 +64,10 @@ def _attachment(filename: str) -> str:
     responses={
         200: {
             "description": "A zip holding the scope, SoA, risk register, impact assessments, "
-            "readiness report, audit results, corrective actions, OSCAL documents and every "
-            "evidence file, and `manifest.json` (written last) listing each file's path, size "
-            "and SHA-256. Check it offline with `aims verify-package FILE`.",
+            "readiness report (with the remediation plan and the certification plan), audit "
+            "results, corrective actions, OSCAL documents and every evidence file, and "
+            "`manifest.json` (written last) listing each file's path, size and SHA-256. Check "
+            "it offline with `aims verify-package FILE`.",
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
         **ERRORS,

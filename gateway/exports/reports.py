@@ -31,8 +31,30 @@ th { background: #f3f5f9; font-weight: 600; } .verdict { font-size: 1.3rem; font
        tr { break-inside: avoid; } }
 """
 
-_GOOD = {"met", "evidenced", "implemented", "ready_for_stage_2", "current", "yes", "passed"}
-_BAD = {"not_met", "missing", "not_ready", "critical", "high", "stale", "no", "failed"}
+_GOOD = {
+    "met",
+    "evidenced",
+    "implemented",
+    "ready_for_stage_2",
+    "current",
+    "yes",
+    "passed",
+    "done",
+    "reachable",
+}
+_BAD = {
+    "not_met",
+    "missing",
+    "not_ready",
+    "critical",
+    "high",
+    "stale",
+    "no",
+    "failed",
+    "overdue",
+    "late",
+    "not reachable",
+}
 
 
 def _e(value: object) -> str:
@@ -156,6 +178,55 @@ def _evidence_summary(evidence: Any) -> str:
     return _e(", ".join(parts) or "none")
 
 
+def _remediation_section(plan: Mapping[str, Any] | None) -> str:
+    if plan is None:
+        return ""
+    tasks = [t for t in plan.get("tasks") or [] if isinstance(t, Mapping)]
+    rows = [
+        (
+            _e(t.get("priority")),
+            _e(str(t.get("stage") or "").replace("stage", "Stage ")),
+            _e(t.get("title")),
+            _e(t.get("owner")),
+            _e(t.get("due_date")) + (" " + _badge("late") if t.get("late") else ""),
+            _e(t.get("where_to_fix")),
+        )
+        for t in tasks
+    ]
+    return "<h2>Remediation plan (what blocks Stage 1 first)</h2>" + _table(
+        ("#", "Blocks", "Task", "Owner", "Due", "Where to fix it"), rows, "Nothing to do."
+    )
+
+
+def _timeline_section(plan: Mapping[str, Any] | None) -> str:
+    if plan is None:
+        return (
+            '<h2>Certification timeline</h2><p class="note">No certification plan is set '
+            "(<code>PUT /v1/certification-plan</code> with a target date).</p>"
+        )
+    reachable = plan.get("reachable")
+    verdict = (
+        _badge("reachable" if reachable else "not reachable") if isinstance(reachable, bool) else ""
+    )
+    milestones = [m for m in plan.get("milestones") or [] if isinstance(m, Mapping)]
+    rows = [
+        (
+            _e(m.get("title")),
+            _e(m.get("planned_start")),
+            _e(m.get("planned_end")),
+            _badge(m.get("status")),
+            _e(m.get("done_on")),
+        )
+        for m in milestones
+    ]
+    return (
+        f"<h2>Certification timeline (target {_e(plan.get('target'))} on "
+        f"{_e(plan.get('target_date'))})</h2>"
+        f'<p class="note">{verdict} {_e(plan.get("reason"))}</p>'
+        + _table(("Milestone", "Planned start", "Planned end", "Status", "Done on"), rows, "None.")
+    )
+
+
 def readiness_html(data: ExportData) -> str:
     """Where the organisation stands: verdict, score, blockers, clauses and controls."""
     readiness = data.readiness
@@ -222,6 +293,8 @@ def readiness_html(data: ExportData) -> str:
         )
         + "<h2>Rules that decided the verdict</h2>"
         + _table(("Result", "Stage", "Rule"), rule_rows, "No rules reported.")
+        + _remediation_section(data.remediation_plan)
+        + _timeline_section(data.certification_plan)
         + _scope_section(data)
         + "<h2>Clauses 4–10</h2>"
         + _table(("Clause", "Title", "Status", "Why", "Evidence"), clause_rows, "None.")

@@ -30,7 +30,7 @@ from gateway.clients.evidence_items import UpstreamEvidence, UpstreamEvidenceVer
 from gateway.clients.schemas import InventorySystem, UpstreamPage
 from gateway.clients.scope import UpstreamScopeVersion
 from gateway.clients.soa import SoAControl, SoAEntry
-from gateway.exports.package import ZipStream
+from gateway.exports.package import WrittenEntry, ZipStream
 from shared.errors import DomainError, NotFound
 
 PACKAGE_FORMAT = "aims-audit-package"
@@ -40,6 +40,8 @@ MANIFEST = "manifest.json"
 PAGE_SIZE = 500
 EVIDENCE_PAGE_SIZE = 200
 CONCURRENT_VERSION_READS = 8
+# Bytes of ``manifest.json`` handed to the zip at a time.
+MANIFEST_BLOCK = 1 << 16
 # Evidence titles shown per control in the SoA report.
 EVIDENCE_PER_CONTROL = 20
 
@@ -76,6 +78,10 @@ class ExportData:
     nonconformities: list[dict[str, Any]] | None
     corrective_actions: list[dict[str, Any]] | None
     unavailable: list[str] = field(default_factory=list)
+    # The blockers as prioritised tasks (``None``: not offered), and the certification plan
+    # with its milestones (``None`` also when no plan is set).
+    remediation_plan: dict[str, Any] | None = None
+    certification_plan: dict[str, Any] | None = None
 
     def system_name(self, system_id: uuid.UUID) -> str:
         system = self.systems.get(system_id)
@@ -159,6 +165,10 @@ async def gather(clients: UpstreamClients, *, org_id: uuid.UUID, subject: str) -
             unavailable,
         ),
         unavailable=unavailable,
+        remediation_plan=await _optional(
+            "remediation_plan", assurance.remediation_plan, unavailable
+        ),
+        certification_plan=await assurance.certification_plan(),
     )
 
 
@@ -236,6 +246,12 @@ def _document_entries(data: ExportData) -> list[tuple[str, Any, str]]:
         ("soa.html", reports.soa_html(data), "The SoA report"),
         ("readiness/readiness.json", data.readiness, "The readiness assessment"),
         ("readiness/readiness-report.html", reports.readiness_html(data), "The readiness report"),
+        ("readiness/remediation-plan.json", data.remediation_plan, "The remediation plan"),
+        (
+            "readiness/certification-plan.json",
+            {"certification_plan": data.certification_plan},
+            "The certification plan",
+        ),
         ("audits/audits.json", _items(data.audits), "Internal audits"),
         ("audits/findings.json", _items(data.findings), "Audit findings"),
         (
@@ -318,14 +334,30 @@ async def package_chunks(clients: UpstreamClients, data: ExportData) -> AsyncIte
         "scope_version": data.scope.number if data.scope else None,
         "counts": counts,
         "unavailable": unavailable,
-        "files": [
-            {"path": e.path, "size_bytes": e.size_bytes, "sha256": e.sha256, **details[e.path]}
-            for e in zs.written
-        ],
     }
-    async for chunk in zs.bytes_entry(MANIFEST, _json(manifest)):
+    async for chunk in zs.entry(MANIFEST, _manifest_chunks(manifest, list(zs.written), details)):
         yield chunk
     yield zs.finish()
+
+
+async def _manifest_chunks(
+    header: dict[str, Any], entries: Sequence[WrittenEntry], details: dict[str, dict[str, Any]]
+) -> AsyncIterator[bytes]:
+    """``manifest.json``: the header, then ``files`` written entry by entry (one line each, in
+    blocks of about 64 KiB), so that the list of a package's files is never held whole, as
+    objects or as text; each file's details are released once written."""
+    head = json.dumps(header, indent=2, ensure_ascii=False, default=str)
+    block = bytearray(head.removesuffix("\n}").encode() + b',\n  "files": [')
+    for i, e in enumerate(entries):
+        entry = {"path": e.path, "size_bytes": e.size_bytes, "sha256": e.sha256}
+        entry.update(details.pop(e.path))
+        block += b"\n    " if i == 0 else b",\n    "
+        block += json.dumps(entry, ensure_ascii=False, default=str).encode()
+        if len(block) >= MANIFEST_BLOCK:
+            yield bytes(block)
+            block.clear()
+    block += b"\n  ]\n}\n"
+    yield bytes(block)
 
 
 async def _item_versions(

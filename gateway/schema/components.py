@@ -6,7 +6,7 @@ import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -21,12 +21,13 @@ from gateway.loaders.components import components_loaders
 from gateway.loaders.system_components import SystemComponentsKey
 from gateway.loaders.vendor_systems import VendorSystemsKey
 from gateway.schema.ai_systems import AISystem, AISystemConnection, parse_ai_system_id
+from gateway.schema.arguments import ComponentFilter, VendorFilter, merge_filter_argument
 from gateway.schema.context import Info
-from gateway.schema.errors import UserError, user_errors
+from gateway.schema.errors import UserError
 from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.improvement import attempt, sent
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
-from shared.errors import DomainError, NotFound
+from shared.errors import NotFound
 
 N = TypeVar("N", bound=relay.Node)
 U = TypeVar("U")
@@ -515,8 +516,16 @@ class ComponentQuery:
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        name_contains: str | None = None,
+        filter: VendorFilter | None = None,
+        name_contains: Annotated[
+            str | None, strawberry.argument(deprecation_reason="Use filter.nameContains")
+        ] = None,
     ) -> VendorConnection:
+        name_contains = merge_filter_argument(
+            filter.name_contains if filter else None,
+            name_contains,
+            name="nameContains",
+        )
         loaders = components_loaders(info.context)
 
         def node(item: UpstreamVendor) -> Vendor:
@@ -534,16 +543,22 @@ class ComponentQuery:
         return VendorConnection(edges=edges, page_info=page_info)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="The organisation's components, oldest first; `systemId` narrows to one "
-        "system's."
+        description="The organisation's components, oldest first; `filter.systemId` narrows to "
+        "one system's."
     )
     async def components(
         self,
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        system_id: strawberry.ID | None = None,
+        filter: ComponentFilter | None = None,
+        system_id: Annotated[
+            strawberry.ID | None, strawberry.argument(deprecation_reason="Use filter.systemId")
+        ] = None,
     ) -> ComponentConnection:
+        system_id = merge_filter_argument(
+            filter.system_id if filter else None, system_id, name="systemId"
+        )
         system = parse_ai_system_id(system_id) if system_id is not None else None
         return await components_of_system(info, system, first, after)
 
@@ -585,13 +600,10 @@ class ComponentMutation:
             "notes": input.notes,
         }
         loaders = components_loaders(info.context)
-        try:
-            created = await loaders.client.create_vendor(
-                body, idempotency_key=input.idempotency_key
-            )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+        created, errors = await attempt(
+            loaders.client.create_vendor(body, idempotency_key=input.idempotency_key)
+        )
+        if created is None:
             return CreateVendorPayload(vendor=None, errors=errors)
         loaders.vendors.prime(created.id, created)
         return CreateVendorPayload(vendor=Vendor.from_upstream(created), errors=[])
@@ -603,7 +615,8 @@ class ComponentMutation:
         self, info: Info, input: CreateComponentInput
     ) -> CreateComponentPayload:
         loaders = components_loaders(info.context)
-        try:
+
+        def create() -> Awaitable[UpstreamComponent]:
             body: dict[str, Any] = {
                 "kind": input.kind.value,
                 "name": input.name,
@@ -614,12 +627,10 @@ class ComponentMutation:
                 "model_card": input.model_card,
                 "properties": input.properties or {},
             }
-            created = await loaders.client.create_component(
-                body, idempotency_key=input.idempotency_key
-            )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+            return loaders.client.create_component(body, idempotency_key=input.idempotency_key)
+
+        created, errors = await attempt(create)
+        if created is None:
             return CreateComponentPayload(component=None, errors=errors)
         loaders.components.prime(created.id, created)
         return CreateComponentPayload(component=Component.from_upstream(created), errors=[])
@@ -630,11 +641,14 @@ class ComponentMutation:
         "`ConflictError`.",
     )
     async def update_vendor(self, info: Info, input: UpdateVendorInput) -> UpdateVendorPayload:
-        vendor_id = _parse_vendor_id(input.id)
         found, errors = await attempt(
-            info.context.clients.components.update_vendor(
-                vendor_id, sent(input, VENDOR_FIELDS), expected_version=input.expected_version
-            )
+            lambda: info.context.clients.components.update_vendor(
+                _parse_vendor_id(input.id),
+                sent(input, VENDOR_FIELDS),
+                expected_version=input.expected_version,
+            ),
+            kind="Vendor",
+            resource_id=input.id,
         )
         if found is None:
             return UpdateVendorPayload(vendor=None, errors=errors)
@@ -651,7 +665,9 @@ class ComponentMutation:
         _, errors = await attempt(
             info.context.clients.components.delete_vendor(
                 vendor_id, expected_version=input.expected_version
-            )
+            ),
+            kind="Vendor",
+            resource_id=input.id,
         )
         if errors:
             return DeletePayload(deleted_id=None, errors=errors)
@@ -666,8 +682,8 @@ class ComponentMutation:
     async def update_component(
         self, info: Info, input: UpdateComponentInput
     ) -> UpdateComponentPayload:
-        component_id = parse_node_id(input.id, "Component")
-        try:
+
+        def update() -> Awaitable[UpstreamComponent]:
             body = sent(input, COMPONENT_FIELDS)
             if input.system_id is not strawberry.UNSET:
                 body["system_id"] = (
@@ -677,15 +693,11 @@ class ComponentMutation:
                 body["vendor_id"] = (
                     str(_parse_vendor_id(input.vendor_id)) if input.vendor_id else None
                 )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
-            return UpdateComponentPayload(component=None, errors=errors)
-        found, errors = await attempt(
-            info.context.clients.components.update_component(
-                component_id, body, expected_version=input.expected_version
+            return info.context.clients.components.update_component(
+                parse_node_id(input.id, "Component"), body, expected_version=input.expected_version
             )
-        )
+
+        found, errors = await attempt(update, kind="Component", resource_id=input.id)
         if found is None:
             return UpdateComponentPayload(component=None, errors=errors)
         info.context.loaders.components.prime(found.id, found, force=True)
@@ -700,7 +712,9 @@ class ComponentMutation:
         _, errors = await attempt(
             info.context.clients.components.delete_component(
                 component_id, expected_version=input.expected_version
-            )
+            ),
+            kind="Component",
+            resource_id=input.id,
         )
         if errors:
             return DeletePayload(deleted_id=None, errors=errors)
@@ -717,15 +731,12 @@ class ComponentMutation:
     )
     async def import_bom(self, info: Info, system_id: strawberry.ID, bom: JSON) -> ImportBomPayload:
         client = components_loaders(info.context).client
-        try:
-            summary = await client.import_bom(parse_ai_system_id(system_id), bom)
-        except DomainError as error:
-            if isinstance(error, NotFound):
-                return ImportBomPayload(
-                    summary=None, errors=[UserError(message=error.detail, code=error.code)]
-                )
-            if (errors := user_errors(error)) is None:
-                raise
+        summary, errors = await attempt(
+            lambda: client.import_bom(parse_ai_system_id(system_id), bom),
+            kind="AISystem",
+            resource_id=system_id,
+        )
+        if summary is None:
             return ImportBomPayload(summary=None, errors=errors)
 
         def counts(c: Any) -> ImportCounts:

@@ -1,9 +1,13 @@
 """How errors reach GraphQL clients.
 
-* Mutations return payloads whose ``errors`` list holds typed :class:`UserError` values for what
-  the caller can fix (invalid input, missing permission, a conflicting state).
-* Other domain errors (not found, an upstream unavailable, an invalid cursor…) are top-level
-  GraphQL errors with their message and ``extensions.code`` / ``extensions.status``.
+* Every mutation returns a payload whose ``errors: [UserError!]!`` list holds typed values a
+  client switches on (``__typename``): :class:`ValidationError`, :class:`ForbiddenError`,
+  :class:`ConflictError`, :class:`NotFoundError` (and a few richer refusals of one mutation).
+  Mutations map domain errors with :func:`attempt` (through :func:`user_errors`);
+  :class:`PayloadErrors`, on every mutation, maps those a resolver let through.
+* Queries, and the other domain errors of a mutation (an upstream unavailable, unauthenticated…),
+  give top-level GraphQL errors with their message and ``extensions.code`` /
+  ``extensions.status``; a query for a missing object gives null (or a top-level ``not-found``).
 * Anything else is masked as "Unexpected error." and logged: no stack trace, SQL or upstream
   body ever reaches a client.
 """
@@ -12,20 +16,28 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import FieldExtension, MaskErrors, SchemaExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.relay.types import GlobalIDValueError
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, Info
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryOptional,
+    get_object_definition,
+)
+from strawberry.types.field import StrawberryField
 
 from shared.errors import (
     BadRequest,
     Conflict,
     DomainError,
     Forbidden,
+    NotFound,
     PreconditionFailed,
     ValidationFailed,
 )
@@ -58,7 +70,22 @@ class ConflictError(UserError):
     pass
 
 
-USER_ERROR_TYPES: tuple[type, ...] = (ValidationError, ForbiddenError, ConflictError)
+@strawberry.type(
+    description="The object the mutation names does not exist in your organisation (code "
+    "`not-found`, or the service's own more precise `…-not-found`)."
+)
+class NotFoundError(UserError):
+    kind: str | None = strawberry.field(
+        default=None, description="The type of the missing object, e.g. `Risk`, when known."
+    )
+    resource_id: str | None = strawberry.field(
+        default=None,
+        description="The id the mutation named for it, as sent, when known (not called `id`: it "
+        "is the missing object's, and normalised caches key objects by `id`).",
+    )
+
+
+USER_ERROR_TYPES: tuple[type, ...] = (ValidationError, ForbiddenError, ConflictError, NotFoundError)
 
 _CAMEL = re.compile(r"_([a-z0-9])")
 
@@ -96,8 +123,22 @@ def _input_path(location: Any) -> list[str] | None:
     return path or None
 
 
-def user_errors(error: DomainError) -> list[UserError] | None:
-    """The payload errors ``error`` stands for, or None when it is not the caller's to fix."""
+def user_errors(
+    error: DomainError, *, kind: str | None = None, resource_id: object = None
+) -> list[UserError] | None:
+    """The payload errors ``error`` stands for, or None when it is not the caller's to fix.
+
+    ``kind`` and ``resource_id`` name the object the mutation acts on, for a :class:`NotFound`.
+    """
+    if isinstance(error, NotFound):
+        return [
+            NotFoundError(
+                message=error.detail,
+                code=error.code,
+                kind=kind,
+                resource_id=None if resource_id is None else str(resource_id),
+            )
+        ]
     if isinstance(error, Forbidden):
         return [ForbiddenError(message=error.detail, code=error.code)]
     if isinstance(error, Conflict | PreconditionFailed):
@@ -114,6 +155,90 @@ def user_errors(error: DomainError) -> list[UserError] | None:
             for item in error.errors
         ]
     return None
+
+
+T = TypeVar("T")
+
+
+class ErrorMapping(Protocol):
+    """How a mutation turns a domain error into payload errors (None: not the caller's to fix)."""
+
+    def __call__(
+        self, error: DomainError, *, kind: str | None = ..., resource_id: object = ...
+    ) -> list[UserError] | None: ...
+
+
+async def attempt(
+    call: Awaitable[T] | Callable[[], Awaitable[T]],
+    *,
+    kind: str | None = None,
+    resource_id: object = None,
+    mapping: ErrorMapping = user_errors,
+) -> tuple[T | None, list[UserError]]:
+    """``call``'s result and no errors, or None and the typed payload errors of a domain error
+    the caller can act on; other domain errors (and anything else) propagate as top-level errors.
+
+    The one way a mutation maps its errors. Pass a zero-argument function rather than a
+    coroutine when building the call can itself fail with a domain error (parsing an id in
+    the input): that error becomes a payload error too. ``kind`` and ``resource_id`` name the
+    object acted on, for a :class:`NotFoundError`; ``mapping`` is :func:`user_errors` or a
+    richer mapping that falls back to it.
+    """
+    try:
+        return await (call() if callable(call) else call), []
+    except DomainError as error:
+        if (errors := mapping(error, kind=kind, resource_id=resource_id)) is None:
+            raise
+        return None, errors
+
+
+class PayloadErrors(FieldExtension):
+    """The net under :func:`attempt`, on every mutation: a domain error the caller can fix that
+    the resolver let through (one raised while building its request: a malformed id among the
+    input's references, a page size…) answers the payload with its typed errors too, the other
+    fields empty; any other error stays top-level."""
+
+    def apply(self, field: StrawberryField) -> None:
+        self.field = field
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        try:
+            return await next_(source, info, **kwargs)
+        except DomainError as error:
+            if (errors := user_errors(error)) is None or (payload := self._failed(errors)) is None:
+                raise
+            return payload
+
+    def _failed(self, errors: list[UserError]) -> object | None:
+        """The payload carrying ``errors``: null objects, empty lists, false flags."""
+        payload_type = self.field.type
+        definition = get_object_definition(payload_type)
+        if definition is None or not isinstance(payload_type, type):
+            return None
+        values: dict[str, object] = {}
+        for field in definition.fields:
+            if field.python_name == "errors":
+                values["errors"] = errors
+            elif isinstance(field.type, StrawberryOptional):
+                values[field.python_name] = None
+            elif isinstance(field.type, StrawberryList):
+                values[field.python_name] = []
+            elif field.type is bool:
+                values[field.python_name] = False
+            else:
+                return None
+        return payload_type(**values)
+
+
+def with_payload_errors(mutation_type: type) -> type:
+    """Put :class:`PayloadErrors` on every field of ``mutation_type`` (once)."""
+    definition = get_object_definition(mutation_type, strict=True)
+    for field in definition.fields:
+        if not any(isinstance(e, PayloadErrors) for e in field.extensions):
+            field.extensions.append(PayloadErrors())
+    return mutation_type
 
 
 def validation_errors(errors: Sequence[Mapping[str, object]]) -> list[UserError]:

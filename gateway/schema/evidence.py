@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -26,31 +26,18 @@ from gateway.clients.evidence_items import (
 from gateway.loaders.children import ChildrenKey
 from gateway.loaders.evidence_targets import EvidenceTarget
 from gateway.schema.context import Info
-from gateway.schema.errors import UserError, user_errors
+from gateway.schema.errors import UserError, attempt
 from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.organisation_context import page_edges
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from gateway.schema.scalars import BigInt
-from shared.errors import BadRequest, DomainError, NotFound
+from shared.errors import BadRequest, NotFound
 
 if TYPE_CHECKING:
     from gateway.schema.ai_systems import AISystem
 
-T = TypeVar("T")
-
 # The evidence of a system or control listed with it, unless the field asks for another size.
 TARGET_PAGE_SIZE = 10
-
-
-async def attempt(call: Awaitable[T]) -> tuple[T | None, list[UserError]]:
-    """``call``'s result, or the typed payload errors of a mistake the caller can fix (other
-    domain errors propagate as top-level errors)."""
-    try:
-        return await call, []
-    except DomainError as error:
-        if (errors := user_errors(error)) is None:
-            raise
-        return None, errors
 
 
 @strawberry.enum(description="What an evidence item is.")
@@ -794,7 +781,9 @@ class EvidenceMutation:
             )
         client = info.context.clients.evidence_items
         found, errors = await attempt(
-            client.update(item_id, body, expected_version=input.expected_version)
+            client.update(item_id, body, expected_version=input.expected_version),
+            kind="Evidence",
+            resource_id=input.id,
         )
         return _payload(info, found, errors)
 
@@ -808,7 +797,9 @@ class EvidenceMutation:
         client = info.context.clients.evidence_items
         target = EvidenceLinkInput(target_type=input.target_type, target_id=input.target_id)
         link, errors = await attempt(
-            client.add_link(item_id, target.target_type.value, target.body()["target_id"])
+            client.add_link(item_id, target.target_type.value, target.body()["target_id"]),
+            kind="Evidence",
+            resource_id=input.id,
         )
         if link is None:
             return LinkEvidencePayload(link=None, evidence=None, errors=errors)
@@ -824,7 +815,9 @@ class EvidenceMutation:
     async def unlink_evidence(self, info: Info, input: UnlinkEvidenceInput) -> EvidencePayload:
         item_id = parse_evidence_id(input.id)
         client = info.context.clients.evidence_items
-        _, errors = await attempt(client.remove_link(item_id, input.link_id))
+        _, errors = await attempt(
+            client.remove_link(item_id, input.link_id), kind="Evidence", resource_id=input.id
+        )
         if errors:
             return EvidencePayload(evidence=None, errors=errors)
         return _payload(info, await client.get(item_id), [])
@@ -837,7 +830,11 @@ class EvidenceMutation:
     async def submit_evidence(self, info: Info, input: EvidenceTransitionInput) -> EvidencePayload:
         client = info.context.clients.evidence_items
         found, errors = await attempt(
-            client.submit(parse_evidence_id(input.id), expected_version=input.expected_version)
+            lambda: client.submit(
+                parse_evidence_id(input.id), expected_version=input.expected_version
+            ),
+            kind="Evidence",
+            resource_id=input.id,
         )
         return _payload(info, found, errors)
 
@@ -849,7 +846,11 @@ class EvidenceMutation:
     async def approve_evidence(self, info: Info, input: EvidenceTransitionInput) -> EvidencePayload:
         client = info.context.clients.evidence_items
         found, errors = await attempt(
-            client.approve(parse_evidence_id(input.id), expected_version=input.expected_version)
+            lambda: client.approve(
+                parse_evidence_id(input.id), expected_version=input.expected_version
+            ),
+            kind="Evidence",
+            resource_id=input.id,
         )
         return _payload(info, found, errors)
 
@@ -863,7 +864,11 @@ class EvidenceMutation:
     ) -> DeleteEvidencePayload:
         item_id = parse_evidence_id(input.id)
         client = info.context.clients.evidence_items
-        _, errors = await attempt(client.delete(item_id, expected_version=input.expected_version))
+        _, errors = await attempt(
+            client.delete(item_id, expected_version=input.expected_version),
+            kind="Evidence",
+            resource_id=input.id,
+        )
         if errors:
             return DeleteEvidencePayload(deleted_evidence_id=None, errors=errors)
         global_id = relay.GlobalID("Evidence", str(item_id))
@@ -877,9 +882,11 @@ class EvidenceMutation:
     async def set_legal_hold(self, info: Info, input: SetLegalHoldInput) -> EvidencePayload:
         client = info.context.clients.evidence_items
         found, errors = await attempt(
-            client.set_legal_hold(
+            lambda: client.set_legal_hold(
                 parse_evidence_id(input.id), input.reason, expected_version=input.expected_version
-            )
+            ),
+            kind="Evidence",
+            resource_id=input.id,
         )
         return _payload(info, found, errors)
 
@@ -889,9 +896,11 @@ class EvidenceMutation:
     async def release_legal_hold(self, info: Info, input: ReleaseLegalHoldInput) -> EvidencePayload:
         client = info.context.clients.evidence_items
         found, errors = await attempt(
-            client.release_legal_hold(
+            lambda: client.release_legal_hold(
                 parse_evidence_id(input.id), expected_version=input.expected_version
-            )
+            ),
+            kind="Evidence",
+            resource_id=input.id,
         )
         return _payload(info, found, errors)
 
@@ -907,7 +916,11 @@ class EvidenceMutation:
         if input.url is not None:
             body["url"] = input.url
         client = info.context.clients.evidence_items
-        found, errors = await attempt(client.create_version(parse_evidence_id(input.id), body))
+        found, errors = await attempt(
+            lambda: client.create_version(parse_evidence_id(input.id), body),
+            kind="Evidence",
+            resource_id=input.id,
+        )
         return CreateEvidenceVersionPayload(
             evidence_version=EvidenceVersion.from_upstream(found) if found else None,
             errors=errors,

@@ -21,16 +21,10 @@ from gateway.clients.impact import (
 )
 from gateway.clients.schemas import UpstreamPage
 from gateway.schema.ai_systems import AISystem, parse_ai_system_id
+from gateway.schema.arguments import ImpactAssessmentRequirementFilter, merge_filter_argument
 from gateway.schema.context import Info
-from gateway.schema.errors import (
-    ConflictError,
-    ForbiddenError,
-    UserError,
-    ValidationError,
-    user_errors,
-)
+from gateway.schema.errors import UserError, attempt, user_errors
 from gateway.schema.ids import parse_node_id, uuid_or_none
-from gateway.schema.improvement import attempt
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from shared.errors import DomainError, NotFound
 
@@ -494,14 +488,6 @@ class ImpactAssessmentIncompleteError(UserError):
     missing: list[MissingField]
 
 
-ApproveImpactAssessmentError = Annotated[
-    ValidationError | ForbiddenError | ConflictError | ImpactAssessmentIncompleteError,
-    strawberry.union(
-        "ApproveImpactAssessmentError", description="Why an assessment was not approved."
-    ),
-]
-
-
 @strawberry.type
 class ImpactAssessmentPayload:
     impact_assessment: ImpactAssessment | None = strawberry.field(
@@ -515,8 +501,9 @@ class ApproveImpactAssessmentPayload:
     impact_assessment: ImpactAssessment | None = strawberry.field(
         description="The approved assessment; null when `errors` is not empty."
     )
-    errors: list[ApproveImpactAssessmentError] = strawberry.field(
-        description="Why it was not approved; empty on success."
+    errors: list[UserError] = strawberry.field(
+        description="Why it was not approved (an `ImpactAssessmentIncompleteError` lists every "
+        "missing item); empty on success."
     )
 
 
@@ -539,6 +526,15 @@ def _incomplete(error: DomainError) -> ImpactAssessmentIncompleteError:
             for e in error.errors or []
         ],
     )
+
+
+def _impact_errors(
+    error: DomainError, *, kind: str | None = None, resource_id: object = None
+) -> list[UserError] | None:
+    """:func:`user_errors`, and one ``ImpactAssessmentIncompleteError`` for an incomplete one."""
+    if error.code == INCOMPLETE:
+        return [_incomplete(error)]
+    return user_errors(error, kind=kind, resource_id=resource_id)
 
 
 def parse_assessment_id(value: str) -> uuid.UUID:
@@ -579,15 +575,24 @@ class ImpactAssessmentQuery:
         description="AI systems that need an impact assessment (they affect individuals, owe the "
         "EU AI Act Art. 27(1) assessment, fall under the organisation's high-risk policy, work "
         "in a sensitive sector or carry a fundamental-rights risk), with the reasons. "
-        "`missing: true` keeps those without an approved, current assessment.",
+        "`filter: {missing: true}` keeps those without an approved, current assessment.",
     )
     async def impact_assessments_required(
         self,
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        missing: bool = False,
+        filter: ImpactAssessmentRequirementFilter | None = None,
+        missing: Annotated[
+            bool, strawberry.argument(deprecation_reason="Use filter.missing")
+        ] = False,
     ) -> ImpactAssessmentRequirementConnection:
+        # The deprecated argument's `false` is its default, so only its `true` counts as given.
+        missing = bool(
+            merge_filter_argument(
+                filter.missing if filter else None, missing or None, name="missing"
+            )
+        )
         check_page_size(first)
         start = Position.decode(after)
         page = await info.context.clients.impact.required(
@@ -613,15 +618,14 @@ class ImpactAssessmentMutation:
     async def create_impact_assessment(
         self, info: Info, input: CreateImpactAssessmentInput
     ) -> ImpactAssessmentPayload:
-        try:
-            body = _create_body(input, parse_ai_system_id(input.system_id))
-            created = await info.context.clients.impact.create(
-                body, idempotency_key=input.idempotency_key
-            )
-        except DomainError as error:
-            errors = user_errors(error)
-            if errors is None:
-                raise
+        created, errors = await attempt(
+            lambda: info.context.clients.impact.create(
+                _create_body(input, parse_ai_system_id(input.system_id)),
+                idempotency_key=input.idempotency_key,
+            ),
+            mapping=_impact_errors,
+        )
+        if created is None:
             return ImpactAssessmentPayload(impact_assessment=None, errors=errors)
         return ImpactAssessmentPayload(
             impact_assessment=ImpactAssessment.from_upstream(created), errors=[]
@@ -636,11 +640,14 @@ class ImpactAssessmentMutation:
         self, info: Info, input: UpdateImpactAssessmentInput
     ) -> ImpactAssessmentPayload:
         updated, errors = await attempt(
-            info.context.clients.impact.update(
+            lambda: info.context.clients.impact.update(
                 parse_assessment_id(input.id),
                 _update_body(input),
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="ImpactAssessment",
+            resource_id=input.id,
+            mapping=_impact_errors,
         )
         if updated is None:
             return ImpactAssessmentPayload(impact_assessment=None, errors=errors)
@@ -657,20 +664,7 @@ class ImpactAssessmentMutation:
     async def submit_impact_assessment(
         self, info: Info, id: strawberry.ID
     ) -> ImpactAssessmentPayload:
-        try:
-            submitted = await info.context.clients.impact.transition(
-                parse_assessment_id(id), "submit"
-            )
-        except DomainError as error:
-            if error.code == INCOMPLETE:
-                return ImpactAssessmentPayload(impact_assessment=None, errors=[_incomplete(error)])
-            errors = user_errors(error)
-            if errors is None:
-                raise
-            return ImpactAssessmentPayload(impact_assessment=None, errors=errors)
-        return ImpactAssessmentPayload(
-            impact_assessment=ImpactAssessment.from_upstream(submitted), errors=[]
-        )
+        return await _move(info, id, "submit", None)
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         name="approveImpactAssessment",
@@ -681,24 +675,9 @@ class ImpactAssessmentMutation:
     async def approve_impact_assessment(
         self, info: Info, id: strawberry.ID
     ) -> ApproveImpactAssessmentPayload:
-        try:
-            approved = await info.context.clients.impact.transition(
-                parse_assessment_id(id), "approve"
-            )
-        except DomainError as error:
-            if error.code == INCOMPLETE:
-                return ApproveImpactAssessmentPayload(
-                    impact_assessment=None, errors=[_incomplete(error)]
-                )
-            errors = user_errors(error)
-            if errors is None:
-                raise
-            typed: list[ApproveImpactAssessmentError] = [
-                e for e in errors if isinstance(e, ValidationError | ForbiddenError | ConflictError)
-            ]
-            return ApproveImpactAssessmentPayload(impact_assessment=None, errors=typed)
+        moved = await _move(info, id, "approve", None)
         return ApproveImpactAssessmentPayload(
-            impact_assessment=ImpactAssessment.from_upstream(approved), errors=[]
+            impact_assessment=moved.impact_assessment, errors=moved.errors
         )
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
@@ -742,13 +721,14 @@ class ImpactAssessmentMutation:
 async def _move(
     info: Info, id: strawberry.ID, action: str, body: dict[str, Any] | None
 ) -> ImpactAssessmentPayload:
-    """A transition of the review flow (send-back, reject, withdraw, reopen)."""
-    try:
-        moved = await info.context.clients.impact.transition(parse_assessment_id(id), action, body)
-    except DomainError as error:
-        errors = user_errors(error)
-        if errors is None:
-            raise
+    """A transition of the review flow (submit, approve, send-back, reject, withdraw, reopen)."""
+    moved, errors = await attempt(
+        lambda: info.context.clients.impact.transition(parse_assessment_id(id), action, body),
+        kind="ImpactAssessment",
+        resource_id=id,
+        mapping=_impact_errors,
+    )
+    if moved is None:
         return ImpactAssessmentPayload(impact_assessment=None, errors=errors)
     return ImpactAssessmentPayload(
         impact_assessment=ImpactAssessment.from_upstream(moved), errors=[]

@@ -1,8 +1,8 @@
 """What the objectives, internal audit, corrective action and readiness schemas share: their typed
 mutation errors, node resolution through a DataLoader, and request bodies built from inputs.
 
-Besides the general ``ValidationError`` / ``ForbiddenError`` / ``ConflictError``, their mutations
-answer three refusals a form acts on: ``NotFoundError`` (the object is not in your organisation),
+Besides the general ``ValidationError`` / ``ForbiddenError`` / ``ConflictError`` /
+``NotFoundError``, their mutations answer two refusals a form acts on:
 ``AuditorNotIndependentError`` with every reason, and ``VerificationRequiredError`` with what a
 nonconformity still lacks before it may close.
 """
@@ -20,6 +20,7 @@ from strawberry import relay
 
 from gateway.loaders.base import ByIdLoader
 from gateway.schema.errors import UserError, ValidationError, user_errors
+from gateway.schema.errors import attempt as attempt_with
 from gateway.schema.ids import uuid_or_none
 from gateway.schema.pagination import Position
 from shared.errors import DomainError, NotFound, PreconditionRequired
@@ -33,14 +34,6 @@ class _HasId(Protocol):
 T = TypeVar("T")
 U = TypeVar("U", bound=_HasId)
 N = TypeVar("N")
-
-
-@strawberry.type(
-    name="NotFoundError",
-    description="The object the mutation names is not in your organisation (or no longer exists).",
-)
-class NotFoundError(UserError):
-    pass
 
 
 @strawberry.type(
@@ -79,11 +72,7 @@ class VerificationRequiredError(UserError):
     )
 
 
-IMPROVEMENT_ERROR_TYPES: tuple[type, ...] = (
-    NotFoundError,
-    AuditorNotIndependentError,
-    VerificationRequiredError,
-)
+IMPROVEMENT_ERROR_TYPES: tuple[type, ...] = (AuditorNotIndependentError, VerificationRequiredError)
 
 
 def _extension_list(error: DomainError, key: str) -> list[Any]:
@@ -91,8 +80,11 @@ def _extension_list(error: DomainError, key: str) -> list[Any]:
     return list(value) if isinstance(value, list) else []
 
 
-def typed_errors(error: DomainError) -> list[UserError] | None:
-    """The payload errors ``error`` stands for, or None when it is not the caller's to fix."""
+def typed_errors(
+    error: DomainError, *, kind: str | None = None, resource_id: object = None
+) -> list[UserError] | None:
+    """The payload errors ``error`` stands for, or None when it is not the caller's to fix
+    (:func:`user_errors` with the refusals of these services)."""
     if error.code == "auditor-not-independent":
         return [
             AuditorNotIndependentError(
@@ -127,8 +119,6 @@ def typed_errors(error: DomainError) -> list[UserError] | None:
                 ],
             )
         ]
-    if isinstance(error, NotFound):
-        return [NotFoundError(message=error.detail, code=error.code)]
     if isinstance(error, PreconditionRequired):
         return [
             ValidationError(
@@ -137,18 +127,17 @@ def typed_errors(error: DomainError) -> list[UserError] | None:
                 field=["expectedVersion"],
             )
         ]
-    return user_errors(error)
+    return user_errors(error, kind=kind, resource_id=resource_id)
 
 
-async def attempt(call: Awaitable[T]) -> tuple[T | None, list[UserError]]:
-    """``call``'s result, or the typed payload errors of a refusal the caller can act on
-    (other domain errors propagate as top-level errors)."""
-    try:
-        return await call, []
-    except DomainError as error:
-        if (errors := typed_errors(error)) is None:
-            raise
-        return None, errors
+async def attempt(
+    call: Awaitable[T] | Callable[[], Awaitable[T]],
+    *,
+    kind: str | None = None,
+    resource_id: object = None,
+) -> tuple[T | None, list[UserError]]:
+    """:func:`gateway.schema.errors.attempt` with these services' refusals."""
+    return await attempt_with(call, kind=kind, resource_id=resource_id, mapping=typed_errors)
 
 
 async def resolve_nodes(

@@ -7,6 +7,7 @@ import enum
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -21,6 +22,7 @@ from gateway.clients.objectives import (
 from gateway.loaders.children import ChildrenKey
 from gateway.loaders.objective_measurement_pages import MeasurementPageKey
 from gateway.loaders.objective_measurements import LatestMeasurements
+from gateway.schema.arguments import merge_filter_argument
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError
 from gateway.schema.ids import parse_node_id
@@ -206,10 +208,17 @@ class Objective(relay.Node):
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        since: date | None = None,
-        until: date | None = None,
+        filter: ObjectiveMeasurementFilter | None = None,
+        since: Annotated[
+            date | None, strawberry.argument(deprecation_reason="Use filter.since")
+        ] = None,
+        until: Annotated[
+            date | None, strawberry.argument(deprecation_reason="Use filter.until")
+        ] = None,
     ) -> ObjectiveMeasurementConnection:
         check_page_size(first)
+        since = merge_filter_argument(filter.since if filter else None, since, name="since")
+        until = merge_filter_argument(filter.until if filter else None, until, name="until")
         if after is None:
             found = await info.context.loaders.measurement_pages.load(
                 MeasurementPageKey(self.objective_id, first, since, until)
@@ -474,6 +483,21 @@ class ObjectiveFilter:
         return out
 
 
+@strawberry.input(
+    name="ObjectiveMeasurementFilter", description="Which measurements of an objective to list."
+)
+class ObjectiveMeasurementFilter:
+    since: date | None = strawberry.field(default=None, description="Measured on or after.")
+    until: date | None = strawberry.field(default=None, description="Measured on or before.")
+
+
+@strawberry.input(name="ManagementReviewFilter", description="Which management reviews to list.")
+class ManagementReviewFilter:
+    statuses: list[ManagementReviewStatus] | None = strawberry.field(
+        default=None, description="Any of these statuses."
+    )
+
+
 @strawberry.input(name="ManagementReviewActionFilter")
 class ManagementReviewActionFilter:
     statuses: list[ManagementReviewActionStatus] | None = None
@@ -728,9 +752,16 @@ class ObjectivesQuery:
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        statuses: list[ManagementReviewStatus] | None = None,
+        filter: ManagementReviewFilter | None = None,
+        statuses: Annotated[
+            list[ManagementReviewStatus] | None,
+            strawberry.argument(deprecation_reason="Use filter.statuses"),
+        ] = None,
     ) -> ManagementReviewConnection:
         check_page_size(first)
+        statuses = merge_filter_argument(
+            filter.statuses if filter else None, statuses, name="statuses"
+        )
         start = Position.decode(after)
         page = await info.context.clients.objectives.reviews(
             limit=start.skip + first,
@@ -793,11 +824,13 @@ class ObjectivesMutation:
     )
     async def update_objective(self, info: Info, input: UpdateObjectiveInput) -> ObjectivePayload:
         found, errors = await attempt(
-            info.context.clients.objectives.update_objective(
+            lambda: info.context.clients.objectives.update_objective(
                 parse_node_id(input.id, "Objective"),
                 sent(input, OBJECTIVE_FIELDS),
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="Objective",
+            resource_id=input.id,
         )
         return ObjectivePayload(
             objective=Objective.from_upstream(found) if found else None, errors=errors
@@ -820,7 +853,9 @@ class ObjectivesMutation:
         found, errors = await attempt(
             info.context.clients.objectives.record_measurement(
                 objective_id, body, idempotency_key=input.idempotency_key
-            )
+            ),
+            kind="Objective",
+            resource_id=input.objective_id,
         )
         if found is None:
             return RecordMeasurementPayload(measurement=None, objective=None, errors=errors)
@@ -864,11 +899,13 @@ class ObjectivesMutation:
         if input.notes is not strawberry.UNSET:
             body["notes"] = None if input.notes is None else _notes(input.notes)
         found, errors = await attempt(
-            info.context.clients.objectives.update_review(
+            lambda: info.context.clients.objectives.update_review(
                 parse_node_id(input.id, "ManagementReview"),
                 body,
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="ManagementReview",
+            resource_id=input.id,
         )
         return _review(found, errors)
 
@@ -880,12 +917,14 @@ class ObjectivesMutation:
         self, info: Info, input: PrefillManagementReviewInput
     ) -> ManagementReviewPayload:
         found, errors = await attempt(
-            info.context.clients.objectives.transition_review(
+            lambda: info.context.clients.objectives.transition_review(
                 parse_node_id(input.id, "ManagementReview"),
                 "prefill",
                 None,
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="ManagementReview",
+            resource_id=input.id,
         )
         return _review(found, errors)
 
@@ -900,12 +939,14 @@ class ObjectivesMutation:
             held_on=input.held_on, attendees=input.attendees, decisions=input.decisions
         )
         found, errors = await attempt(
-            info.context.clients.objectives.transition_review(
+            lambda: info.context.clients.objectives.transition_review(
                 parse_node_id(input.id, "ManagementReview"),
                 "hold",
                 body,
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="ManagementReview",
+            resource_id=input.id,
         )
         return _review(found, errors)
 
@@ -918,12 +959,14 @@ class ObjectivesMutation:
         self, info: Info, input: CloseManagementReviewInput
     ) -> ManagementReviewPayload:
         found, errors = await attempt(
-            info.context.clients.objectives.transition_review(
+            lambda: info.context.clients.objectives.transition_review(
                 parse_node_id(input.id, "ManagementReview"),
                 "close",
                 _optional(decisions=input.decisions),
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="ManagementReview",
+            resource_id=input.id,
         )
         return _review(found, errors)
 
@@ -942,11 +985,13 @@ class ObjectivesMutation:
             "due_date": input.due_date.isoformat(),
         }
         found, errors = await attempt(
-            info.context.clients.objectives.add_review_action(
+            lambda: info.context.clients.objectives.add_review_action(
                 parse_node_id(input.review_id, "ManagementReview", field="reviewId"),
                 body,
                 idempotency_key=input.idempotency_key,
-            )
+            ),
+            kind="ManagementReview",
+            resource_id=input.review_id,
         )
         return _review_action(found, errors)
 
@@ -958,10 +1003,12 @@ class ObjectivesMutation:
         self, info: Info, input: UpdateManagementReviewActionInput
     ) -> ManagementReviewActionPayload:
         found, errors = await attempt(
-            info.context.clients.objectives.update_review_action(
+            lambda: info.context.clients.objectives.update_review_action(
                 parse_node_id(input.id, "ManagementReviewAction"),
                 sent(input, ("title", "description", "owner", "due_date", "status")),
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="ManagementReviewAction",
+            resource_id=input.id,
         )
         return _review_action(found, errors)

@@ -20,12 +20,11 @@ from gateway.clients.context import (
     UpstreamInterestedParty,
 )
 from gateway.schema.context import Info
-from gateway.schema.errors import UserError, user_errors
+from gateway.schema.errors import UserError, attempt
 from gateway.schema.ids import parse_node_id
 from gateway.schema.improvement import resolve_nodes
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from shared.db import utcnow
-from shared.errors import DomainError
 
 N = TypeVar("N", bound=relay.Node)
 
@@ -536,13 +535,10 @@ class ContextMutation:
             "owner": input.owner,
             "next_review_at": input.next_review_at.isoformat() if input.next_review_at else None,
         }
-        try:
-            created = await info.context.clients.context.create_issue(
-                body, idempotency_key=input.idempotency_key
-            )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+        created, errors = await attempt(
+            info.context.clients.context.create_issue(body, idempotency_key=input.idempotency_key)
+        )
+        if created is None:
             return CreateContextIssuePayload(context_issue=None, errors=errors)
         return CreateContextIssuePayload(
             context_issue=ContextIssue.from_upstream(created), errors=[]
@@ -567,13 +563,10 @@ class ContextMutation:
             "owner": input.owner,
             "next_review_at": input.next_review_at.isoformat() if input.next_review_at else None,
         }
-        try:
-            created = await info.context.clients.context.create_party(
-                body, idempotency_key=input.idempotency_key
-            )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+        created, errors = await attempt(
+            info.context.clients.context.create_party(body, idempotency_key=input.idempotency_key)
+        )
+        if created is None:
             return CreateInterestedPartyPayload(interested_party=None, errors=errors)
         return CreateInterestedPartyPayload(
             interested_party=InterestedParty.from_upstream(created), errors=[]
@@ -587,14 +580,16 @@ class ContextMutation:
     async def update_context_issue(
         self, info: Info, input: UpdateContextIssueInput
     ) -> UpdateContextIssuePayload:
-        issue_id = parse_node_id(input.id, "ContextIssue")
-        try:
-            updated = await info.context.clients.context.update_issue(
-                issue_id, _sent(input, ISSUE_FIELDS), expected_version=input.expected_version
-            )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+        updated, errors = await attempt(
+            lambda: info.context.clients.context.update_issue(
+                parse_node_id(input.id, "ContextIssue"),
+                _sent(input, ISSUE_FIELDS),
+                expected_version=input.expected_version,
+            ),
+            kind="ContextIssue",
+            resource_id=input.id,
+        )
+        if updated is None:
             return UpdateContextIssuePayload(context_issue=None, errors=errors)
         return UpdateContextIssuePayload(
             context_issue=ContextIssue.from_upstream(updated), errors=[]
@@ -608,7 +603,6 @@ class ContextMutation:
     async def update_interested_party(
         self, info: Info, input: UpdateInterestedPartyInput
     ) -> UpdateInterestedPartyPayload:
-        party_id = parse_node_id(input.id, "InterestedParty")
         body = _sent(input, PARTY_FIELDS)
         if input.requirements is not strawberry.UNSET:
             body["requirements"] = (
@@ -619,13 +613,16 @@ class ContextMutation:
                     for r in input.requirements
                 ]
             )
-        try:
-            updated = await info.context.clients.context.update_party(
-                party_id, body, expected_version=input.expected_version
-            )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+        updated, errors = await attempt(
+            lambda: info.context.clients.context.update_party(
+                parse_node_id(input.id, "InterestedParty"),
+                body,
+                expected_version=input.expected_version,
+            ),
+            kind="InterestedParty",
+            resource_id=input.id,
+        )
+        if updated is None:
             return UpdateInterestedPartyPayload(interested_party=None, errors=errors)
         return UpdateInterestedPartyPayload(
             interested_party=InterestedParty.from_upstream(updated), errors=[]
@@ -644,13 +641,10 @@ class ContextMutation:
             "note": input.note,
             "next_review_at": _rest(input.next_review_at),
         }
-        try:
-            roles = await info.context.clients.context.set_ai_roles(
-                body, expected_version=input.expected_version
-            )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+        roles, errors = await attempt(
+            info.context.clients.context.set_ai_roles(body, expected_version=input.expected_version)
+        )
+        if roles is None:
             return SetOrganisationAIRolesPayload(organisation_ai_roles=None, errors=errors)
         return SetOrganisationAIRolesPayload(
             organisation_ai_roles=OrganisationAIRoles.from_upstream(roles), errors=[]

@@ -29,7 +29,10 @@ class Position:
     skip: int = 0
 
     def encode(self) -> str:
-        raw = json.dumps({"u": self.upstream, "s": self.skip}, separators=(",", ":"))
+        # What ``json.dumps({"u": …, "s": …}, separators=(",", ":"))`` writes, without building
+        # a dict and an encoder per edge (a page encodes one cursor per edge).
+        upstream = "null" if self.upstream is None else json.dumps(self.upstream)
+        raw = f'{{"u":{upstream},"s":{int(self.skip)}}}'
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod

@@ -717,11 +717,13 @@ class ReadinessMutation:
     ) -> MilestonePayload:
         done_on = (input.done_on or datetime.now(UTC).date()) if input.done else None
         found, errors = await attempt(
-            info.context.clients.readiness.update_milestone(
+            lambda: info.context.clients.readiness.update_milestone(
                 parse_node_id(input.id, "Milestone"),
                 done_on,
                 expected_version=input.expected_version,
-            )
+            ),
+            kind="Milestone",
+            resource_id=input.id,
         )
         return MilestonePayload(
             milestone=Milestone.from_upstream(found) if found else None, errors=errors

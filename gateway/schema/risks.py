@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -16,13 +16,14 @@ from gateway.clients.risks import (
     UpstreamRiskDashboard,
     UpstreamRiskMatrix,
     UpstreamRiskPolicy,
+    UpstreamRiskSummary,
 )
 from gateway.loaders.system_risks import SystemRisksKey
 from gateway.schema.context import Info
-from gateway.schema.errors import UserError, user_errors
+from gateway.schema.errors import UserError, attempt
 from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
-from shared.errors import DomainError, NotFound
+from shared.errors import NotFound
 
 
 @strawberry.enum(description="Where a risk stands.")
@@ -192,9 +193,8 @@ class RiskSummary:
     )
 
 
-async def load_risk_summary(info: Info, system_id: uuid.UUID) -> RiskSummary:
-    """Through the request's DataLoader: one upstream call for every system on the page."""
-    found = await info.context.loaders.risk_summaries.load(system_id)
+def risk_summary_of(found: UpstreamRiskSummary) -> RiskSummary:
+    """A system's summary as the page's batch (one upstream call per page) found it."""
     return RiskSummary(
         open_count=found.open_count, highest_residual_level=found.highest_residual_level
     )
@@ -473,13 +473,13 @@ class RiskPayload:
     errors: list[UserError]
 
 
-async def _payload(call: Any) -> RiskPayload:
-    try:
-        found: UpstreamRisk = await call
-    except DomainError as error:
-        errors = user_errors(error)
-        if errors is None:
-            raise
+async def _payload(
+    call: Callable[[], Awaitable[UpstreamRisk]], *, risk_id: str | None = None
+) -> RiskPayload:
+    found, errors = await attempt(
+        call, kind="Risk" if risk_id is not None else None, resource_id=risk_id
+    )
+    if found is None:
         return RiskPayload(risk=None, errors=errors)
     return RiskPayload(risk=Risk.from_upstream(found), errors=[])
 
@@ -577,7 +577,9 @@ class RiskMutation:
             "residual_severity": input.residual_severity,
         }
         client = info.context.clients.risks
-        return await _payload(client.create_risk(body, idempotency_key=input.idempotency_key))
+        return await _payload(
+            lambda: client.create_risk(body, idempotency_key=input.idempotency_key)
+        )
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         name="assessRisk", description="Re-score a risk on the current matrix."
@@ -587,7 +589,8 @@ class RiskMutation:
         body = {f: getattr(input, f) for f in fields if getattr(input, f) is not None}
         client = info.context.clients.risks
         return await _payload(
-            client.assess_risk(parse_risk_id(input.id), body, version=input.version)
+            lambda: client.assess_risk(parse_risk_id(input.id), body, version=input.version),
+            risk_id=input.id,
         )
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
@@ -596,7 +599,10 @@ class RiskMutation:
     async def accept_risk(self, info: Info, input: AcceptRiskInput) -> RiskPayload:
         client = info.context.clients.risks
         return await _payload(
-            client.accept_risk(parse_risk_id(input.id), input.rationale, version=input.version)
+            lambda: client.accept_risk(
+                parse_risk_id(input.id), input.rationale, version=input.version
+            ),
+            risk_id=input.id,
         )
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
@@ -611,11 +617,7 @@ class RiskMutation:
             "allow_self_acceptance": input.allow_self_acceptance,
         }
         client = info.context.clients.risks
-        try:
-            found = await client.put_risk_policy(body, version=input.version)
-        except DomainError as error:
-            errors = user_errors(error)
-            if errors is None:
-                raise
+        found, errors = await attempt(client.put_risk_policy(body, version=input.version))
+        if found is None:
             return RiskPolicyPayload(risk_policy=None, errors=errors)
         return RiskPolicyPayload(risk_policy=RiskPolicy.from_upstream(found), errors=[])

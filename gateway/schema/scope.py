@@ -20,14 +20,9 @@ from gateway.clients.scope import (
     UpstreamWarning,
 )
 from gateway.schema.ai_systems import AISystem
+from gateway.schema.arguments import merge_filter_argument
 from gateway.schema.context import Info
-from gateway.schema.errors import (
-    ConflictError,
-    ForbiddenError,
-    UserError,
-    ValidationError,
-    user_errors,
-)
+from gateway.schema.errors import UserError, attempt
 from gateway.schema.ids import parse_node_id
 from gateway.schema.improvement import resolve_nodes
 from gateway.schema.organisation_context import (
@@ -36,7 +31,7 @@ from gateway.schema.organisation_context import (
     page_edges,
 )
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
-from shared.errors import DomainError, NotFound
+from shared.errors import NotFound
 
 
 @strawberry.enum(description="Where a scope version is in its life: draft → approved → superseded.")
@@ -275,6 +270,11 @@ class ScopeDiff:
 # --- Inputs and payloads ----------------------------------------------------------------------
 
 
+@strawberry.input(name="ScopeVersionFilter", description="Which scope versions to list.")
+class ScopeVersionFilter:
+    status: ScopeStatus | None = strawberry.field(default=None, description="Only this status.")
+
+
 @strawberry.input(name="ScopeBoundaryInput")
 class ScopeBoundaryInput:
     name: str
@@ -365,12 +365,6 @@ class ScopeApprovalRefusedError(UserError):
     reasons: list[ScopeRefusalReason]
 
 
-ApproveScopeVersionError = Annotated[
-    ScopeApprovalRefusedError | ValidationError | ForbiddenError | ConflictError,
-    strawberry.union("ApproveScopeVersionError"),
-]
-
-
 @strawberry.type(name="ApproveScopeVersionPayload")
 class ApproveScopeVersionPayload:
     scope_version: ScopeVersion | None = strawberry.field(
@@ -379,14 +373,10 @@ class ApproveScopeVersionPayload:
     warnings: list[ScopeWarning] = strawberry.field(
         description="In-scope systems depending on something outside the scope, with the path."
     )
-    errors: list[ApproveScopeVersionError]
-
-
-def _refusal_errors(error: DomainError) -> list[ApproveScopeVersionError]:
-    found = user_errors(error)
-    if found is None:
-        raise error
-    return [e for e in found if isinstance(e, ValidationError | ForbiddenError | ConflictError)]
+    errors: list[UserError] = strawberry.field(
+        description="Why it was not approved (a `ScopeApprovalRefusedError` lists every reason); "
+        "empty on success."
+    )
 
 
 @strawberry.type
@@ -403,9 +393,13 @@ class ScopeQuery(ContextQuery):
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        status: ScopeStatus | None = None,
+        filter: ScopeVersionFilter | None = None,
+        status: Annotated[
+            ScopeStatus | None, strawberry.argument(deprecation_reason="Use filter.status")
+        ] = None,
     ) -> ScopeVersionConnection:
         check_page_size(first)
+        status = merge_filter_argument(filter.status if filter else None, status, name="status")
         start = Position.decode(after)
         page = await info.context.clients.scope.list_versions(
             limit=start.skip + first,
@@ -476,13 +470,10 @@ class ScopeMutation(ContextMutation):
         self, info: Info, input: CreateScopeVersionInput
     ) -> ScopeVersionPayload:
         body = {"copy_from_current": input.copy_from_current, **_content(input)}
-        try:
-            created = await info.context.clients.scope.create_version(
-                body, idempotency_key=input.idempotency_key
-            )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+        created, errors = await attempt(
+            info.context.clients.scope.create_version(body, idempotency_key=input.idempotency_key)
+        )
+        if created is None:
             return ScopeVersionPayload(scope_version=None, errors=errors)
         return ScopeVersionPayload(scope_version=ScopeVersion.from_upstream(created), errors=[])
 
@@ -493,13 +484,14 @@ class ScopeMutation(ContextMutation):
     async def update_scope_version(
         self, info: Info, input: UpdateScopeVersionInput
     ) -> ScopeVersionPayload:
-        try:
-            updated = await info.context.clients.scope.update_version(
+        updated, errors = await attempt(
+            lambda: info.context.clients.scope.update_version(
                 parse_node_id(input.id, "ScopeVersion"), _content(input), version=input.version
-            )
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+            ),
+            kind="ScopeVersion",
+            resource_id=input.id,
+        )
+        if updated is None:
             return ScopeVersionPayload(scope_version=None, errors=errors)
         return ScopeVersionPayload(scope_version=ScopeVersion.from_upstream(updated), errors=[])
 
@@ -512,14 +504,15 @@ class ScopeMutation(ContextMutation):
     async def approve_scope_version(
         self, info: Info, input: ApproveScopeVersionInput
     ) -> ApproveScopeVersionPayload:
-        try:
-            result = await info.context.clients.scope.approve(
+        result, errors = await attempt(
+            lambda: info.context.clients.scope.approve(
                 parse_node_id(input.id, "ScopeVersion"), version=input.version
-            )
-        except DomainError as error:
-            return ApproveScopeVersionPayload(
-                scope_version=None, warnings=[], errors=_refusal_errors(error)
-            )
+            ),
+            kind="ScopeVersion",
+            resource_id=input.id,
+        )
+        if result is None:
+            return ApproveScopeVersionPayload(scope_version=None, warnings=[], errors=errors)
         warnings = [ScopeWarning.of(w) for w in result.warnings]
         if result.refused is not None or result.scope_version is None:
             refusal = ScopeApprovalRefusedError(

@@ -29,7 +29,7 @@ from gateway.clients.soa import (
 )
 from gateway.schema.ai_systems import AIRole
 from gateway.schema.context import Info
-from gateway.schema.errors import UserError, user_errors
+from gateway.schema.errors import UserError, attempt, user_errors
 from gateway.schema.pagination import DEFAULT_PAGE_SIZE, Position, check_page_size
 from shared.errors import DomainError
 
@@ -718,7 +718,8 @@ class SoAMutation:
                 input.control_id, body, expected_version=input.expected_version
             )
         except DomainError as error:
-            errors = user_errors(error)
+            # Not `attempt`: the risks relying on the control are read from the error itself.
+            errors = user_errors(error, kind="SoAEntry", resource_id=input.control_id)
             if errors is None:
                 raise
             risks = [uuid.UUID(str(r)) for r in _extension_list(error, "risks")]
@@ -736,14 +737,12 @@ class SoAMutation:
     async def propose_soa_entries(
         self, info: Info, roles: list[AIRole] | None = None
     ) -> ProposeSoAEntriesPayload:
-        try:
-            found = await info.context.clients.soa.propose(
+        found, errors = await attempt(
+            info.context.clients.soa.propose(
                 [r.value for r in roles] if roles is not None else None
             )
-        except DomainError as error:
-            errors = user_errors(error)
-            if errors is None:
-                raise
+        )
+        if found is None:
             return ProposeSoAEntriesPayload(proposal=None, errors=errors)
         proposal = SoAProposal(
             roles=[AIRole(r) for r in found.roles],
@@ -768,12 +767,8 @@ class SoAMutation:
     async def accept_soa_proposals(
         self, info: Info, control_ids: list[str] | None = None
     ) -> AcceptSoAProposalsPayload:
-        try:
-            found = await info.context.clients.soa.accept_proposals(control_ids)
-        except DomainError as error:
-            errors = user_errors(error)
-            if errors is None:
-                raise
+        found, errors = await attempt(info.context.clients.soa.accept_proposals(control_ids))
+        if found is None:
             return AcceptSoAProposalsPayload(
                 accepted=[], not_proposed=[], entries=[], errors=errors
             )
@@ -792,11 +787,8 @@ class SoAMutation:
     async def create_soa_version(
         self, info: Info, note: str | None = None
     ) -> CreateSoAVersionPayload:
-        try:
-            version = await info.context.clients.soa.create_version(note)
-        except DomainError as error:
-            if (errors := user_errors(error)) is None:
-                raise
+        version, errors = await attempt(info.context.clients.soa.create_version(note))
+        if version is None:
             return CreateSoAVersionPayload(version=None, errors=errors)
         return CreateSoAVersionPayload(version=SoAVersion.from_upstream(version), errors=[])
 
@@ -809,7 +801,8 @@ class SoAMutation:
         try:
             version = await info.context.clients.soa.approve(id)
         except DomainError as error:
-            errors = user_errors(error)
+            # Not `attempt`: the refusal's reasons are read from the error itself.
+            errors = user_errors(error, kind="SoAVersion", resource_id=id)
             if errors is None:
                 raise
             reasons = [

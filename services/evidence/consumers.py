@@ -7,6 +7,7 @@ from services.evidence.documented.consumers import HANDLERS as DOCUMENTED_HANDLE
 from services.evidence.items.consumers import HANDLERS as ITEMS_HANDLERS
 from services.evidence.models import SystemProjection
 from services.evidence.readiness.consumers import HANDLERS as READINESS_HANDLERS
+from services.evidence.reviews.consumers import HANDLERS as REVIEWS_HANDLERS
 from shared.events.consumer import EventHandler
 from shared.projections import system_projection_handler
 
@@ -16,4 +17,5 @@ HANDLERS: list[EventHandler] = [
     *DOCUMENTED_HANDLERS,
     *COMPETENCE_HANDLERS,
     *READINESS_HANDLERS,
+    *REVIEWS_HANDLERS,
 ]

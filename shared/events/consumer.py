@@ -1,8 +1,11 @@
 """Idempotent, durable event consumers with bounded redelivery and a dead-letter table.
 
-Each handler gets a durable JetStream pull consumer with explicit ack. One message is handled in
-one database transaction that also records ``(consumer, event_id)`` in the inbox table, so a
-redelivered event is applied once. A failing message is redelivered with back-off
+Each handler gets a durable JetStream pull consumer with explicit ack. The events of one fetch
+(up to 20) are applied in order in one database transaction that also records each
+``(consumer, event_id)`` in the inbox table, so a redelivered event is applied once; they are
+acknowledged after that transaction commits. If any of them fails, the transaction is rolled
+back and each event is handled again in a transaction of its own, so only the failing one is
+retried. A failing message is redelivered with back-off
 (``nak(delay)``); on its last allowed delivery it is written to the ``dead_letter`` table (which ops
 list and replay over REST or the CLI) and terminated, so one poison message never blocks the
 stream. The relay's parked outbox rows are dead letters too (consumer ``outbox-relay``); replaying
@@ -36,11 +39,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import current_actor, worker_actor
-from shared.db import Database, dead_letter_table, inbox_table, tenant_transaction, utcnow
+from shared.db import (
+    Database,
+    dead_letter_table,
+    inbox_table,
+    set_org,
+    tenant_transaction,
+    utcnow,
+)
 from shared.errors import Conflict, NotFound
 from shared.events.envelope import CloudEvent
 from shared.events.relay import RELAY_CONSUMER, requeue_parked
 from shared.observability import Metrics, child_traceparent, traceparent_var
+from shared.telemetry import consume_span
 
 logger = logging.getLogger("aims.consumer")
 
@@ -135,11 +146,100 @@ class ConsumerRunner:
                     logger.warning("fetch failed", exc_info=True, extra={"consumer": self.durable})
                     await asyncio.sleep(1.0)
                     continue
-                for msg in messages:
-                    await self.process(msg)
+                await self.process_batch(messages)
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def process_batch(self, messages: Sequence[Msg]) -> None:
+        """Handle a fetched batch in fetch order: the events delivered for the first time in
+        one transaction (:meth:`apply_batch`), acknowledged after its COMMIT. A message that
+        is not ours, unreadable, or delivered before (it may be the one that failed) is
+        handled on its own by :meth:`process`, after the events fetched before it."""
+        batch: list[tuple[Msg, CloudEvent]] = []
+        for msg in messages:
+            event: CloudEvent | None = None
+            if (msg.metadata.num_delivered or 1) == 1 and self.wants(msg.subject):
+                with contextlib.suppress(ValidationError):
+                    event = CloudEvent.model_validate_json(msg.data)
+            if event is not None:
+                batch.append((msg, event))
+                continue
+            await self._process_together(batch)
+            batch = []
+            await self.process(msg)
+        await self._process_together(batch)
+
+    async def _process_together(self, batch: Sequence[tuple[Msg, CloudEvent]]) -> None:
+        if len(batch) <= 1:
+            for msg, _ in batch:
+                await self.process(msg)
+            return
+        try:
+            outcomes = await self.apply_batch([event for _, event in batch])
+        except Exception:
+            # Rolled back as a whole: each event again in a transaction of its own, so that
+            # only the failing one is retried (and dead-lettered in the end).
+            logger.info(
+                "batch failed; applying its events one by one",
+                exc_info=True,
+                extra={"consumer": self.durable, "events": len(batch)},
+            )
+            for msg, _ in batch:
+                await self.process(msg)
+            return
+        for (msg, _), applied in zip(batch, outcomes, strict=True):
+            await msg.ack()
+            self.metrics.events_consumed.labels(
+                self.metrics.service, self.handler.name, "applied" if applied else "duplicate"
+            ).inc()
+
+    async def apply_batch(self, events: Sequence[CloudEvent]) -> list[bool]:
+        """Apply ``events`` in order in one transaction, each once (one inbox row per event,
+        inserted in one statement): per event, True when applied, False when the inbox had it.
+        Raises (and rolls back every event) when one handler fails."""
+        ids = [uuid.UUID(event.id) for event in events]
+        async with self.db.sessions() as session, session.begin():
+            org = events[0].orgid
+            await set_org(session, org)  # with BEGIN, in one round trip
+            inserted = await session.execute(
+                pg_insert(inbox_table)
+                .values(
+                    [
+                        {"consumer": self.durable, "event_id": i, "processed_at": utcnow()}
+                        for i in dict.fromkeys(ids)
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(inbox_table.c.event_id)
+            )
+            new = set(inserted.scalars())
+            outcomes: list[bool] = []
+            for event, event_id in zip(events, ids, strict=True):
+                if event_id not in new:
+                    outcomes.append(False)
+                    continue
+                new.discard(event_id)  # the same event twice in one batch: applied once
+                if event.orgid != org:
+                    org = event.orgid
+                    await set_org(session, org)
+                span = consume_span(self.metrics, self.handler.name, event)
+                token = traceparent_var.set(
+                    span.traceparent or child_traceparent(event.traceparent)
+                )
+                actor_token = current_actor.set(worker_actor(f"consumer:{self.handler.name}"))
+                try:
+                    await self.handler.handle(session, event)
+                    await session.flush()  # the next event's handler reads what this one wrote
+                except Exception as exc:
+                    span.fail(exc)
+                    raise
+                finally:
+                    current_actor.reset(actor_token)
+                    traceparent_var.reset(token)
+                    span.end()
+                outcomes.append(True)
+        return outcomes
 
     async def process(self, msg: Msg) -> None:
         if not self.wants(msg.subject):
@@ -154,7 +254,8 @@ class ConsumerRunner:
             await self._dead_letter(msg, None, None, f"invalid envelope: {exc}", deliveries)
             await msg.term()
             return
-        token = traceparent_var.set(child_traceparent(event.traceparent))
+        span = consume_span(self.metrics, self.handler.name, event)  # telemetry (no-op when off)
+        token = traceparent_var.set(span.traceparent or child_traceparent(event.traceparent))
         actor_token = current_actor.set(worker_actor(f"consumer:{self.handler.name}"))
         try:
             applied = await self.apply(event)
@@ -163,6 +264,7 @@ class ConsumerRunner:
                 self.metrics.service, self.handler.name, "applied" if applied else "duplicate"
             ).inc()
         except Exception as exc:
+            span.fail(exc)  # telemetry
             logger.warning(
                 "event handling failed",
                 exc_info=True,
@@ -183,6 +285,7 @@ class ConsumerRunner:
         finally:
             current_actor.reset(actor_token)
             traceparent_var.reset(token)
+            span.end()  # telemetry
 
     async def apply(self, event: CloudEvent) -> bool:
         """Apply ``event`` once: returns False when the inbox shows it was applied before."""

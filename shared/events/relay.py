@@ -45,6 +45,7 @@ from shared.db import (
 from shared.events.metrics import event_metrics
 from shared.events.outbox import entity_type_of
 from shared.observability import Metrics
+from shared.telemetry import publish_spans
 
 logger = logging.getLogger("aims.relay")
 
@@ -381,6 +382,7 @@ class OutboxRelay:
                         outbox_table.c.subject,
                         outbox_table.c.attempts,
                         outbox_table.c.envelope["subject"].astext.label("entity"),
+                        outbox_table.c.envelope["traceparent"].astext.label("traceparent"),
                         # As text: the JSON goes out as stored, not decoded and encoded again.
                         sa.cast(outbox_table.c.envelope, sa.Text).label("envelope"),
                     )
@@ -411,9 +413,10 @@ class OutboxRelay:
                     )
                     held.setdefault(key, row.seq)
             sendable = [row for row in rows if row.seq not in refused]
-            outcomes = dict(
-                zip((r.seq for r in sendable), await self._publish(sendable), strict=True)
-            )
+            spans = publish_spans(self.metrics, sendable, self.subject_prefix)  # telemetry
+            sent = await self._publish(sendable)
+            spans.end(sent)
+            outcomes = dict(zip((r.seq for r in sendable), sent, strict=True))
             published: list[int] = []
             parked = 0
             for row in rows:

@@ -289,8 +289,16 @@ async def test_inputs_are_prefilled_as_of_the_review_date(
     assert (obj["value"], obj["on_target"]) == (0.93, True)
     assert inputs["documented_information"]["auto"]["as_of"] == day(1).isoformat()
     assert inputs["risks"]["auto"]["counts"]["open"] == 0
-    assert inputs["changes_in_issues"]["auto"] is None
-    assert "inventory" in inputs["changes_in_issues"]["auto_note"]
+    # No context recorded in the inventory: every input is still filled, with nothing in it.
+    for section in ("changes_in_issues", "changes_in_needs"):
+        assert inputs[section]["auto"]["counts"] == {
+            "total": 0,
+            "new": 0,
+            "changed": 0,
+            "unchanged": 0,
+        }
+        assert inputs[section]["auto_note"] is None
+    assert all(i["auto"] is not None for i in inputs.values())
 
     # A review dated today sees today's data.
     current = await plan(stack, org, title="Review 3")

@@ -143,8 +143,11 @@ async def test_update_context_issue_of_another_organisation_is_not_found(
         headers=other,
     )
     body = response.json()
-    assert body["data"] is None or body["data"]["updateContextIssue"] is None
-    assert body["errors"][0]["extensions"]["status"] == 404
+    assert "errors" not in body, body
+    payload = body["data"]["updateContextIssue"]
+    assert payload["contextIssue"] is None
+    [error] = payload["errors"]
+    assert error["__typename"] == "NotFoundError"
 
 
 async def test_update_interested_party(stack: Any, org: uuid.UUID) -> None:

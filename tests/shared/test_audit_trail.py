@@ -7,6 +7,7 @@ owner role (the app role cannot change or delete entries at all).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from shared.audit import Actor, append_audit, verify_chain
+from shared.audit import Actor, append_audit, pending_entries, verify_chain
 from shared.db import Database, set_org, uuid7
 
 pytestmark = pytest.mark.engines
@@ -336,6 +337,147 @@ async def test_concurrent_changes_in_one_org_keep_one_valid_chain(
     assert len({e["entity_id"] for e in entries}) == 20
     result = await verify(stack, org)
     assert (result["valid"], result["entries"], result["head_seq"]) == (True, 20, 20)
+
+
+async def test_two_open_writes_of_one_org_are_both_chained_in_commit_order(
+    stack: Any, org: uuid.UUID
+) -> None:
+    """The head is locked only just before COMMIT: a second write of the org appends and
+    commits while the first is still open (it used to wait for the first's COMMIT), and the
+    chain takes them in the order they committed."""
+    db = Database(stack.engines.databases["inventory"].app_url, pool_size=2)
+    actor = Actor("system:test", "system")
+    try:
+        async with db.sessions() as first, first.begin():
+            await set_org(first, org)
+            await append_audit(
+                first, org_id=org, action="test.first", entity_type="sample", entity_id="a",
+                before=None, after={"n": 1}, actor=actor,
+            )  # fmt: skip
+            assert pending_entries(first) == 1
+            async with db.sessions() as second, second.begin():
+                await set_org(second, org)
+                await append_audit(
+                    second, org_id=org, action="test.second", entity_type="sample",
+                    entity_id="b", before=None, after={"n": 2}, actor=actor,
+                )  # fmt: skip
+                # Committing ``second`` must not wait for ``first`` (still open).
+                await asyncio.wait_for(second.commit(), timeout=10)
+            # Same entity as ``second``: ``before`` is read under the lock, at COMMIT.
+            await append_audit(
+                first, org_id=org, action="test.third", entity_type="sample", entity_id="b",
+                after={"n": 3}, actor=actor,
+            )  # fmt: skip
+        async with db.sessions() as session, session.begin():
+            await set_org(session, org)
+            result = await verify_chain(session, org)
+    finally:
+        await db.dispose()
+    assert (result.valid, result.entries, result.head_seq) == (True, 3, 3), result.problems
+    entries = await trail(stack, "inventory", org)
+    assert [e["action"] for e in entries] == ["test.second", "test.first", "test.third"]
+    assert entries[2]["before"] == {"n": 2}
+    # recorded_at follows the chain's order (it is taken when the entry is chained).
+    stamps = [e["recorded_at"] for e in entries]
+    assert stamps == sorted(stamps)
+
+
+async def test_a_known_before_is_chained_in_one_statement_and_verifies(
+    stack: Any, org: uuid.UUID
+) -> None:
+    """Once the org has a head, an entry whose ``before`` is known (a creation) is locked,
+    chained (the hash computed by PostgreSQL around the app's canonical JSON) and inserted
+    in one statement; the chain still verifies, with values that need escaping."""
+    db = Database(stack.engines.databases["inventory"].app_url, pool_size=1)
+    actor = Actor("system:test", "system")
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "audit_" in statement:
+            sent.append(statement)
+
+    awkward = {"q": 'quote " and \\ back', "n": [1.5, 1e20, None], "ü": "東京", "nested": {
+        "prev_hash": "x", "recorded_at": "y", "v": 2}}  # fmt: skip
+    try:
+        sa.event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+        for index in range(3):
+            sent.clear()
+            async with db.sessions() as session, session.begin():
+                await set_org(session, org)
+                await append_audit(
+                    session, org_id=org, action="test.created", entity_type="sample",
+                    entity_id=str(index), before=None, after=awkward | {"i": index}, actor=actor,
+                )  # fmt: skip
+            if index > 0:  # the first creates the org's head through the general path
+                assert len(sent) == 1 and "FOR UPDATE" in sent[0], sent
+        async with db.sessions() as session, session.begin():
+            await set_org(session, org)
+            result = await verify_chain(session, org)
+    finally:
+        await db.dispose()
+    assert (result.valid, result.entries) == (True, 3), result.problems
+    entries = await trail(stack, "inventory", org)
+    assert [e["after"]["i"] for e in entries] == [0, 1, 2]
+    stamps = [e["recorded_at"] for e in entries]
+    assert stamps == sorted(stamps)
+
+
+async def test_entries_of_a_rolled_back_savepoint_or_transaction_are_not_chained(
+    stack: Any, org: uuid.UUID
+) -> None:
+    db = Database(stack.engines.databases["inventory"].app_url, pool_size=1)
+    actor = Actor("system:test", "system")
+
+    async def add(session: Any, action: str) -> None:
+        await append_audit(
+            session, org_id=org, action=action, entity_type="sample", entity_id="s",
+            after={"action": action}, actor=actor,
+        )  # fmt: skip
+
+    try:
+        async with db.sessions() as session, session.begin():
+            await set_org(session, org)
+            await add(session, "test.kept")
+            with contextlib.suppress(RuntimeError):
+                async with session.begin_nested():
+                    await add(session, "test.undone")
+                    raise RuntimeError("roll the savepoint back")
+            async with session.begin_nested():
+                await add(session, "test.released")
+        async with db.sessions() as session:
+            await set_org(session, org)
+            await add(session, "test.rolled-back")
+            await session.rollback()
+            assert pending_entries(session) == 0
+    finally:
+        await db.dispose()
+    entries = await trail(stack, "inventory", org)
+    assert [e["action"] for e in entries] == ["test.kept", "test.released"]
+    assert entries[1]["before"] == {"action": "test.kept"}
+    assert (await verify(stack, org))["valid"] is True
+
+
+async def test_an_entry_for_another_organisation_is_refused_when_appended(
+    stack: Any, org: uuid.UUID
+) -> None:
+    """Entries are chained at COMMIT, when the seal scopes itself to each entry's organisation;
+    row-level security is therefore decided at append time: a transaction scoped to one
+    organisation cannot queue an entry for another, and nothing reaches either chain."""
+    other = uuid7()
+    db = Database(stack.engines.databases["inventory"].app_url, pool_size=1)
+    try:
+        async with db.sessions() as session, session.begin():
+            await set_org(session, org)
+            with pytest.raises(PermissionError, match="scoped to"):
+                await append_audit(
+                    session, org_id=other, action="test.foreign", entity_type="sample",
+                    entity_id="s", after={}, actor=Actor("system:test", "system"),
+                )  # fmt: skip
+            assert pending_entries(session) == 0
+    finally:
+        await db.dispose()
+    assert await trail(stack, "inventory", other) == []
+    assert [e for e in await trail(stack, "inventory", org) if e["action"] == "test.foreign"] == []
 
 
 # --- What PostgreSQL gives back hashes the same ---------------------------------------------------

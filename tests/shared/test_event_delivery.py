@@ -199,3 +199,86 @@ def event_org(event: CloudEvent) -> uuid.UUID:
 
 async def _ready(value: bool) -> bool:
     return value
+
+
+async def test_a_batch_is_applied_together_and_one_poison_event_parks_only_itself(
+    engines: TestEngines, risk_db: Database, js: JetStreamContext
+) -> None:
+    """Six events fetched at once: applied in one transaction (one session); when the fourth
+    always fails, the batch is rolled back, the other five are applied each on its own and
+    recorded once in the inbox, and only the fourth is retried and dead-lettered."""
+    import sqlalchemy as sa
+
+    from shared.db import inbox_table
+    from shared.events.relay import ensure_stream
+
+    sessions: dict[str, set[int]] = {}
+    poison = {"on": True}
+
+    async def handle(session: AsyncSession, event: CloudEvent) -> None:
+        sessions.setdefault(event.id, set()).add(id(session))
+        if poison["on"] and event.data["n"] == 4:
+            raise ValueError("event 4 cannot be applied")
+
+    tag = secrets.token_hex(3)
+    await ensure_stream(js, engines.stream, engines.subject_prefix)
+    org = uuid7()
+
+    def events_of(count: int) -> list[CloudEvent]:
+        made = []
+        for n in range(1, count + 1):
+            event = make_event(BUMPED, org_id=org, subject=f"c{n}", version=1, data=Bumped(n=n))
+            event.type = f"aims.test.batch.{tag}"
+            made.append(event)
+        return made
+
+    async def applied_ids(runner: ConsumerRunner) -> set[str]:
+        async with risk_db.sessions() as session:
+            rows = await session.execute(
+                sa.select(inbox_table.c.event_id).where(inbox_table.c.consumer == runner.durable)
+            )
+            return {str(i) for i in rows.scalars()}
+
+    # Published before the consumer starts, so that one fetch takes them all.
+    clean = events_of(6)
+    for event in clean:
+        await publish(engines, js, event, event.id)
+    poison["on"] = False
+    runner, stop, task = await run_consumer(engines, risk_db, js, handle, f"aims.test.batch.{tag}")
+    try:
+        expected = {e.id for e in clean}
+        await eventually(lambda: _ready_async(applied_ids(runner), expected))
+        # Applied together: every event of the batch saw the same session.
+        assert len(set().union(*sessions.values())) == 1, sessions
+    finally:
+        stop.set()
+        await task
+
+    sessions.clear()
+    poison["on"] = True
+    tag = secrets.token_hex(3)
+    poisoned = events_of(6)
+    for event in poisoned:
+        await publish(engines, js, event, event.id)
+    runner, stop, task = await run_consumer(engines, risk_db, js, handle, f"aims.test.batch.{tag}")
+    try:
+        good = {e.id for e in poisoned if e.data["n"] != 4}
+        bad = next(e for e in poisoned if e.data["n"] == 4)
+
+        async def dead() -> list[dict[str, Any]] | None:
+            return await list_dead_letters(risk_db, org_id=org) or None
+
+        letters = await eventually(dead)
+        assert [d["event_id"] for d in letters] == [bad.id]
+        assert letters[0]["deliveries"] == 3
+        assert await applied_ids(runner) == good  # each once, the poison never
+        # The batch was tried together first (up to the poison), then each event on its own.
+        rounds = {e.data["n"]: len(sessions[e.id]) for e in poisoned if e.id in good}
+        assert rounds == {1: 2, 2: 2, 3: 2, 5: 1, 6: 1}, rounds
+    finally:
+        stop.set()
+        await task
+
+
+async def _ready_async(found: Any, expected: set[str]) -> bool:
+    return await found == expected

@@ -26,6 +26,7 @@ from services.evidence.audits.schemas import (
     AuditCreate,
     AuditPage,
     AuditRead,
+    AuditStart,
     AuditStatus,
     AuditUpdate,
     CoverageList,
@@ -279,10 +280,15 @@ async def start_audit(
     principal: Planner,
     session: TenantSession,
     response: Response,
+    body: AuditStart | None = None,
     if_match: IfMatch = None,
 ) -> AuditRead:
-    """Independence is checked again (ownership may have changed since planning)."""
-    started = await service.start_audit(session, principal, audit_id, if_match)
+    """Independence is checked again (ownership may have changed since planning).
+    `started_on` defaults to today (UTC); an audit that began earlier (recorded late) sends
+    its day, not in the future."""
+    started = await service.start_audit(
+        session, principal, audit_id, if_match, body.started_on if body else None
+    )
     set_etag(response, started.version)
     return started
 
@@ -338,8 +344,8 @@ async def raise_finding(
 ) -> Response:
     """On an audit in progress or completed (409 otherwise). A major or minor nonconformity
     opens a nonconformity (`nonconformity_id`) in the same transaction. Each link must name a
-    clause, Annex A control, system, risk (UUID) or evidence item (422 otherwise). Send
-    `Idempotency-Key` to make retries safe."""
+    clause, Annex A control, or a system, risk or evidence item of your organisation (by UUID;
+    422 `unknown-reference` otherwise). Send `Idempotency-Key` to make retries safe."""
     if (replayed := await idem.replay(session, principal)) is not None:
         return replayed
     created = await service.raise_finding(session, principal, audit_id, body)

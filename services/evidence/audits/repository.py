@@ -1,8 +1,9 @@
 """Every query of the internal audit domain. Row-level security scopes each one to the caller's
 organisation; the filters here are for meaning, not for tenancy.
 
-It reads, never writes, other evidence domains' tables: the ``system`` projection (owners) and
-evidence items with their links (who owns the evidence of a clause or control).
+It reads, never writes, other evidence domains' tables: the ``system`` projection (owners),
+evidence items with their links (who owns the evidence of a clause or control), and the
+readiness domain's projection of the risk register (which risks a finding may name).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from services.evidence.audits.models import Audit, AuditProgramme, Finding
 from services.evidence.corrective.models import Nonconformity
 from services.evidence.items.models import EvidenceItem, EvidenceLink
 from services.evidence.models import SystemProjection
+from services.evidence.readiness.models import ReadinessRisk
 
 Entity = TypeVar("Entity", AuditProgramme, Audit, Finding)
 
@@ -142,6 +144,13 @@ class AuditRepository:
             SystemProjection.id.in_(list(ids))
         )
         return {i: o for i, o in (await self.session.execute(query)).all()}
+
+    async def known_risks(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """The risks among ``ids`` the evidence service has received from the risk register."""
+        if not ids:
+            return set()
+        query = sa.select(ReadinessRisk.id).where(ReadinessRisk.id.in_(list(ids)))
+        return set((await self.session.execute(query)).scalars())
 
     async def evidence_owners(
         self, targets: dict[str, Sequence[str]]

@@ -26,6 +26,9 @@ MAX_AUDITORS = 20
 MAX_EVIDENCE_SAMPLED = 200
 MAX_FINDING_LINKS = 50
 
+# Dates the readiness and review arithmetic (a year back, a day on) can use without overflowing.
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9998, 12, 31))]
+
 Ref = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
@@ -95,8 +98,8 @@ class ProgrammeCreate(BaseModel):
 
     title: Name
     description: Prose = ""
-    period_start: date = Field(description="First day of the cycle")
-    period_end: date = Field(description="Last day of the cycle (inclusive)")
+    period_start: Day = Field(description="First day of the cycle")
+    period_end: Day = Field(description="Last day of the cycle (inclusive)")
 
     @model_validator(mode="after")
     def _ordered(self) -> ProgrammeCreate:
@@ -112,8 +115,8 @@ class ProgrammeUpdate(BaseModel):
 
     title: Name | None = None
     description: Prose | None = None
-    period_start: date | None = None
-    period_end: date | None = None
+    period_start: Day | None = None
+    period_end: Day | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ProgrammeUpdate:
@@ -204,8 +207,8 @@ class AuditCreate(BaseModel):
     programme_id: uuid.UUID | None = None
     title: Name
     criteria: Prose = ""
-    planned_start: date
-    planned_end: date
+    planned_start: Day
+    planned_end: Day
     clauses: list[Ref] = Field(default_factory=list, max_length=MAX_CLAUSES)
     controls: list[Ref] = Field(default_factory=list, max_length=MAX_CONTROLS)
     systems: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_SYSTEMS)
@@ -227,8 +230,8 @@ class AuditUpdate(BaseModel):
 
     title: Name | None = None
     criteria: Prose | None = None
-    planned_start: date | None = None
-    planned_end: date | None = None
+    planned_start: Day | None = None
+    planned_end: Day | None = None
     clauses: list[Ref] | None = Field(default=None, max_length=MAX_CLAUSES)
     controls: list[Ref] | None = Field(default=None, max_length=MAX_CONTROLS)
     systems: list[uuid.UUID] | None = Field(default=None, max_length=MAX_SYSTEMS)
@@ -243,10 +246,18 @@ class AuditUpdate(BaseModel):
         return self
 
 
+class AuditStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    started_on: Day | None = Field(
+        default=None, description="Defaults to today (UTC); an earlier day records it late"
+    )
+
+
 class AuditComplete(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    completed_on: date | None = Field(default=None, description="Defaults to today (UTC)")
+    completed_on: Day | None = Field(default=None, description="Defaults to today (UTC)")
     conclusion: Prose | None = None
 
 

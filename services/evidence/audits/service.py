@@ -541,20 +541,31 @@ async def update_audit(
 
 
 async def start_audit(
-    session: AsyncSession, principal: Principal, audit_id: uuid.UUID, if_match: str | None
+    session: AsyncSession,
+    principal: Principal,
+    audit_id: uuid.UUID,
+    if_match: str | None,
+    started_on: date | None = None,
 ) -> AuditRead:
+    """``planned`` → ``in_progress`` on ``started_on`` (default today; never in the future)."""
     repo = AuditRepository(session)
     row = await _audit(repo, audit_id, for_update=True)
     if if_match is not None:
         check_version(if_match, row.version)
     if row.status != "planned":
         raise InvalidAuditTransition(f"The audit is {row.status}; only a planned audit starts.")
+    started_on = started_on or today()
+    if started_on > today():
+        raise InvalidDates(
+            "started_on must not be in the future.",
+            errors=[_error("started_on", "must not be in the future", "date_in_future")],
+        )
     owners = await _check_systems(repo, [uuid.UUID(s) for s in row.systems])
     await _require_independent(
         repo, row.lead_auditor, row.auditors, row.clauses, row.controls, owners
     )
     row.status = "in_progress"
-    row.started_on = today()
+    row.started_on = started_on
     return await _transitioned(repo, row, principal, AUDIT_STARTED)
 
 
@@ -634,11 +645,23 @@ async def _links(session: AsyncSession, links: Sequence[FindingLink]) -> list[di
                 and not await repo.system_owners([uuid.UUID(canonical)])
             ):
                 canonical = None
+            if (
+                canonical is not None
+                and kind == FindingTargetType.RISK
+                and not await repo.known_risks([uuid.UUID(canonical)])
+            ):
+                canonical = None
         if canonical is None:
             errors.append(
                 {
                     "location": ["body", "links", index],
-                    "message": f"No {kind.value} {link.target_id[:60]!r} in your organisation.",
+                    "message": f"No {kind.value} {link.target_id[:60]!r} in your organisation"
+                    + (
+                        " (a risk registered a moment ago arrives from the risk service within "
+                        "seconds)."
+                        if kind == FindingTargetType.RISK
+                        else "."
+                    ),
                     "type": "unknown_reference",
                 }
             )

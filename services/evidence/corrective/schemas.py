@@ -22,6 +22,10 @@ from shared.text import Name, no_nul
 
 MAX_WHYS = 5
 
+# Dates the scheduler can add a day to (an overdue notice fires the day after the due date)
+# and the readiness and review arithmetic can add a year to, without overflowing.
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9998, 12, 31))]
+
 # Prose that must say something: 1 to 20,000 characters, no NUL.
 Statement = Annotated[
     str,
@@ -110,7 +114,7 @@ class NonconformityCreate(BaseModel):
     description: Notes = ""
     severity: Severity
     owner: Owner | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
 
 
 class NonconformityUpdate(BaseModel):
@@ -144,9 +148,9 @@ class NonconformityUpdate(BaseModel):
     description: Notes | None = None
     severity: Severity | None = None
     owner: Owner | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     correction: Statement | None = None
-    correction_done_on: date | None = None
+    correction_done_on: Day | None = None
     root_cause_whys: list[Why] | None = Field(default=None, max_length=MAX_WHYS)
     root_cause: Statement | None = None
 
@@ -216,7 +220,7 @@ class CorrectiveActionCreate(BaseModel):
 
     description: Statement
     owner: Owner
-    due_date: date
+    due_date: Day
 
 
 class CorrectiveActionUpdate(BaseModel):
@@ -227,7 +231,7 @@ class CorrectiveActionUpdate(BaseModel):
 
     description: Statement | None = None
     owner: Owner | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
 
     @model_validator(mode="after")
     def _check(self) -> CorrectiveActionUpdate:
@@ -249,7 +253,7 @@ class CorrectiveActionVerify(BaseModel):
 
     result: VerificationResult
     method: VerificationMethod
-    verified_on: date | None = Field(default=None, description="Defaults to today (UTC)")
+    verified_on: Day | None = Field(default=None, description="Defaults to today (UTC)")
     notes: Notes = ""
 
 

@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     model_validator,
 )
@@ -19,9 +20,9 @@ from services.evidence.objectives.rules import Direction, ObjectiveStatus
 from shared.http import Page
 from shared.text import Name, Prose, no_nul
 
-# Finite numbers only: NaN and infinities can be neither compared with a target nor stored
-# portably in JSON.
-Value = Annotated[float, Field(allow_inf_nan=False, ge=-1e15, le=1e15)]
+# Finite JSON numbers only: NaN and infinities can be neither compared with a target nor stored
+# portably in JSON; strict, so that `true` or `"3"` are refused rather than read as 1.0 or 3.0.
+Value = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=-1e15, le=1e15)]
 ClauseId = Annotated[Name, Field(max_length=20)]
 ControlId = Annotated[Name, Field(max_length=20)]
 # Dates the scheduler and the "as of" arithmetic can add a year to without overflowing.

@@ -7,13 +7,15 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.evidence.base import Base
-from shared.db import TenantColumns
+from shared.db import TenantColumns, utcnow, uuid7
 
 REVIEW_STATUSES = ("planned", "held", "closed")
 ACTION_STATUSES = ("open", "done", "cancelled")
+SOURCE_ENTITY_TYPES = ("context_issue", "interested_party", "risk")
 
 
 class ManagementReview(TenantColumns, Base):
@@ -71,3 +73,43 @@ class ManagementReviewAction(TenantColumns, Base):
     overdue_notified_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(sa.Text)
     updated_by: Mapped[str] = mapped_column(sa.Text)
+
+
+class ReviewSourceVersion(Base):
+    """One version of something another service keeps that a review reads as of its date, as
+    that service announced it: an external or internal issue (4.1,
+    ``aims.inventory.context_issue.*``), an interested party with its requirements (4.2,
+    ``aims.inventory.interested_party.*``), or a risk of the register (6.1,
+    ``aims.risk.risk.*``).
+
+    Every version is kept (never updated), so that a review can show each as it stood on its
+    date and what changed since the previous review (9.3.2 b, c and the risks), however late it
+    is pre-filled. ``data`` holds what a review shows of it (bounded).
+    """
+
+    __tablename__ = "review_source_version"
+    __table_args__ = (
+        sa.CheckConstraint(f"entity_type IN {SOURCE_ENTITY_TYPES!r}", name="entity_type_known"),
+        sa.UniqueConstraint(
+            "entity_type", "entity_id", "source_version", name="uq_review_source_version"
+        ),
+        sa.Index(
+            "ix_review_source_version_org_type",
+            "org_id",
+            "entity_type",
+            "entity_id",
+            "changed_at",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    org_id: Mapped[uuid.UUID]
+    entity_type: Mapped[str] = mapped_column(sa.Text)
+    entity_id: Mapped[uuid.UUID]
+    source_version: Mapped[int]
+    # When the entry was first recorded, and when this version was (the inventory's clock).
+    recorded_at: Mapped[datetime]
+    changed_at: Mapped[datetime]
+    title: Mapped[str] = mapped_column(sa.Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,12 +14,15 @@ What "as it stood" can be rebuilt from, and what it cannot:
   when it was entered later);
 - objectives' targets and the documented-information statuses are read as they are now (they
   are not versioned here); the documented statuses compare review-by dates with the as-of day;
-- risks come from the readiness domain's projection of the risk register, which keeps each
-  risk's latest state only: they are shown as last known when the snapshot is taken (reviews
-  overdue are judged at the as-of moment);
-- the organisation's context (issues, interested parties: 4.1, 4.2) lives in the inventory
-  service and the evidence service holds no copy, so those inputs are free text only (``auto``
-  null with the reason).
+- risks are shown as they stood at the as-of moment, from every version the risk service
+  announced (:class:`~services.evidence.reviews.models.ReviewSourceVersion`); while none has
+  been received, from the readiness domain's projection of the register as last known (reviews
+  overdue are judged at the as-of moment either way);
+- the organisation's context (issues 4.1, interested parties and their requirements 4.2) is
+  kept by the inventory service; the evidence service keeps every version its events announced
+  (:class:`~services.evidence.reviews.models.ReviewSourceVersion`), so those inputs show the
+  context as it stood at the as-of moment and what was recorded or changed since the previous
+  review (or over the last year, without one).
 """
 
 from __future__ import annotations
@@ -39,13 +42,6 @@ LIST_CAP = 50
 AUDIT_CAP = 20
 #: Without an earlier review, performance trends look back this far.
 DEFAULT_LOOKBACK = timedelta(days=365)
-
-NO_AUTO: dict[Section, str] = {
-    Section.CHANGES_IN_ISSUES: "The organisation's external and internal issues (4.1) are kept "
-    "by the inventory service's context register; record their changes here.",
-    Section.CHANGES_IN_NEEDS: "Interested parties and their requirements (4.2) are kept by the "
-    "inventory service's context register; record their changes here.",
-}
 
 
 def end_of(day: date) -> datetime:
@@ -78,7 +74,19 @@ async def build_snapshot(
     findings = await repo.findings_at(at)
     ofi_total, ofi_items = await repo.improvement_findings_at(at, limit=LIST_CAP)
     objective_total, objective_items = await objectives_as_of(session, day, at, limit=LIST_CAP)
-    risk_counts, risk_items = await repo.risks_now(at, limit=LIST_CAP)
+    context_since = since_at if since_at is not None else end_of(day - DEFAULT_LOOKBACK)
+    issue_counts, issue_items = await repo.context_at(
+        "context_issue", at, context_since, limit=LIST_CAP
+    )
+    party_counts, party_items = await repo.context_at(
+        "interested_party", at, context_since, limit=LIST_CAP
+    )
+    if await repo.has_source_versions("risk"):
+        risk_state = "as of the as-of moment, from the versions the risk service announced"
+        risk_counts, risk_items = await repo.risks_at(at, limit=LIST_CAP)
+    else:  # no version received (yet): the readiness projection, as last received
+        risk_state = "as last received from the risk service when pre-filled"
+        risk_counts, risk_items = await repo.risks_now(at, limit=LIST_CAP)
     summary = await documented.summary(session, day)
     documented_info = summary.model_dump(mode="json")
     documented_info["attention"] = documented_info["attention"][:LIST_CAP]
@@ -88,6 +96,16 @@ async def build_snapshot(
 
     sections: dict[str, Any] = {
         Section.PREVIOUS_ACTIONS: {"counts": action_counts, "items": action_items},
+        Section.CHANGES_IN_ISSUES: {
+            "since": context_since.isoformat(),
+            "counts": issue_counts,
+            "items": issue_items,
+        },
+        Section.CHANGES_IN_NEEDS: {
+            "since": context_since.isoformat(),
+            "counts": party_counts,
+            "items": party_items,
+        },
         Section.PERFORMANCE: {
             "nonconformities": {"counts": nc_counts, "items": nc_items},
             "corrective_actions": {"counts": ca_counts, "items": ca_items},
@@ -110,7 +128,7 @@ async def build_snapshot(
             "items": objective_items,
         },
         Section.RISKS: {
-            "state": "as last received from the risk service when pre-filled",
+            "state": risk_state,
             "counts": risk_counts,
             "items": risk_items,
         },

@@ -15,12 +15,17 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evidence.audits.models import Audit, Finding
 from services.evidence.corrective.models import CorrectiveAction, Nonconformity
 from services.evidence.readiness.models import ReadinessRisk
-from services.evidence.reviews.models import ManagementReview, ManagementReviewAction
+from services.evidence.reviews.models import (
+    ManagementReview,
+    ManagementReviewAction,
+    ReviewSourceVersion,
+)
 
 
 def _open_at(closed_at: Any, at: datetime) -> sa.ColumnElement[bool]:
@@ -448,12 +453,7 @@ class ReviewRepository:
                 .limit(limit)
             )
         ).scalars()
-        counts: dict[str, Any] = {
-            "open": sum(int(n) for _, n in by_status),
-            "by_status": {str(k): int(n) for k, n in by_status},
-            "by_level": {str(k): int(n) for k, n in by_level},
-            "review_overdue": int(overdue),
-        }
+        counts = _risk_counts(by_status, by_level, overdue)
         items = [
             {
                 "id": str(x.id),
@@ -469,3 +469,145 @@ class ReviewRepository:
             for x in rows
         ]
         return counts, items
+
+    # --- Context and risks (versions received from the inventory and the risk service) ---------
+
+    async def add_source_version(self, values: dict[str, Any]) -> None:
+        """Keep one version of a context entry or risk; a redelivered version is kept once."""
+        await self.session.execute(
+            pg_insert(ReviewSourceVersion)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["entity_type", "entity_id", "source_version"])
+        )
+
+    async def has_source_versions(self, entity_type: str) -> bool:
+        v = ReviewSourceVersion
+        query = sa.select(sa.exists().where(v.entity_type == entity_type))
+        return bool((await self.session.execute(query)).scalar_one())
+
+    @staticmethod
+    def _latest_at(entity_type: str, at: datetime) -> sa.Subquery:
+        """Each ``entity_type`` entry as it stood at ``at``: its latest version before it."""
+        v = ReviewSourceVersion
+        ranked = (
+            sa.select(
+                v.entity_id,
+                v.title,
+                v.data,
+                v.recorded_at,
+                v.changed_at,
+                sa.func.row_number()
+                .over(
+                    partition_by=v.entity_id,
+                    order_by=(v.changed_at.desc(), v.source_version.desc()),
+                )
+                .label("rank"),
+            )
+            .where(v.entity_type == entity_type, v.changed_at < at, v.recorded_at < at)
+            .subquery()
+        )
+        return sa.select(ranked).where(ranked.c.rank == 1).subquery()
+
+    async def context_at(
+        self, entity_type: str, at: datetime, since: datetime, *, limit: int
+    ) -> tuple[dict[str, int], list[dict[str, Any]]]:
+        """The entries of ``entity_type`` as they stood at ``at`` (each one's latest version
+        recorded before it): how many there were, how many were recorded (``new``) or changed
+        (``changed``) from ``since`` on, and the first ``limit`` of those, latest change first."""
+        latest = self._latest_at(entity_type, at)
+        total, new, changed = (
+            await self.session.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.count().filter(latest.c.recorded_at >= since),
+                    sa.func.count().filter(
+                        latest.c.recorded_at < since, latest.c.changed_at >= since
+                    ),
+                ).select_from(latest)
+            )
+        ).one()
+        rows = (
+            await self.session.execute(
+                sa.select(latest)
+                .where(latest.c.changed_at >= since)
+                .order_by(latest.c.changed_at.desc(), latest.c.entity_id)
+                .limit(limit)
+            )
+        ).all()
+        counts = {
+            "total": int(total),
+            "new": int(new),
+            "changed": int(changed),
+            "unchanged": int(total) - int(new) - int(changed),
+        }
+        items = [
+            {
+                "id": str(r.entity_id),
+                "change": "new" if r.recorded_at >= since else "changed",
+                "title": r.title,
+                "recorded_at": r.recorded_at.isoformat(),
+                "changed_at": r.changed_at.isoformat(),
+                **r.data,
+            }
+            for r in rows
+        ]
+        return counts, items
+
+    async def risks_at(
+        self, at: datetime, *, limit: int
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Risks not closed at ``at``, each as its latest version before it: counts by status
+        and residual level, reviews overdue at ``at``, and the first ``limit`` by review date."""
+        latest = self._latest_at("risk", at)
+        status = latest.c.data["status"].astext
+        level = sa.func.coalesce(
+            latest.c.data["residual_level"].astext,
+            latest.c.data["inherent_level"].astext,
+            "unassessed",
+        )
+        review_at = sa.cast(latest.c.data["next_review_at"].astext, sa.DateTime(timezone=True))
+        not_closed = status != "closed"
+        by_status = (
+            await self.session.execute(
+                sa.select(status, sa.func.count()).where(not_closed).group_by(status)
+            )
+        ).all()
+        by_level = (
+            await self.session.execute(
+                sa.select(level, sa.func.count()).where(not_closed).group_by(level)
+            )
+        ).all()
+        overdue = (
+            await self.session.execute(
+                sa.select(sa.func.count()).select_from(latest).where(not_closed, review_at < at)
+            )
+        ).scalar_one()
+        rows = (
+            await self.session.execute(
+                sa.select(latest, review_at.label("review_at"))
+                .where(not_closed)
+                .order_by(review_at.asc().nulls_last(), latest.c.entity_id)
+                .limit(limit)
+            )
+        ).all()
+        counts = _risk_counts(by_status, by_level, overdue)
+        items = [
+            {
+                "id": str(r.entity_id),
+                "title": r.title,
+                **r.data,
+                "review_overdue": r.review_at is not None and r.review_at < at,
+            }
+            for r in rows
+        ]
+        return counts, items
+
+
+def _risk_counts(by_status: Any, by_level: Any, overdue: Any) -> dict[str, Any]:
+    """The counts of a review's risk input: open risks by status and level, reviews overdue."""
+    return {
+        "open": sum(int(n) for _, n in by_status),
+        "by_status": {str(k): int(n) for k, n in by_status},
+        "by_level": {str(k): int(n) for k, n in by_level},
+        "review_overdue": int(overdue),
+    }

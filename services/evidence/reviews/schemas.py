@@ -221,3 +221,91 @@ class ReviewActionRead(BaseModel):
 
 
 ReviewActionPage = Page[ReviewActionRead]
+
+
+# --- The organisation's context, as the inventory announces it (9.3.2 b, c) -------------------
+
+
+class ContextIssueData(BaseModel):
+    """What a review keeps of ``aims.inventory.context_issue.*`` (an issue of 4.1)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    kind: str
+    framework: str = ""
+    category: str = ""
+    title: str
+    impact: str = ""
+    owner: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    def shown(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "framework": self.framework,
+            "category": self.category,
+            "impact": self.impact[:2000],
+            "owner": self.owner,
+        }
+
+
+class PartyRequirementData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: str
+    addressed: bool = False
+
+
+class InterestedPartyData(BaseModel):
+    """What a review keeps of ``aims.inventory.interested_party.*`` (a party of 4.2)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    name: str
+    type: str
+    requirements: list[PartyRequirementData] = Field(default_factory=list)
+    owner: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    def shown(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "owner": self.owner,
+            "requirements": [r.model_dump() for r in self.requirements[:50]],
+            "requirements_total": len(self.requirements),
+            "requirements_unaddressed": sum(not r.addressed for r in self.requirements),
+        }
+
+
+class RiskVersionData(BaseModel):
+    """What a review keeps of ``aims.risk.risk.*`` (a risk of the register, 6.1)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    system_id: uuid.UUID | None = None
+    title: str
+    status: str
+    inherent_level: str | None = None
+    residual_level: str | None = None
+    next_review_at: datetime | None = None
+    owner: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    def shown(self) -> dict[str, Any]:
+        return {
+            "system_id": str(self.system_id) if self.system_id else None,
+            "status": self.status,
+            "inherent_level": self.inherent_level,
+            "residual_level": self.residual_level,
+            "owner": self.owner,
+            "next_review_at": self.next_review_at.isoformat() if self.next_review_at else None,
+        }

@@ -31,9 +31,11 @@ from services.evidence.reviews.events import (
     REVIEW_UPDATED,
 )
 from services.evidence.reviews.models import ManagementReview, ManagementReviewAction
-from services.evidence.reviews.prefill import NO_AUTO, build_snapshot
+from services.evidence.reviews.prefill import build_snapshot
 from services.evidence.reviews.repository import ReviewRepository
 from services.evidence.reviews.schemas import (
+    ContextIssueData,
+    InterestedPartyData,
     ManagementReviewClose,
     ManagementReviewCreate,
     ManagementReviewHold,
@@ -46,6 +48,7 @@ from services.evidence.reviews.schemas import (
     ReviewActionUpdate,
     ReviewInput,
     ReviewStatus,
+    RiskVersionData,
     Section,
 )
 from shared.auth import Principal
@@ -92,9 +95,12 @@ def _inputs(row: ManagementReview) -> dict[Section, ReviewInput]:
     out = {}
     for section in Section:
         auto = sections.get(section.value)
-        note = NO_AUTO.get(section)
-        if auto is None and note is None and row.prefill is None:
-            note = "Not pre-filled yet: POST /v1/management-reviews/{id}/prefill."
+        note = (
+            "Not pre-filled yet: POST /v1/management-reviews/{id}/prefill."
+            if row.prefill is None
+            else "Not in this review's pre-fill (taken before AIMS filled this input); "
+            "POST /v1/management-reviews/{id}/prefill to fill it while the review is planned."
+        )
         out[section] = ReviewInput(
             auto=auto, auto_note=note if auto is None else None, notes=row.notes.get(section, "")
         )
@@ -470,3 +476,41 @@ async def update_action(
     await session.flush()
     await arm_action_timer(session, row)
     return await emit_action(session, event_type, row)
+
+
+# --- Context and risks, as the inventory and the risk service announce them ------------------
+
+
+# Subject marker of the announcing event → the kind of version kept, and what it is read as.
+_SOURCES: tuple[
+    tuple[str, str, type[ContextIssueData | InterestedPartyData | RiskVersionData]], ...
+] = (
+    (".context_issue.", "context_issue", ContextIssueData),
+    (".interested_party.", "interested_party", InterestedPartyData),
+    (".risk.risk.", "risk", RiskVersionData),
+)
+
+
+async def record_source(
+    session: AsyncSession, event_type: str, data: dict[str, object], version: int
+) -> None:
+    """Keep the version ``version`` of a context issue (4.1) or interested party (4.2) the
+    inventory announced, or of a risk (6.1) the risk service announced, for the inputs of later
+    reviews as of their dates. Other event types are ignored. Idempotent."""
+    found = next((kind for kind in _SOURCES if kind[0] in event_type), None)
+    if found is None:
+        return
+    _, entity_type, model = found
+    source = model.model_validate(data)
+    values: dict[str, object] = {
+        "entity_type": entity_type,
+        "entity_id": source.id,
+        "org_id": source.org_id,
+        "recorded_at": source.created_at,
+        "changed_at": source.updated_at,
+        "title": source.name if isinstance(source, InterestedPartyData) else source.title,
+        "data": source.shown(),
+    }
+    await ReviewRepository(session).add_source_version(
+        {**values, "id": uuid7(), "source_version": version, "received_at": utcnow()}
+    )

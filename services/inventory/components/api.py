@@ -40,10 +40,13 @@ from shared.http import (
     TenantSession,
     cursor_after_id,
     next_cursor,
+    reject_unknown_query,
     set_etag,
 )
 
-router = APIRouter(prefix="/v1")
+# Every route: a misspelt filter (`?vendor=`) answers 400 naming the allowed ones instead of
+# listing everything.
+router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]

@@ -88,7 +88,8 @@ async def import_ai_systems(
 
     Each row **creates or updates** a system: a row whose `id` is one of your systems updates
     it (with a `version` column, only if the system is still at that version: else the row is a
-    conflict); other rows match a system by name (case-insensitive, spaces collapsed) or create
+    conflict; with an `id` column the name may be left out, e.g. a sheet of `id` and `owner`);
+    other rows match a system by name (case-insensitive, spaces collapsed) or create
     one. An update changes only the columns the file has; a blank cell clears the field. The
     reply counts `created`, `updated` and `unchanged` systems; importing an export back changes
     nothing. Send `Idempotency-Key` to make retries safe.
@@ -118,6 +119,9 @@ async def import_ai_systems(
     )
     async with tenant_transaction(db, principal.org_id) as session:
         plan = await service.check_against_register(session, report, lock=not dry_run)
+        # The same key sent again while the first run held the import lock: its answer now.
+        if not dry_run and (replayed := await idem.replay(session, principal)) is not None:
+            return replayed
         if dry_run:
             return JSONResponse(
                 {"dry_run": True, "natural_key": service.NATURAL_KEY, **report.summary()}

@@ -10,8 +10,10 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.components.models import Vendor
 from services.inventory.systems.models import AISystem, AISystemChange
-from shared.db import outbox_table
+from shared.db import ORG_SETTING, outbox_table
+from shared.text import name_key
 
 SYSTEM_TABLE = cast(sa.Table, AISystem.__table__)
 CHANGE_TABLE = cast(sa.Table, AISystemChange.__table__)
@@ -52,6 +54,30 @@ class ImportRepository:
 
     async def insert_outbox(self, rows: Sequence[dict[str, Any]]) -> None:
         await self._insert(outbox_table, rows)
+
+    async def lock_register(self) -> None:
+        """Serialise real imports of the caller's organisation until the transaction ends: an
+        import plans its creates from the names it reads, so a second one (the same file sent
+        twice at once) must read after the first has committed, or it creates every system
+        again. Keyed by the transaction's organisation setting (one lock per organisation)."""
+        await self.session.execute(
+            sa.text(
+                "SELECT pg_advisory_xact_lock(hashtextextended("
+                "'aims.inventory.import:' || current_setting(:setting), 0))"
+            ),
+            {"setting": ORG_SETTING},
+        )
+
+    async def vendors_named(self, names: Collection[str]) -> dict[str, uuid.UUID]:
+        """``name_key`` -> id of the caller's vendors among ``names`` (row-level security
+        hides every other organisation's)."""
+        keys = sorted({name_key(n) for n in names})
+        if not keys:
+            return {}
+        rows = await self.session.execute(
+            sa.select(Vendor.name_key, Vendor.id).where(Vendor.name_key.in_(keys))
+        )
+        return {row.name_key: row.id for row in rows}
 
     async def name_index(self) -> list[tuple[uuid.UUID, str]]:
         """``(id, name)`` of every system of the caller's organisation: what rows without an

@@ -5,9 +5,10 @@ organisation:
 
 * a row with an ``id`` of one of the organisation's systems updates that system; with a
   ``version`` column the row must carry the system's current version (like ``If-Match``),
-  else the row is a conflict;
-* any other row matches on the **natural key**: the system's name, compared case-insensitively
-  with surrounding and repeated spaces ignored (:func:`natural_key`). One system of that name:
+  else the row is a conflict; such a row may leave the name out (it then only updates);
+* any other row matches on the **natural key**: the system's name, compared by the register's
+  Unicode fold (NFKC, full case folding: ``Straße``/``STRASSE``, a decomposed accent) with
+  surrounding and repeated spaces ignored (:func:`natural_key`). One system of that name:
   the row updates it; none: the row creates one; several: the row is a problem (add the ``id``
   column). Names are not unique in the register, so an import refuses what it cannot decide. An
   ``id`` that is not one of the organisation's (another organisation's export) is treated as
@@ -29,7 +30,7 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +69,7 @@ from shared.db import utcnow, uuid7
 from shared.errors import PayloadTooLarge
 from shared.events import CloudEvent, make_event
 from shared.events.outbox import audit_events
+from shared.text import name_key
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -99,12 +101,16 @@ def check_file(
     return validate_sheet(sheet, custom_fields=custom_fields, progress=progress)
 
 
-NATURAL_KEY = "name (case-insensitive; surrounding and repeated spaces ignored)"
+NATURAL_KEY = (
+    "name (case-insensitive by Unicode case folding and NFKC normalisation; "
+    "surrounding and repeated spaces ignored)"
+)
 
 
 def natural_key(name: str) -> str:
-    """What a row without an id is matched on: the name, case-folded, spaces collapsed."""
-    return " ".join(name.split()).casefold()
+    """What a row without an id is matched on: the name, NFKC-normalised and case-folded,
+    spaces collapsed (``shared.text.name_key``, the register's one fold for names)."""
+    return name_key(name)
 
 
 @dataclass(frozen=True)
@@ -190,19 +196,53 @@ def _update_fields(row: ImportRow, current: AISystem, *, by_id: bool) -> dict[st
     return sent
 
 
+async def _resolve_vendor_names(
+    repo: ImportRepository, report: ImportReport, rows: list[ImportRow]
+) -> list[ImportRow]:
+    """Rows whose vendor column named a vendor get its id; a name no vendor of the
+    organisation has is a problem of its row (and the row is left out)."""
+    named = {row.vendor_name for row in rows if row.vendor_name is not None}
+    if not named:
+        return rows
+    found = await repo.vendors_named(named)
+    column = report.header_of("vendor_id")
+    kept: list[ImportRow] = []
+    for row in rows:
+        if row.vendor_name is None:
+            kept.append(row)
+            continue
+        vendor_id = found.get(name_key(row.vendor_name))
+        if vendor_id is None:
+            report.problems.append(
+                RowProblem(
+                    row.number,
+                    column,
+                    f"No vendor named {row.vendor_name[:100]!r} in your organisation; register "
+                    "it first (POST /v1/vendors) or give its id.",
+                )
+            )
+            continue
+        body = row.body.model_copy(update={"vendor_id": vendor_id})
+        kept.append(replace(row, body=body, vendor_name=None))
+    return kept
+
+
 async def check_against_register(
     session: AsyncSession, report: ImportReport, *, lock: bool = False
 ) -> ImportPlan:
     """Match every valid row to a system (see the module's docstring), run the register's
     checks on it and plan the writes; problems join the report (per row and column) and the
-    counts its summary. ``lock`` locks the matched systems until the caller's transaction
-    ends (a real run; a dry run locks nothing)."""
+    counts its summary. ``lock`` serialises real imports of the organisation and locks the
+    matched systems until the caller's transaction ends (a real run; a dry run locks nothing)."""
     plan = ImportPlan()
     rows = report.valid_rows
     if not rows:
         report.counts = plan.counts()
         return plan
     repo = ImportRepository(session)
+    if lock:
+        await repo.lock_register()  # one real import of an organisation at a time
+    rows = await _resolve_vendor_names(repo, report, rows)
     facts = await register_facts(session, {r.body.vendor_id for r in rows})
     named_ids = {r.id for r in rows if r.id is not None}
     systems = {s.id: s for s in await repo.systems(named_ids, for_update=lock)}
@@ -226,6 +266,14 @@ async def check_against_register(
         if by_id:
             target = row.id
         else:
+            if not row.named:
+                problem(
+                    row,
+                    id_column,
+                    f"No system {row.id} in your organisation, and the row has no name to "
+                    "register one with; fill in the name or correct the id.",
+                )
+                continue
             foreign_ids += row.id is not None
             key = natural_key(row.body.name)
             candidates = index.get(key, [])

@@ -13,7 +13,8 @@ Header matching ignores case, and spaces, underscores and hyphens are the same c
 the field names, a header may be a common spelling of a field (:data:`HEADER_ALIASES`: "System
 name", "Owner email"…), the key or label of one of the organisation's custom fields (or
 ``cf.<key>``), ``id`` (the system a row updates) or ``version`` (the version the row was read
-at, checked like ``If-Match``). Other columns are reported as warnings and ignored.
+at, checked like ``If-Match``). Other columns are reported as warnings and ignored. The vendor
+column takes a vendor's id or its name (matched among the organisation's vendors later).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import json
 import re
 import types
 import typing
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ MAX_PROBLEMS_PER_ROW = 50
 ID_COLUMN = "id"
 VERSION_COLUMN = "version"
 CUSTOM_PREFIX = "custom_fields."
+UNNAMED = "(unnamed)"  # the stand-in name of a row that has an id but no name
 CUSTOM_HEADER_PREFIXES = ("cf.", "custom_fields.", "custom_field.", "custom.")
 
 # Common spellings of the register's fields in people's spreadsheets (normalised form).
@@ -122,6 +125,8 @@ class ImportRow:
     id: uuid.UUID | None = None
     version: int | None = None
     custom: dict[str, Any] = field(default_factory=dict)
+    named: bool = True  # False: the row has an id but no name (it can update, not create)
+    vendor_name: str | None = None  # the vendor column held a name, not an id: resolved later
 
 
 @dataclass
@@ -168,7 +173,12 @@ class ImportReport:
 
 
 def normalise_header(text: str) -> str:
-    return re.sub(r"[\s_\-]+", "_", text.strip().lower()).strip("_")
+    """A header as it is matched: invisible format characters (a stray byte order mark, zero
+    width spaces, direction marks) dropped, NFKC-normalised (full-width letters), case-folded;
+    runs of spaces, underscores and hyphens are one ``_``."""
+    visible = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    folded = unicodedata.normalize("NFKC", visible).casefold()
+    return re.sub(r"[\s_\-]+", "_", folded.strip()).strip("_")
 
 
 class CellError(ValueError):
@@ -383,6 +393,8 @@ def map_columns(
         else:
             fields[index] = target
     for name, info in model.model_fields.items():
+        if name == "name" and ID_COLUMN in seen:
+            continue  # a sheet of ids updates systems that have names already
         if info.is_required() and name not in seen:
             problems.append(RowProblem(HEADER_ROW, name, f"Required column {name!r} is missing."))
     converters = {name: _converter(model.model_fields[name].annotation) for name in fields.values()}
@@ -410,6 +422,14 @@ def _message(error: Mapping[str, Any]) -> str:
         message += f"; got {shown!r}"
     rest = [str(p) for p in error.get("loc", ())[1:]]
     return f"{message} (at {'.'.join(rest)})" if rest else message
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def _cell(cells: Sequence[str], index: int | None) -> str:
@@ -472,6 +492,18 @@ def validate_row(
     extra = sum(1 for cell in cells[columns.width :] if cell.strip())
     if extra:
         problems.append(RowProblem(number, None, f"{extra} value(s) beyond the last column."))
+    # A vendor column may name the vendor instead of giving its id ("Acme AI"): the register
+    # check resolves the name among the organisation's vendors.
+    vendor_name: str | None = None
+    vendor = values.get("vendor_id")
+    if isinstance(vendor, str) and not _is_uuid(vendor):
+        vendor_name = " ".join(vendor.split())
+        del values["vendor_id"]
+    # A row with an id may leave the name out (an update keeps the stored one); it is checked
+    # with a stand-in name, which is never written: such a row only updates.
+    named = system_id is None or "name" in values
+    if not named:
+        values["name"] = UNNAMED
     given_custom = {k: v for k, v in custom.items() if v is not None}
     if given_custom:
         merged = values.get("custom_fields")
@@ -500,6 +532,8 @@ def validate_row(
         id=system_id,
         version=version,
         custom=custom,
+        named=named,
+        vendor_name=vendor_name,
     )
     return row, problems
 

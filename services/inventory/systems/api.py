@@ -36,6 +36,8 @@ from shared.http import (
     TenantSession,
     cursor_after_id,
     encode_cursor,
+    etag,
+    model_response,
     reject_unknown_query,
     set_etag,
 )
@@ -210,11 +212,10 @@ async def ai_systems_completeness(
     responses={404: PROBLEM},
 )
 async def get_ai_system(
-    system_id: uuid.UUID, principal: Reader, session: TenantSession, response: Response
-) -> AISystemRead:
+    system_id: uuid.UUID, principal: Reader, session: TenantSession
+) -> Response:
     system = await service.get_system(session, system_id)
-    set_etag(response, system.version)
-    return system
+    return model_response(system, headers={"ETag": etag(system.version)})
 
 
 @router.patch(

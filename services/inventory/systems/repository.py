@@ -39,7 +39,10 @@ class SystemFilter:
     tiers: Sequence[str] = ()
     review_overdue: bool | None = None
     vendor_ids: Sequence[uuid.UUID] = ()
-    business_functions: Sequence[str] = ()  # compared case-insensitively
+    business_functions: Sequence[str] = ()  # compared case-insensitively (ASCII, in SQL)
+    # The stored spellings to match exactly, when the service has resolved
+    # ``business_functions`` by the Unicode fold (``service.list_systems``); empty matches none.
+    business_function_values: Sequence[str] | None = None
     # custom field key -> any of these values (in stored form: text, number, ISO date)
     custom: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     today: date = field(default_factory=date.today)
@@ -105,6 +108,13 @@ MISSING: dict[CompletenessItem, sa.ColumnElement[bool]] = {
 }
 
 
+_SYSTEM = AISystem.__table__
+# Every column but the full-text document (deferred in the ORM too), selected by primary key.
+_READ_ONE_SQL = "SELECT {} FROM {} WHERE id = $1".format(
+    ", ".join(f'"{c.name}"' for c in _SYSTEM.c if c.key != "search"), AISystem.__tablename__
+)
+
+
 class AISystemRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -114,6 +124,21 @@ class AISystemRepository:
         if for_update:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def read_row(self, system_id: uuid.UUID) -> Mapping[str, Any] | None:
+        """One system's columns as a row mapping, for reads that only answer the row.
+
+        Sent by the driver on the session's connection, in its transaction (so under the
+        same row-level security), as a statement the driver prepares once per connection:
+        no ORM loading or identity map, and none of SQLAlchemy's per-execution work, which
+        cost as much as the rest of the read together. ``jsonb`` columns come back decoded
+        (SQLAlchemy's asyncpg dialect installs that codec on every connection).
+        """
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        row = await driver.fetchrow(_READ_ONE_SQL, system_id)
+        return None if row is None else dict(row.items())
 
     async def find(
         self,
@@ -160,7 +185,10 @@ class AISystemRepository:
             conditions.append(AISystem.eu_ai_act_tier.in_(f.tiers))
         if f.vendor_ids:
             conditions.append(AISystem.vendor_id.in_(f.vendor_ids))
-        if f.business_functions:
+        if f.business_function_values is not None:
+            spellings = sorted(set(f.business_function_values))
+            conditions.append(AISystem.business_function.in_(spellings))
+        elif f.business_functions:
             wanted = sorted({b.lower() for b in f.business_functions})
             conditions.append(sa.func.lower(AISystem.business_function).in_(wanted))
         for key, values in f.custom.items():
@@ -173,6 +201,15 @@ class AISystemRepository:
 
     def add(self, system: AISystem) -> None:
         self.session.add(system)
+
+    async def business_function_spellings(self) -> list[str]:
+        """Every business function the caller's register holds, as stored (each once)."""
+        query = (
+            sa.select(AISystem.business_function)
+            .where(AISystem.business_function.is_not(None))
+            .distinct()
+        )
+        return [value for value in (await self.session.execute(query)).scalars() if value]
 
     async def existing_vendors(self, vendor_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Those of ``vendor_ids`` the caller's organisation has (row-level security hides

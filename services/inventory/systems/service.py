@@ -54,6 +54,7 @@ from shared.db import utcnow, uuid7
 from shared.errors import InvalidCursor, ValidationFailed
 from shared.events import emit, make_event
 from shared.http import check_version, encode_cursor
+from shared.text import name_key
 
 
 async def register_facts(
@@ -119,15 +120,17 @@ async def register_system(
         make_event(
             SYSTEM_REGISTERED, org_id=system.org_id, subject=system.id, version=1, data=state
         ),
+        before=None,  # a creation: no earlier state to look up in the trail
     )
     return state
 
 
 async def get_system(session: AsyncSession, system_id: uuid.UUID) -> AISystemRead:
-    system = await AISystemRepository(session).get(system_id)
-    if system is None:
+    # The row validated straight into the answer: no ORM object is built for a read.
+    row = await AISystemRepository(session).read_row(system_id)
+    if row is None:
         raise AISystemNotFound(f"No AI system {system_id} in your organisation.")
-    return AISystemRead.model_validate(system)
+    return AISystemRead.model_validate(dict(row))
 
 
 # --- Listing ----------------------------------------------------------------------------------
@@ -184,12 +187,19 @@ async def list_systems(
     are checked against the organisation's definitions and compared in stored form.
     """
     after = decode_position(cursor, sort) if cursor is not None else None
+    repo = AISystemRepository(session)
+    if filters.business_functions:
+        # Case-insensitive by the register's one Unicode fold, not SQL ``lower()`` (which folds
+        # only ASCII in a ``C`` database): "équipe ia" finds "Équipe IA", "οδος" finds "ΟΔΟΣ".
+        wanted = {name_key(b) for b in filters.business_functions}
+        spellings = await repo.business_function_spellings()
+        filters = replace(
+            filters, business_function_values=[s for s in spellings if name_key(s) in wanted]
+        )
     if custom_filters:
         definitions = await CustomFieldRepository(session).all()
         filters = replace(filters, custom=custom_filter_values(custom_filters, definitions))
-    rows = await AISystemRepository(session).find(
-        limit=limit + 1, filters=filters, sort=sort, after=after
-    )
+    rows = await repo.find(limit=limit + 1, filters=filters, sort=sort, after=after)
     items = [AISystemRead.model_validate(r) for r in rows[:limit]]
     following = (
         encode_cursor(encode_position(items[-1], sort)) if len(rows) > limit and items else None

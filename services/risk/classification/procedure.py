@@ -7,8 +7,10 @@ Order (Regulation (EU) 2024/1689):
 2. **Prohibited practices** (Art. 5) beat everything else, unless an exception written into the
    practice holds (5(1)(d) human assessment on verifiable facts, 5(1)(f) medical or safety
    reasons, 5(1)(g) dataset labelling or law enforcement, 5(1)(h)(i)-(iii) with every condition
-   of Art. 5(2), 5(3) and 5(5)). A system under an exception is routed to the Annex III point
-   that then applies, citing both. Art. 5(1)(h) prohibits the *use*: it binds deployers only.
+   of Art. 5(2), 5(3) and 5(5)); 5(1)(d) is also asked whether the assessment is "based solely
+   on the profiling". A system under an exception is routed to the Annex III point that then
+   applies, citing both. Art. 5(1)(h) prohibits the *use*: it binds deployers only, and a use
+   under its exception needs the Art. 27 assessment and the Art. 49 registration (Art. 5(2)).
 3. **High risk** through the product route (Art. 6(1); the Annex I section and legislation are
    cited) or Annex III (Art. 6(2); every point is recorded), unless the Art. 6(3) derogation
    holds: the provider's own documented assessment (Art. 6(4)) or, for any other role, the
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Self
@@ -107,6 +109,7 @@ class Art5Exception(enum.StrEnum):
 
     EMOTION_RECOGNITION_MEDICAL_OR_SAFETY = "emotion_recognition_medical_or_safety"
     CRIME_RISK_SUPPORTS_HUMAN_ASSESSMENT = "crime_risk_supports_human_assessment"
+    CRIME_RISK_NOT_SOLELY_PROFILING = "crime_risk_not_solely_profiling"
     BIOMETRIC_DATASET_LABELLING_OR_LAW_ENFORCEMENT = (
         "biometric_dataset_labelling_or_law_enforcement"
     )
@@ -194,9 +197,13 @@ ART_27_DEPLOYERS = frozenset(
 )
 ART_49_3_DEPLOYERS = frozenset({DeployerCategory.PUBLIC_AUTHORITY})
 RBI_PRACTICE = "5(1)(h)"
+ART_27_REF = "Art. 27(1)"
 CRITICAL_INFRA = CRITICAL_INFRASTRUCTURE_AREA
-#: Art. 49(4): biometrics, law enforcement, migration register in the non-public section.
-SECURE_REGISTRATION_AREAS = frozenset({"1", "6", "7"})
+#: Art. 49(4): law enforcement and migration (points 6, 7) register in the non-public section;
+#: biometrics (point 1) only "in the areas of law enforcement, migration, asylum and border
+#: control management".
+SECURE_REGISTRATION_AREAS = frozenset({"6", "7"})
+BIOMETRICS_AREA = "1"
 
 # --- Reference data ---------------------------------------------------------------------------
 
@@ -779,7 +786,8 @@ def classify(answers: Answers, facts: InventoryFacts | None = None) -> Classific
             routed_points.setdefault(item["annex_iii_point"], f"Art. {item['ref']}")
             reasons.append(
                 f"Not prohibited: the exception in Art. {item['ref']} holds ({item['title']}). "
-                f"The system is routed to Annex III point {item['annex_iii_point']}."
+                f"The system is routed to Annex III point {item['annex_iii_point']}"
+                + (f" ({item['note']})." if item.get("note") else ".")
             )
     if prohibited:
         for ref in prohibited:
@@ -906,6 +914,10 @@ def classify(answers: Answers, facts: InventoryFacts | None = None) -> Classific
     elif answers.value_chain_trigger is not None:
         reasons.append("Art. 25(1) concerns high-risk AI systems only: no change of role.")
     annex_iii_duties = [p for p in points if annex_iii_points()[p][0] != CRITICAL_INFRA]
+    # Art. 5(2): a deployer's use under an Art. 5(1)(h) exception needs the FRIA and registration.
+    rbi_use = role is OperatorRole.DEPLOYER and any(
+        art5_exceptions()[e]["practice"] == RBI_PRACTICE for e in applied_exceptions
+    )
     if section_b and not annex_iii_high:
         reasons.append(
             "Annex I Section B product: under Art. 2(2) only Art. 6(1), Arts. 102-109 and 112 "
@@ -932,14 +944,25 @@ def classify(answers: Answers, facts: InventoryFacts | None = None) -> Classific
                     obligations.append(_duty("Art. 27(1)"))
                     articles.append("Art. 27(1)")
                     reasons.append(_art_27_reason(answers.deployer_category, annex_iii_duties))
+                elif rbi_use:
+                    obligations.append(_duty("Art. 27(1)"))
+                    articles.append("Art. 27(1)")
                 elif answers.deployer_category is None:
                     reasons.append(
                         "Art. 27(1) binds bodies governed by public law, private entities "
                         "providing public services and deployers of Annex III points 5(b)/5(c): "
                         "answer `deployer_category` to decide whether it binds you."
                     )
-                if answers.deployer_category in ART_49_3_DEPLOYERS:
+                if answers.deployer_category in ART_49_3_DEPLOYERS or rbi_use:
                     obligations.append(_duty("Art. 49(3)"))
+                if rbi_use:
+                    articles.append("Art. 5(2)")
+                    reasons.append(
+                        "Art. 5(2): the use under the Art. 5(1)(h) exception is authorised only "
+                        "once the law enforcement authority has completed the fundamental rights "
+                        "impact assessment (Art. 27) and registered the system (Art. 49), "
+                        "whatever kind of body was answered."
+                    )
         if role is OperatorRole.IMPORTER:
             obligations.append(_obligation(_role_obligation("23"), ref="Art. 23"))
         if role is OperatorRole.DISTRIBUTOR:
@@ -948,12 +971,24 @@ def classify(answers: Answers, facts: InventoryFacts | None = None) -> Classific
         obligations += [_duty("Art. 6(4)"), _duty("Art. 49(2)")]
         articles.append("Art. 49(2)")
     registering = {o.ref for o in obligations} & {"Art. 49(1)", "Art. 49(2)", "Art. 49(3)"}
-    secure = sorted({annex_iii_points()[p][0] for p in points} & SECURE_REGISTRATION_AREAS)
+    areas = {annex_iii_points()[p][0] for p in points}
+    # Art. 5(1)(h) concerns use "for the purposes of law enforcement": area 1 is certain then.
+    law_enforcement = any(via.startswith(f"Art. {RBI_PRACTICE}") for via in routed_points.values())
+    secure = sorted(
+        areas & (SECURE_REGISTRATION_AREAS | ({BIOMETRICS_AREA} if law_enforcement else set()))
+    )
     if registering and secure:
         articles.append("Art. 49(4)")
         reasons.append(
             f"Annex III area(s) {', '.join(secure)}: the registration goes to the secure "
             "non-public section of the EU database (Art. 49(4))."
+        )
+    elif registering and BIOMETRICS_AREA in areas:
+        articles.append("Art. 49(4)")
+        reasons.append(
+            "Annex III area 1 (biometrics): the registration goes to the secure non-public "
+            "section of the EU database (Art. 49(4)) only when the system is used in the areas "
+            "of law enforcement, migration, asylum or border control management."
         )
     if not (section_b and not annex_iii_high):
         items = transparency_items()
@@ -1008,6 +1043,20 @@ def art_27_applies(category: DeployerCategory | None, points: Iterable[str]) -> 
     if not relevant:
         return False
     return category in ART_27_DEPLOYERS or bool(ART_27_POINTS & set(relevant))
+
+
+def owes_art_27(result: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
+    """Art. 27(1) from a stored classification (``result`` and ``answers`` as stored).
+
+    A result with paragraph-level refs says so itself (``Art. 27(1)``). One stored by the first
+    procedure, which had no refs and listed Art. 27 for every high-risk deployer, is decided
+    again from its stored answers: the law, not that list, says who owes the assessment.
+    """
+    obligations = [o for o in result.get("obligations") or [] if isinstance(o, Mapping)]
+    if any(o.get("ref") for o in obligations):
+        return any(o.get("ref") == ART_27_REF for o in obligations)
+    again = classify(stored_answers(dict(answers)))
+    return any(o.ref == ART_27_REF for o in again.obligations)
 
 
 def _art_27_reason(category: DeployerCategory | None, points: list[str]) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.risk.classification.procedure import owes_art_27
 from services.risk.classification.repository import ClassificationRepository
 
 
@@ -26,5 +27,7 @@ async def art_27_systems(session: AsyncSession, system_ids: Sequence[uuid.UUID])
     """Systems among ``system_ids`` whose current classification puts the Art. 27(1)
     fundamental rights impact assessment on the organisation (the procedure decides who:
     bodies governed by public law, private entities providing public services, deployers of
-    Annex III points 5(b)/5(c); never Annex III point 2)."""
-    return await ClassificationRepository(session).with_obligation(system_ids, "27")
+    Annex III points 5(b)/5(c); never Annex III point 2). A classification stored before
+    paragraph-level refs is decided again from its stored answers (:func:`owes_art_27`)."""
+    rows = await ClassificationRepository(session).current_with_obligation(system_ids, "27")
+    return {row.system_id for row in rows if owes_art_27(row.result, row.answers)}

@@ -97,19 +97,19 @@ class ClassificationRepository:
         rows = (await self.session.execute(query)).all()
         return {row.system_id: row.tier for row in rows}
 
-    async def with_obligation(
+    async def current_with_obligation(
         self, system_ids: Sequence[uuid.UUID], article: str
-    ) -> set[uuid.UUID]:
-        """Systems among ``system_ids`` whose current classification lists an obligation of
-        ``article`` (e.g. ``27``)."""
+    ) -> list[ClassificationRecord]:
+        """Current classifications of ``system_ids`` that list an obligation of ``article``
+        (e.g. ``27``), whatever its paragraph."""
         if not system_ids:
-            return set()
-        query = sa.select(ClassificationRecord.system_id).where(
+            return []
+        query = sa.select(ClassificationRecord).where(
             ClassificationRecord.is_current.is_(True),
             ClassificationRecord.system_id.in_(list(system_ids)),
             ClassificationRecord.result["obligations"].contains([{"article": article}]),
         )
-        return set((await self.session.execute(query)).scalars())
+        return list((await self.session.execute(query)).scalars())
 
     async def needing_classification(
         self, *, limit: int, after: uuid.UUID | None

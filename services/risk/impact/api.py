@@ -30,10 +30,16 @@ from shared.http import (
     cursor_after_id,
     encode_cursor,
     next_cursor,
+    reject_unknown_query,
     set_etag,
 )
 
-router = APIRouter(prefix="/v1", tags=["impact-assessments"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["impact-assessments"],
+    # A misspelt filter answers 400 naming the allowed ones instead of listing everything.
+    dependencies=[Depends(reject_unknown_query)],
+)
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]

@@ -46,7 +46,8 @@ from shared.http import (
 )
 from shared.text import Text
 
-router = APIRouter(prefix="/v1")
+# Every route: a misspelt query parameter answers 400 naming the allowed ones.
+router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]

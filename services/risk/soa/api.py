@@ -57,7 +57,8 @@ from shared.auth import APPROVERS, READERS, Principal, Role, require_roles
 from shared.http import Paging, TenantSession, reject_unknown_query, set_etag
 from shared.text import Name
 
-router = APIRouter(prefix="/v1")
+# Every route: a misspelt query parameter answers 400 naming the allowed ones.
+router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 # Who shapes the SoA: those accountable for risk treatment; approval is for managers and admins.
 SOA_EDITORS = frozenset({Role.ADMIN, Role.MANAGER, Role.RISK_OWNER})
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
