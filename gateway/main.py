@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 import httpx
 from fastapi import FastAPI
 
@@ -41,16 +39,13 @@ def create_app(
         start_delivery_worker(ctx)
         # Live subscriptions: one event-stream consumer fanning out to every WebSocket client.
         start_subscription_hub(ctx)
-        # What exists now (the schema, the modules) lives as long as the process: keep it out
-        # of the cyclic garbage collector's full collections, which otherwise walked it every
-        # few requests (a third of a dashboard page's CPU). Reference counting still frees it.
-        gc.freeze()
+        # The schema built above is frozen out of the garbage collector's full collections with
+        # everything else of start-up, by the shared app factory (shared/app.py).
 
     async def on_shutdown(ctx: ServiceContext) -> None:
         http: httpx.AsyncClient | None = ctx.extras.pop(HTTP_CLIENT_KEY, None)
         if http is not None:
             await http.aclose()
-        gc.unfreeze()  # an app built again in this process (tests) must not pin the old one
 
     schema = build_schema(settings)
     # Strawberry's router, answering HTTP-level mistakes as problem+json (gateway/protection/).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -165,9 +166,15 @@ def create_service_app(
             if settings.run_workers:
                 await arm_retention(ctx.db)
                 _start_scheduler(ctx, [*timer_jobs, _retention_job(ctx)])
+            # What exists now (settings, routes, models, the modules) lives as long as the
+            # process: keep it out of the cyclic garbage collector's full collections, which
+            # otherwise walk it every few requests (a third of the gateway's CPU per dashboard
+            # page, docs/performance.md). Reference counting still frees what is released.
+            gc.freeze()
             logger.info("service started")
             yield
         finally:
+            gc.unfreeze()  # an app built again in this process (tests) must not pin this one
             ctx.stop.set()
             if ctx.tasks:
                 _, pending = await asyncio.wait(ctx.tasks, timeout=10)
