@@ -39,6 +39,7 @@ from shared.errors import (
     Forbidden,
     NotFound,
     PreconditionFailed,
+    PreconditionRequired,
     ValidationFailed,
 )
 
@@ -143,6 +144,16 @@ def user_errors(
         return [ForbiddenError(message=error.detail, code=error.code)]
     if isinstance(error, Conflict | PreconditionFailed):
         return [ConflictError(message=error.detail, code=error.code)]
+    if isinstance(error, PreconditionRequired):
+        # The upstream wants the version the caller read (If-Match); in GraphQL that is the
+        # input's `expectedVersion`, which the caller left out.
+        return [
+            ValidationError(
+                message="`expectedVersion` is required to change this.",
+                code=error.code,
+                field=["expectedVersion"],
+            )
+        ]
     if isinstance(error, ValidationFailed | BadRequest) or error.status == 422:
         if not error.errors:
             return [ValidationError(message=error.detail, code=error.code)]

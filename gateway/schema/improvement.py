@@ -19,11 +19,11 @@ import strawberry
 from strawberry import relay
 
 from gateway.loaders.base import ByIdLoader
-from gateway.schema.errors import UserError, ValidationError, user_errors
+from gateway.schema.errors import UserError, user_errors
 from gateway.schema.errors import attempt as attempt_with
 from gateway.schema.ids import uuid_or_none
 from gateway.schema.pagination import Position
-from shared.errors import DomainError, NotFound, PreconditionRequired
+from shared.errors import DomainError, NotFound
 
 
 class _HasId(Protocol):
@@ -117,14 +117,6 @@ def typed_errors(
                     )
                     if i is not None
                 ],
-            )
-        ]
-    if isinstance(error, PreconditionRequired):
-        return [
-            ValidationError(
-                message="`expectedVersion` is required to change this.",
-                code=error.code,
-                field=["expectedVersion"],
             )
         ]
     return user_errors(error, kind=kind, resource_id=resource_id)

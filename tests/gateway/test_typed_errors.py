@@ -29,7 +29,15 @@ from gateway.schema.errors import (
     attempt,
     user_errors,
 )
-from shared.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from shared.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PreconditionRequired,
+    ValidationFailed,
+)
 from tests.conftest import Stack
 
 ERRORS = """errors {
@@ -114,6 +122,13 @@ def test_user_errors_maps_each_kind(error: DomainError, typename: str) -> None:
     assert mapped.message == error.detail and mapped.code == error.code
     if isinstance(mapped, NotFoundError):
         assert (mapped.kind, mapped.resource_id) == ("Risk", "7")
+
+
+def test_a_missing_expected_version_points_at_the_input_field() -> None:
+    # Every mutation, not only those of one module: the upstream's 428 (If-Match required).
+    [mapped] = user_errors(PreconditionRequired()) or []
+    assert isinstance(mapped, ValidationError)
+    assert (mapped.code, mapped.field) == ("precondition-required", ["expectedVersion"])
 
 
 def test_a_more_precise_not_found_keeps_its_code() -> None:

@@ -99,3 +99,21 @@ async def test_self_acceptance_only_when_the_organisation_policy_allows_it(
     assert off.status_code == 200
     again = await _create(stack, org, "mia", "manager")
     assert (await _accept(stack, org, again, "mia")).status_code == 403
+
+
+async def test_handing_a_risk_to_someone_else_does_not_let_its_owner_accept_it(
+    stack: Any, org: uuid.UUID
+) -> None:
+    owned = await _create(stack, org, "carl", "risk_owner", owner="olaf@example.com")
+    handed = await stack.risk.patch(
+        f"/v1/risks/{owned['id']}",
+        json={"owner": "nina@example.com"},
+        headers={**stack.headers(org, "manager", subject="olaf@example.com"), "If-Match": '"1"'},
+    )
+    assert handed.status_code == 200, handed.text
+    refused = await _accept(stack, org, owned, "olaf@example.com", version=2)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "separation-of-duties"
+    assert "owned" in refused.json()["detail"]
+    # Someone who never created or owned it still can.
+    assert (await _accept(stack, org, owned, "mia", version=2)).status_code == 200

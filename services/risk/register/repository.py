@@ -208,6 +208,14 @@ class RiskRepository:
             query = query.where(RiskHistory.version > after)
         return list((await self.session.execute(query)).scalars())
 
+    async def past_owners(self, risk_id: uuid.UUID) -> list[str]:
+        """Every owner the risk has had, as its history's states record them."""
+        owner = RiskHistory.state["owner"].astext
+        query = (
+            sa.select(owner).where(RiskHistory.risk_id == risk_id, owner.is_not(None)).distinct()
+        )
+        return [str(o) for o in (await self.session.execute(query)).scalars()]
+
     async def summaries(
         self, org_id: uuid.UUID, system_ids: Sequence[uuid.UUID]
     ) -> list[sa.Row[Any]]:

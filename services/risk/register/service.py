@@ -4,6 +4,7 @@ transaction, so a change, its history row and its outbox event commit together o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -637,7 +638,7 @@ async def accept_risk(
     check_version(if_match, risk.version)
     if risk.status == RiskStatus.CLOSED.value:
         raise RiskClosed("A closed risk cannot be accepted.")
-    roles = _own_roles(risk, principal)
+    roles = _own_roles(risk, principal, await repo.past_owners(risk_id))
     self_accepted = bool(roles)
     if self_accepted and not (await get_policy(session)).allow_self_acceptance:
         raise SelfAcceptance(
@@ -668,14 +669,21 @@ def _same_person(a: str | None, b: str | None) -> bool:
     return bool(a and b and a.strip().casefold() == b.strip().casefold())
 
 
-def _own_roles(risk: Risk, principal: Principal) -> list[str]:
+def _own_roles(risk: Risk, principal: Principal, past_owners: Sequence[str] = ()) -> list[str]:
     """How the caller is tied to the risk: ``created`` it, ``own`` it (the owner field names the
-    caller's subject or display name)."""
+    caller's subject or display name), or ``owned`` it earlier (handing a risk to someone else
+    does not let its owner accept it)."""
+
+    def names_caller(owner: str | None) -> bool:
+        return _same_person(owner, principal.subject) or _same_person(owner, principal.name)
+
     roles = []
     if _same_person(risk.created_by, principal.subject):
         roles.append("created")
-    if _same_person(risk.owner, principal.subject) or _same_person(risk.owner, principal.name):
+    if names_caller(risk.owner):
         roles.append("own")
+    elif any(names_caller(owner) for owner in past_owners):
+        roles.append("owned")
     return roles
 
 
