@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evidence.readiness import service
+from services.evidence.readiness.schemas import RiskData
 from shared.events.consumer import EventHandler
 from shared.events.envelope import CloudEvent
 
@@ -33,9 +34,7 @@ IGNORED_TYPES = ("aims.inventory.apikey.", "aims.risk.apikey.", "aims.evidence.a
 async def on_risk_event(session: AsyncSession, event: CloudEvent) -> None:
     """Project risks and impact assessments; any risk-service change may move readiness."""
     if event.type.startswith("aims.risk.risk."):
-        await service.apply_risk(
-            session, service.RiskData.model_validate(event.data), event.dataversion
-        )
+        await service.apply_risk(session, RiskData.model_validate(event.data), event.dataversion)
     elif event.type.startswith("aims.risk.impact_assessment."):
         await service.apply_impact_assessment(
             session, service.ImpactAssessmentData.model_validate(event.data), event.dataversion

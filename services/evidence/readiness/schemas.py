@@ -245,3 +245,19 @@ class CertificationPlanRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     updated_by: str
+
+
+class RiskData(BaseModel):
+    """The part of ``aims.risk.risk.*`` (``RiskRead``) readiness reads (and reviews keep)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    system_id: uuid.UUID | None = None
+    title: str
+    status: str
+    inherent_level: str | None = None
+    residual_level: str | None = None
+    next_review_at: datetime | None = None
+    owner: str | None = None

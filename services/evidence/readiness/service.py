@@ -64,6 +64,7 @@ from services.evidence.readiness.schemas import (
     ReadinessRead,
     RemediationPlanRead,
     RemediationTask,
+    RiskData,
     RuleRead,
     SnapshotRead,
     Source,
@@ -384,22 +385,6 @@ def next_daily(now: datetime) -> datetime:
 
 
 # --- Consumers' use cases -----------------------------------------------------------------------
-
-
-class RiskData(BaseModel):
-    """The part of ``aims.risk.risk.*`` (``RiskRead``) readiness reads."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: uuid.UUID
-    org_id: uuid.UUID
-    system_id: uuid.UUID | None = None
-    title: str
-    status: str
-    inherent_level: str | None = None
-    residual_level: str | None = None
-    next_review_at: datetime | None = None
-    owner: str | None = None
 
 
 class ImpactAssessmentData(BaseModel):

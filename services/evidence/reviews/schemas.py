@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.evidence.readiness.schemas import RiskData
 from shared.http import Page
 from shared.text import Name, Prose
 
@@ -283,20 +284,10 @@ class InterestedPartyData(BaseModel):
         }
 
 
-class RiskVersionData(BaseModel):
-    """What a review keeps of ``aims.risk.risk.*`` (a risk of the register, 6.1)."""
+class RiskVersionData(RiskData):
+    """What a review keeps of ``aims.risk.risk.*`` (a risk of the register, 6.1): what readiness
+    reads, with the times of the version."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    id: uuid.UUID
-    org_id: uuid.UUID
-    system_id: uuid.UUID | None = None
-    title: str
-    status: str
-    inherent_level: str | None = None
-    residual_level: str | None = None
-    next_review_at: datetime | None = None
-    owner: str | None = None
     created_at: datetime
     updated_at: datetime
 
