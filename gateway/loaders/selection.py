@@ -9,7 +9,7 @@ one: ``@skip`` / ``@include`` are honoured, fragments followed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -19,6 +19,7 @@ from graphql import (
     FragmentSpreadNode,
     InlineFragmentNode,
     SelectionNode,
+    SelectionSetNode,
     VariableNode,
 )
 
@@ -46,17 +47,19 @@ def _included(node: SelectionNode, variables: Mapping[str, Any]) -> bool:
     return True
 
 
-def _fields(
-    nodes: list[FieldNode],
+def selected_fields(
+    selection_sets: Iterable[SelectionSetNode],
     fragments: Mapping[str, FragmentDefinitionNode],
-    variables: Mapping[str, Any],
+    variables: Mapping[str, Any] | None = None,
 ) -> Iterator[FieldNode]:
-    """The fields selected directly below ``nodes``, through fragments (each fragment once)."""
-    pending = [n.selection_set for n in nodes if n.selection_set is not None]
+    """The fields selected directly in ``selection_sets``, through inline fragments and
+    fragment spreads (each fragment once). With ``variables``, ``@skip`` / ``@include`` are
+    honoured; without, every field counts (what the query limits measure)."""
+    pending = list(selection_sets)
     seen: set[str] = set()
     while pending:
         for selection in pending.pop().selections:
-            if not _included(selection, variables):
+            if variables is not None and not _included(selection, variables):
                 continue
             if isinstance(selection, FieldNode):
                 yield selection
@@ -67,6 +70,17 @@ def _fields(
                 if name not in seen and name in fragments:
                     seen.add(name)
                     pending.append(fragments[name].selection_set)
+
+
+def _fields(
+    nodes: list[FieldNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any],
+) -> Iterator[FieldNode]:
+    """The fields selected directly below ``nodes``, through fragments (each fragment once)."""
+    return selected_fields(
+        [n.selection_set for n in nodes if n.selection_set is not None], fragments, variables
+    )
 
 
 def selected_node_fields(info: Info, candidates: set[str]) -> set[str]:

@@ -60,6 +60,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from gateway.loaders.selection import selected_fields
 from gateway.protection.errors import (
     COST_LIMIT,
     DEPTH_LIMIT,
@@ -84,18 +85,7 @@ def _root_fields(
     selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
 ) -> Iterator[FieldNode]:
     """The fields at the root of an operation, through fragments (each fragment once)."""
-    pending, seen = [selection_set], set[str]()
-    while pending:
-        for selection in pending.pop().selections:
-            if isinstance(selection, FieldNode):
-                yield selection
-            elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name not in seen and name in fragments:
-                    seen.add(name)
-                    pending.append(fragments[name].selection_set)
+    return selected_fields([selection_set], fragments)
 
 
 class _DepthMeter:

@@ -22,9 +22,9 @@ pytestmark = pytest.mark.engines
 REQUIRED = "/v1/impact-assessments/required"
 
 
-async def put_system(stack: Any, org: uuid.UUID) -> uuid.UUID:
+async def put_system(stack: Any, org: uuid.UUID, **facts: Any) -> uuid.UUID:
     """A system the risk service knows (synthetic inventory event), with no ISO reasons of its
-    own (general sector, no stakeholders, no personal data)."""
+    own (general sector, no stakeholders, no personal data) unless ``facts`` give them."""
     system_id = uuid7()
     data = {
         "id": str(system_id),
@@ -36,6 +36,7 @@ async def put_system(stack: Any, org: uuid.UUID) -> uuid.UUID:
         "data_inputs": [],
         "ai_roles": ["customer"],
         "affected_stakeholders": [],
+        **facts,
     }
     event = {
         "specversion": "1.0",

@@ -5,15 +5,12 @@ Each test names the paragraph of Regulation (EU) 2024/1689 it checks.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-import nats
 import pytest
 
-from shared.db import tenant_transaction, utcnow, uuid7
-from shared.testing import eventually
+from shared.db import tenant_transaction
 from tests.risk.test_eu_ai_act_impact_api import put_system, required
 
 pytestmark = pytest.mark.engines
@@ -123,48 +120,12 @@ mutation Classify($input: ClassifyAISystemInput!) {
 async def system_with(stack: Any, org: uuid.UUID, **facts: Any) -> uuid.UUID:
     """A system the risk service knows, with these inventory facts (sector, intended
     purpose)."""
-    system_id = uuid7()
-    data = {
-        "id": str(system_id),
-        "org_id": str(org),
+    defaults = {
         "name": "Issue 9 system",
-        "lifecycle_stage": "deployed",
         "intended_purpose": "Internal tooling",
-        "sector": "general",
-        "data_inputs": [],
         "ai_roles": ["provider"],
-        "affected_stakeholders": [],
-        **facts,
     }
-    event = {
-        "specversion": "1.0",
-        "id": str(uuid7()),
-        "source": "/aims/inventory",
-        "type": "aims.inventory.system.registered",
-        "time": utcnow().isoformat(),
-        "subject": str(system_id),
-        "orgid": str(org),
-        "dataversion": 1,
-        "data": data,
-    }
-    nc = await nats.connect(stack.engines.nats_url)
-    try:
-        await nc.jetstream().publish(
-            stack.engines.subject_prefix + event["type"],
-            json.dumps(event).encode(),
-            headers={"Nats-Msg-Id": event["id"]},
-        )
-    finally:
-        await nc.close()
-
-    async def arrived() -> bool:
-        response = await stack.risk.get(
-            f"/v1/systems/{system_id}", headers=stack.headers(org, "viewer")
-        )
-        return response.status_code == 200
-
-    await eventually(arrived)
-    return system_id
+    return await put_system(stack, org, **{**defaults, **facts})
 
 
 async def test_graphql_duties_exceptions_and_citations_per_paragraph(
