@@ -559,10 +559,38 @@ def _ok_graphql(status: int, body: bytes) -> bool:
     return status == 200 and b'"errors"' not in body[:2000]
 
 
+async def _cache_counts(stack: Stack) -> dict[str, float]:
+    """The gateway's response cache outcomes so far (``aims_graphql_response_cache_total``)."""
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{stack.url('gateway')}/metrics")).text
+    counts: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("aims_graphql_response_cache_total{"):
+            outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+            counts[outcome] = float(line.rsplit(" ", 1)[1])
+    return counts
+
+
+def _hit_share(before: dict[str, float], after: dict[str, float]) -> float:
+    delta = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in ("hit", "miss", "bypass")}
+    return delta["hit"] / max(sum(delta.values()), 1.0)
+
+
+#: Headers of the uncached figures: the gateway's response cache is bypassed (gateway/cache.py).
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
 async def bench_graphql_page(stack: Stack, seeded: Seeded, opt: Options) -> Result:
+    """The page as a dashboard sends it (cached by the gateway's response cache after the first
+    request) and, beside it, with ``Cache-Control: no-cache`` (every request executed)."""
     headers = {**stack.headers(seeded.org, "viewer"), "Content-Type": "application/json"}
     gql = json.dumps({"query": DASHBOARD, "variables": {"first": 50}}).encode()
     graphql = [build_request("POST", f"{stack.url('gateway')}/graphql", headers, gql)]
+    uncached = [
+        build_request("POST", f"{stack.url('gateway')}/graphql", {**headers, **NO_CACHE}, gql)
+    ]
     rest = [build_request("GET", f"{stack.url('inventory')}/v1/ai-systems?limit=50", headers)]
     gateway_port = stack.procs["gateway"].port
     services = [stack.procs[n] for n in ("inventory", "risk", "evidence")]
@@ -575,6 +603,7 @@ async def bench_graphql_page(stack: Stack, seeded: Seeded, opt: Options) -> Resu
             seconds=opt.seconds,
             procs=[stack.procs["inventory"]],
         )
+        before = await _cache_counts(stack)
         g = await closed_loop(
             gateway_port,
             graphql,
@@ -583,19 +612,39 @@ async def bench_graphql_page(stack: Stack, seeded: Seeded, opt: Options) -> Resu
             procs=[stack.procs["gateway"], *services],
             check=_ok_graphql,
         )
-        rounds.append({"graphql": g, "rest": r, "ratio": g["rps"] / r["rps"]})
+        g["cache_hit_share"] = _hit_share(before, await _cache_counts(stack))
+        u = await closed_loop(
+            gateway_port,
+            uncached,
+            concurrency=opt.concurrency,
+            seconds=opt.seconds,
+            procs=[stack.procs["gateway"], *services],
+            check=_ok_graphql,
+        )
+        rounds.append(
+            {
+                "graphql": g,
+                "graphql_uncached": u,
+                "rest": r,
+                "ratio": g["rps"] / r["rps"],
+                "ratio_uncached": u["rps"] / r["rps"],
+            }
+        )
     return {
         "label": f"GraphQL dashboard page (50 systems) vs REST list, concurrency {opt.concurrency}",
         "target": 0.5,
         "rounds": rounds,
         "summary": lambda x: (
-            f"{x['graphql']['rps']:.0f} vs {x['rest']['rps']:.0f} req/s "
-            f"(p50 {x['graphql']['p50_ms']:.0f} vs {x['rest']['p50_ms']:.0f} ms; CPU/page "
-            f"{x['graphql']['cpu_ms_per_request']:.0f} ms vs "
-            f"{x['rest']['cpu_ms_per_request']:.0f}: "
+            f"cached {x['graphql']['rps']:.0f} (hits {100 * x['graphql']['cache_hit_share']:.0f}%"
+            f", p50 {x['graphql']['p50_ms']:.1f} ms, CPU/page "
+            f"{x['graphql']['cpu_ms_per_request']:.1f} ms) vs REST {x['rest']['rps']:.0f} req/s "
+            f"(p50 {x['rest']['p50_ms']:.1f} ms, CPU {x['rest']['cpu_ms_per_request']:.1f} ms)"
+            f"\n    uncached (no-cache) {x['graphql_uncached']['rps']:.0f} req/s: ratio "
+            f"{x['ratio_uncached']:.2f} (p50 {x['graphql_uncached']['p50_ms']:.0f} ms; CPU/page "
+            f"{x['graphql_uncached']['cpu_ms_per_request']:.0f} ms: "
             + ", ".join(
                 f"{k} {v:.1f}"
-                for k, v in x["graphql"].get("cpu_ms_per_request_by_process", {}).items()
+                for k, v in x["graphql_uncached"].get("cpu_ms_per_request_by_process", {}).items()
             )
             + ")"
         ),
@@ -627,6 +676,7 @@ async def _list_all(
 
 
 async def bench_risks_1000(stack: Stack, seeded: Seeded, opt: Options) -> Result:
+    """Cached (a client listing the same pages again) and, beside it, uncached (no-cache)."""
     headers = {**stack.headers(seeded.risks_org, "viewer"), "Content-Type": "application/json"}
     risk_url = stack.url("risk")
     gateway_url = stack.url("gateway")
@@ -635,19 +685,26 @@ async def bench_risks_1000(stack: Stack, seeded: Seeded, opt: Options) -> Result
         after = f"&after={cursor}" if cursor else ""
         return build_request("GET", f"{risk_url}/v1/risks?limit=100{after}", headers)
 
-    def graphql(cursor: str | None) -> bytes:
-        body = json.dumps({"query": RISKS, "variables": {"first": 100, "after": cursor}})
-        return build_request("POST", f"{gateway_url}/graphql", headers, body.encode())
+    def graphql_with(extra: dict[str, str]) -> Callable[[str | None], bytes]:
+        def graphql(cursor: str | None) -> bytes:
+            body = json.dumps({"query": RISKS, "variables": {"first": 100, "after": cursor}})
+            return build_request(
+                "POST", f"{gateway_url}/graphql", {**headers, **extra}, body.encode()
+            )
 
+        return graphql
+
+    graphql, uncached = graphql_with({}), graphql_with(NO_CACHE)
     rest_conn = Connection(stack.procs["risk"].port)
     gql_conn = Connection(stack.procs["gateway"].port)
     for _ in range(2):  # warm up
         assert await _list_all(rest_conn, rest, False) >= 1000
         assert await _list_all(gql_conn, graphql, True) >= 1000
+        assert await _list_all(gql_conn, uncached, True) >= 1000
     rounds = []
     per_round = 5
     for _ in range(opt.rounds):
-        times: dict[str, list[float]] = {"rest": [], "graphql": []}
+        times: dict[str, list[float]] = {"rest": [], "graphql": [], "uncached": []}
         for _ in range(per_round):
             t0 = time.perf_counter()
             await _list_all(rest_conn, rest, False)
@@ -655,15 +712,30 @@ async def bench_risks_1000(stack: Stack, seeded: Seeded, opt: Options) -> Result
             t0 = time.perf_counter()
             await _list_all(gql_conn, graphql, True)
             times["graphql"].append(1000 * (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            await _list_all(gql_conn, uncached, True)
+            times["uncached"].append(1000 * (time.perf_counter() - t0))
         r, g = statistics.median(times["rest"]), statistics.median(times["graphql"])
-        rounds.append({"graphql_ms": g, "rest_ms": r, "ratio": r / g})
+        u = statistics.median(times["uncached"])
+        rounds.append(
+            {
+                "graphql_ms": g,
+                "graphql_uncached_ms": u,
+                "rest_ms": r,
+                "ratio": r / g,
+                "ratio_uncached": r / u,
+            }
+        )
     rest_conn.close()
     gql_conn.close()
     return {
         "label": "listing 1,000 risks, GraphQL vs REST (10 pages of 100, sequential)",
         "target": 0.5,
         "rounds": rounds,
-        "summary": lambda x: f"{x['graphql_ms']:.0f} ms vs {x['rest_ms']:.0f} ms",
+        "summary": lambda x: (
+            f"cached {x['graphql_ms']:.0f} ms vs REST {x['rest_ms']:.0f} ms; uncached (no-cache) "
+            f"{x['graphql_uncached_ms']:.0f} ms: ratio {x['ratio_uncached']:.2f}"
+        ),
     }
 
 

@@ -57,3 +57,14 @@ class GatewaySettings(ServiceSettings):
     upstream_request_deadline_seconds: float = 15
     upstream_breaker_failures: int = 5
     upstream_breaker_cooldown_seconds: float = 10
+    # GraphQL response cache (gateway/cache.py, docs/architecture.md "GraphQL response cache"):
+    # error-free query results per caller, invalidated by every event of the organisation and
+    # every mutation through this gateway; bypassed while the event feed is down. A result is
+    # also dropped after the TTL (results hold "as of now" values, e.g. overdue flags), and a
+    # result computed within ``settle`` seconds of an event of its organisation is dropped once
+    # that window ends (services apply each other's events a little after the event).
+    graphql_response_cache_enabled: bool = True
+    graphql_response_cache_ttl_seconds: float = Field(default=30.0, gt=0)
+    graphql_response_cache_settle_seconds: float = Field(default=1.0, ge=0)
+    graphql_response_cache_max_entries: int = Field(default=2000, ge=1)
+    graphql_response_cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)

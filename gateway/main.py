@@ -5,12 +5,17 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from gateway.cache import (
+    CachingGraphQLRouter,
+    InvalidateOnGatewayWrites,
+    ResponseCache,
+    ResponseCacheCollector,
+)
 from gateway.clients import build_http_client
 from gateway.config import GatewaySettings
 from gateway.exports.api import router as exports_router
 from gateway.protection.api import SCHEMA_STATE
 from gateway.protection.api import router as documents_router
-from gateway.protection.router import ProtectedGraphQLRouter
 from gateway.root_page import root_router
 from gateway.schema import build_schema
 from gateway.schema.context import HTTP_CLIENT_KEY, get_context
@@ -31,6 +36,9 @@ def create_app(
 ) -> FastAPI:
     """Build the gateway; ``upstream_transport`` replaces the network (tests route in-process)."""
     settings = settings or GatewaySettings()
+    # GraphQL response cache, invalidated by the hub's event feed (gateway/cache.py).
+    response_cache = ResponseCache.from_settings(settings)
+    collector: ResponseCacheCollector | None = None
 
     async def on_startup(ctx: ServiceContext) -> None:
         ctx.extras[HTTP_CLIENT_KEY] = build_http_client(settings, upstream_transport)
@@ -38,19 +46,30 @@ def create_app(
         # Always: it also wires the SSRF allow-list; it starts the worker only with run_workers.
         start_delivery_worker(ctx)
         # Live subscriptions: one event-stream consumer fanning out to every WebSocket client.
-        start_subscription_hub(ctx)
+        hub = start_subscription_hub(ctx)
+        response_cache.attach(hub, ctx.nc)
+        nonlocal collector
+        collector = ResponseCacheCollector(response_cache, ctx.name)
+        ctx.metrics.registry.register(collector)
         # The schema built above is frozen out of the garbage collector's full collections with
         # everything else of start-up, by the shared app factory (shared/app.py).
 
     async def on_shutdown(ctx: ServiceContext) -> None:
+        nonlocal collector
+        response_cache.detach()
+        if collector is not None:
+            ctx.metrics.registry.unregister(collector)
+            collector = None
         http: httpx.AsyncClient | None = ctx.extras.pop(HTTP_CLIENT_KEY, None)
         if http is not None:
             await http.aclose()
 
     schema = build_schema(settings)
-    # Strawberry's router, answering HTTP-level mistakes as problem+json (gateway/protection/).
-    graphql = ProtectedGraphQLRouter(
+    # Strawberry's router, answering HTTP-level mistakes as problem+json (gateway/protection/),
+    # in front of the response cache.
+    graphql = CachingGraphQLRouter(
         schema,
+        response_cache=response_cache,
         max_json_depth=settings.graphql_max_json_depth,
         path="/graphql",
         graphql_ide="graphiql",
@@ -80,6 +99,8 @@ def create_app(
         on_startup=on_startup,
         on_shutdown=on_shutdown,
     )
+    # A write to the gateway's own REST routes invalidates the response cache.
+    app.add_middleware(InvalidateOnGatewayWrites, cache=response_cache)
     # Trusted documents are validated against the schema they will run on when registered.
     setattr(app.state, SCHEMA_STATE, schema._schema)
     return app

@@ -41,7 +41,7 @@ from shared.events.monitor import PipelineMonitor
 from shared.events.outbox import configure_event_limits
 from shared.events.relay import OutboxRelay, asyncpg_dsn, ensure_stream
 from shared.events.retention import RetentionPeriods, arm_retention, retention_job
-from shared.http import BodyLimitMiddleware, reject_unstorable_values
+from shared.http import reject_unstorable_values
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.openapi import install_problem_responses
 from shared.scheduler import Scheduler, TimerJob
@@ -199,12 +199,13 @@ def create_service_app(
     )
     install_problem_handlers(app)
     install_problem_responses(app)  # documents those problems on every operation
+    # One middleware for request ids, trace context, access log, metrics and the body limit.
     app.add_middleware(
-        BodyLimitMiddleware,
-        max_bytes=settings.max_json_body_bytes,
+        RequestContextMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_json_body_bytes,
         exempt_paths=upload_paths,
     )
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
     instrument_app(app, name, metrics)  # traces, off unless OTEL_* configure them
     app.include_router(_operations_router(metrics))
     if catalogue is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import re
@@ -29,20 +30,17 @@ from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Principal, authenticate_request
-from shared.db import idempotency_table, set_org, utcnow
+from shared.db import idempotency_table, set_org, tenant_connection, utcnow
 from shared.errors import (
     Conflict,
     IdempotencyKeyReused,
     InvalidCursor,
-    PayloadTooLarge,
     PreconditionFailed,
     PreconditionRequired,
     UnknownQueryParameter,
     ValidationFailed,
-    problem_response,
 )
 
 T = TypeVar("T")
@@ -63,6 +61,24 @@ async def _tenant_session(
 # sees 201 for a row that then failed to commit.
 TenantSession = Annotated[AsyncSession, Depends(_tenant_session, scope="function")]
 CurrentPrincipal = Annotated[Principal, Depends(authenticate_request)]
+
+
+def tenant_connection_of(
+    request: Request, principal: Principal
+) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The driver's (asyncpg) connection in a transaction scoped to the caller's organisation,
+    for reads that answer rows without the ORM (``shared.db.tenant_connection``)::
+
+        async with tenant_connection_of(request, principal) as connection:
+            row = await repository_function(connection, ...)
+
+    Opened by the endpoint itself rather than as a dependency: FastAPI's generator
+    dependencies (exit stack, shielded exit, cancel scope) cost more than the connection's
+    own checkout (docs/performance.md). The transaction commits when the block ends, so, as
+    with :data:`TenantSession`, before the response is sent.
+    """
+    return tenant_connection(request.app.state.ctx.db, principal.org_id)
+
 
 # --- Pagination -------------------------------------------------------------------------------
 
@@ -149,6 +165,8 @@ class RejectUnknownQuery:
         self.prefixes = tuple(prefixes)
 
     async def __call__(self, request: Request) -> None:
+        if not request.scope.get("query_string"):
+            return  # no query parameters at all: none unknown
         dependant = getattr(request.scope.get("route"), "dependant", None)
         if dependant is None:
             return
@@ -293,7 +311,8 @@ async def reject_unstorable_values(connection: HTTPConnection) -> None:
     for name, value in connection.path_params.items():
         if isinstance(value, str) and NUL in value:
             errors.append({"location": ["path", name], "message": _NUL_MESSAGE, "type": "nul"})
-    for name, value in connection.query_params.multi_items():
+    has_query = bool(connection.scope.get("query_string"))
+    for name, value in connection.query_params.multi_items() if has_query else ():
         if NUL in name or NUL in value:
             shown = name.replace(NUL, "\\0")[:100]
             errors.append({"location": ["query", shown], "message": _NUL_MESSAGE, "type": "nul"})
@@ -305,12 +324,15 @@ async def reject_unstorable_values(connection: HTTPConnection) -> None:
                 raw = connection.path_params.get(name)
                 values = [raw] if isinstance(raw, str) else []
             else:
-                values = connection.query_params.getlist(name)
+                values = connection.query_params.getlist(name) if has_query else []
             for raw in values:
                 if (error := _range_error(where, name, raw, low, high)) is not None:
                     errors.append(error)
-    content_type = connection.headers.get("content-type", "json").lower()
-    if screen is not None and screen.has_body and "json" in content_type:
+    if (
+        screen is not None
+        and screen.has_body
+        and "json" in connection.headers.get("content-type", "json").lower()
+    ):
         # FastAPI has read (and parsed) a JSON body before any dependency runs; a JSON string
         # can carry U+0000 only as the escape ``\u0000``, so only such bodies are parsed again.
         body = await connection.body() if isinstance(connection, Request) else b""
@@ -501,65 +523,3 @@ def idempotency_for(request: Request, body: bytes, *, variant: str = "") -> Idem
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
-
-# --- Body size limit --------------------------------------------------------------------------
-
-
-class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with 413 before anything parses them.
-
-    Paths matching ``exempt_paths`` (regular expressions matched from the start of the path:
-    streamed uploads) enforce their own, larger limits while they stream.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int, exempt_paths: tuple[str, ...] = ()) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        pattern = "|".join(f"(?:{p})" for p in exempt_paths)
-        self.exempt = re.compile(pattern) if exempt_paths else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (
-            self.exempt is not None and self.exempt.match(scope["path"])
-        ):
-            await self.app(scope, receive, send)
-            return
-        chunked = False
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = self.max_bytes + 1
-                if declared > self.max_bytes:
-                    await self._refuse(scope, receive, send)
-                    return
-            elif name == b"transfer-encoding":
-                chunked = True
-        if not chunked:
-            # No body, or one whose declared length was checked above (the server never hands
-            # on more than the declared length): nothing to count, no wrapper per request.
-            await self.app(scope, receive, send)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLarge(f"The body exceeds {self.max_bytes} bytes.")
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413,
-            PayloadTooLarge.code,
-            PayloadTooLarge.title,
-            f"The body exceeds {self.max_bytes} bytes.",
-            instance=scope["path"],
-        )
-        await response(scope, receive, send)

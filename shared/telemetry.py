@@ -17,7 +17,10 @@ and the ``OTEL_EXPORTER_OTLP_*`` options are read by the SDK as usual) and:
 - a producer span per event the outbox relay publishes and a consumer span per event a
   consumer applies, both children of the ``traceparent`` the CloudEvent carries (the request
   that committed it), so one trace runs gateway → service → PostgreSQL → outbox → NATS →
-  consumer.
+  consumer;
+- a client span per webhook delivery attempt (:func:`client_span`), child of the trace context
+  stored with the queued delivery (the consumer that queued it), whose ``traceparent`` the POST
+  carries to the receiver: the trace goes on to the webhook.
 
 The project's own trace context (:data:`shared.observability.traceparent_var`, in every log
 line, on every event) is the active span's while a span is active, so logs, events and traces
@@ -162,6 +165,14 @@ class SpanScope:
             self._span.record_exception(error)
             self._span.set_status(Status(StatusCode.ERROR, type(error).__name__))
 
+    def annotate(self, attributes: Mapping[str, Any], error: str | None = None) -> None:
+        """Add ``attributes`` (None values skipped); ``error``: the span failed, so described."""
+        if self._span is None:
+            return
+        self._span.set_attributes({k: v for k, v in attributes.items() if v is not None})
+        if error is not None:
+            self._span.set_status(Status(StatusCode.ERROR, error))
+
     def end(self) -> None:
         if self._span is None:
             return
@@ -195,6 +206,22 @@ def consume_span(owner: object, consumer: str, event: Any) -> SpanScope:
             "cloudevents.event_subject": event.subject or "",
             "aims.org_id": event.orgid,
         },
+    )
+    return SpanScope(span)
+
+
+def client_span(
+    owner: object, name: str, traceparent: str | None, attributes: Mapping[str, Any]
+) -> SpanScope:
+    """An active client span (an outgoing request made outside any server span, e.g. a webhook
+    delivery), child of ``traceparent``; call ``end()`` when done. Without a valid parent it
+    is not recorded (see the sampler), like every parentless client span."""
+    provider = _providers.get(owner)
+    if provider is None:
+        return _NOOP
+    tracer = provider.get_tracer("aims.webhooks")
+    span = tracer.start_span(
+        name, context=_parent(traceparent), kind=SpanKind.CLIENT, attributes=dict(attributes)
     )
     return SpanScope(span)
 

@@ -22,7 +22,7 @@ from gateway.loaders.audits import AuditLoader
 from gateway.loaders.base import MAX_BATCH_SIZE, ByIdLoader
 from gateway.loaders.certification_plans import CertificationPlanLoader
 from gateway.loaders.children import ChildrenKey, FirstChildren, FirstChildrenLoader
-from gateway.loaders.classifications import ClassificationLoader
+from gateway.loaders.classifications import ClassificationLoader, ClassificationSummaryLoader
 from gateway.loaders.competences import CompetenceLoader
 from gateway.loaders.components import ComponentLoader
 from gateway.loaders.context_issues import ContextIssueLoader
@@ -129,6 +129,7 @@ class Loaders:
     risk_summaries: RiskSummaryLoader
     system_risks: SystemRisksLoader
     classifications: ClassificationLoader
+    classification_summaries: ClassificationSummaryLoader
     # evidence
     evidence_systems: EvidenceSystemLoader
     evidence: EvidenceLoader
@@ -176,6 +177,7 @@ class Loaders:
             risk_summaries=RiskSummaryLoader(clients.risks),
             system_risks=SystemRisksLoader(clients.risks),
             classifications=ClassificationLoader(clients.classification),
+            classification_summaries=ClassificationSummaryLoader(clients.classification),
             evidence_systems=EvidenceSystemLoader(clients.evidence),
             evidence=EvidenceLoader(clients.evidence_items),
             evidence_by_target=EvidenceByTargetLoader(clients.evidence_items),

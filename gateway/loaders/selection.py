@@ -93,3 +93,25 @@ def selected_node_fields(info: Info, candidates: set[str]) -> set[str]:
     ]
     nodes = [f for f in _fields(edges, fragments, variables) if f.name.value == "node"]
     return {f.name.value for f in _fields(nodes, fragments, variables)} & candidates
+
+
+def selected_node_subfields(info: Info, name: str) -> set[str]:
+    """The field names selected below every ``name`` field (whatever its alias) on
+    ``edges { node { … } }`` of the connection ``info`` resolves."""
+    raw = info._raw_info
+    fragments, variables = raw.fragments, info.variable_values or {}
+    edges = [
+        f for f in _fields(list(raw.field_nodes), fragments, variables) if f.name.value == "edges"
+    ]
+    nodes = [f for f in _fields(edges, fragments, variables) if f.name.value == "node"]
+    named = [f for f in _fields(nodes, fragments, variables) if f.name.value == name]
+    return {f.name.value for f in _fields(named, fragments, variables)}
+
+
+def selected_subfields(info: Info) -> set[str]:
+    """The field names selected below the field ``info`` resolves (all its merged nodes)."""
+    raw = info._raw_info
+    return {
+        f.name.value
+        for f in _fields(list(raw.field_nodes), raw.fragments, info.variable_values or {})
+    }

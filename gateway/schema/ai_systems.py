@@ -22,7 +22,11 @@ from gateway.clients.schemas import (
     UpstreamPage,
 )
 from gateway.loaders.base import prefetch, settled
-from gateway.loaders.selection import selected_node_fields
+from gateway.loaders.selection import (
+    selected_node_fields,
+    selected_node_subfields,
+    selected_subfields,
+)
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, attempt
 from gateway.schema.ids import parse_node_id, uuid_or_none
@@ -200,9 +204,31 @@ async def _prefetch_page(info: Info, system_ids: list[uuid.UUID]) -> None:
     """
     if not system_ids:
         return
+    from gateway.schema.classification import SUMMARY_FIELDS
+
     wanted = selected_node_fields(info, set(_PREFETCHED))
     loaders = info.context.loaders
-    await prefetch(*((getattr(loaders, _PREFETCHED[name]), system_ids) for name in wanted))
+    names = [_PREFETCHED[name] for name in wanted]
+    if "classification" in wanted and selected_node_subfields(info, "classification").issubset(
+        SUMMARY_FIELDS
+    ):
+        # Only what a summary has: the summary batch (a few hundred bytes a system instead of
+        # several KB of obligations, reasons and answers to serialise and parse).
+        names[names.index("classifications")] = "classification_summaries"
+    await prefetch(*((getattr(loaders, name), system_ids) for name in names))
+
+
+def _summary_suffices(info: Info) -> bool:
+    """Whether this ``classification`` field selects only what a summary has (remembered per
+    request by its syntax node: every system of a page asks the same)."""
+    from gateway.schema.classification import SUMMARY_FIELDS
+
+    known = info.context.loaders.classification_summaries.sufficient
+    key = id(info._raw_info.field_nodes[0])
+    found = known.get(key)
+    if found is None:
+        found = known[key] = selected_subfields(info).issubset(SUMMARY_FIELDS)
+    return found
 
 
 @strawberry.type(name="AISystem", description="An AI system in the organisation's register.")
@@ -291,11 +317,16 @@ class AISystem(relay.Node):
     def classification(
         self, info: Info
     ) -> Annotated[Classification, strawberry.lazy("gateway.schema.classification")] | None:
-        from gateway.schema.classification import classification_of
+        from gateway.schema.classification import classification_of, classification_of_summary
 
         loader = info.context.loaders.classifications
         if (loaded := settled(loader, self.system_id)) is not None:
             return classification_of(loaded.result())
+        if _summary_suffices(info):
+            summaries = info.context.loaders.classification_summaries
+            if (summary := settled(summaries, self.system_id)) is not None:
+                return classification_of_summary(summary.result())
+            return _later(classification_of_summary, summaries.load(self.system_id))
         return _later(classification_of, loader.load(self.system_id))
 
     @strawberry.field(  # type: ignore[untyped-decorator]

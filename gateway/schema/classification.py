@@ -13,6 +13,7 @@ from strawberry import relay
 from gateway.clients.classification import (
     UpstreamClassification,
     UpstreamClassificationNeeded,
+    UpstreamClassificationSummary,
     UpstreamQuestionnaire,
 )
 from gateway.schema.ai_systems import AISystem, EUAIActTier, parse_ai_system_id
@@ -53,6 +54,9 @@ class EUAIActRole(enum.Enum):
     DEPLOYER = "deployer"
     IMPORTER = "importer"
     DISTRIBUTOR = "distributor"
+
+
+_ROLES = frozenset(r.value for r in EUAIActRole)
 
 
 @strawberry.enum(name="EUAIActExemption", description="The Art. 6(3) conditions (a)-(d).")
@@ -282,6 +286,70 @@ class Classification:
 def classification_of(found: UpstreamClassification | None) -> Classification | None:
     """A system's current classification as its loader found it (None: never classified)."""
     return Classification.from_upstream(found) if found is not None else None
+
+
+# The fields of ``Classification`` a summary (``view=summary`` of the risk service) answers.
+# An operation whose ``classification`` selects only these is served from the summary batch.
+SUMMARY_FIELDS = frozenset(
+    {
+        "__typename",
+        "systemId",
+        "version",
+        "tier",
+        "route",
+        "role",
+        "articles",
+        "reclassificationRequested",
+        "reclassificationRequest",
+        "classifiedAt",
+        "classifiedBy",
+    }
+)
+
+
+def classification_of_summary(
+    found: UpstreamClassificationSummary | None,
+) -> Classification | None:
+    """A classification built from its summary, for an operation that selects only
+    :data:`SUMMARY_FIELDS` of it: the other fields are left empty and are never read (GraphQL
+    resolves only what the operation selects)."""
+    if found is None:
+        return None
+    request = found.reclassification_requested
+    return Classification(
+        system_id=found.system_id,
+        version=found.version,
+        tier=EUAIActTier(found.tier),
+        route=ClassificationRoute(found.route),
+        role=EUAIActRole(found.role) if found.role in _ROLES else None,
+        articles=list(found.articles),
+        obligations=[],
+        reasons=[],
+        prohibited_practices=[],
+        annex_iii_area=None,
+        annex_iii_point=None,
+        annex_iii_points=[],
+        annex_iii_carve_outs=[],
+        art5_exceptions=[],
+        scope_exclusion=None,
+        annex_i_section=None,
+        annex_i_legislation=None,
+        exemption=None,
+        exemption_documented_by_provider=False,
+        transparency=[],
+        gpai_model=False,
+        gpai_systemic_risk=False,
+        gpai_open_source=False,
+        warnings=[],
+        reclassification_requested=request is not None,
+        reclassification_request=ReclassificationRequest(
+            requested_at=request.requested_at, changed_facts=list(request.changed_facts)
+        )
+        if request
+        else None,
+        classified_at=found.classified_at,
+        classified_by=found.classified_by,
+    )
 
 
 @strawberry.type(name="EUAIActQuestionOption")

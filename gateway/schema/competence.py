@@ -26,6 +26,7 @@ from gateway.loaders.base import ByIdLoader
 from gateway.loaders.children import ChildrenKey
 from gateway.schema.arguments import merge_filter_argument
 from gateway.schema.context import Info
+from gateway.schema.embedded_pages import slice_page
 from gateway.schema.errors import UserError, attempt
 from gateway.schema.evidence import Evidence, load_evidence
 from gateway.schema.ids import parse_node_id, uuid_or_none
@@ -270,9 +271,34 @@ class AIMSRole(relay.Node):
     async def required_competences(self, info: Info) -> list[Competence]:
         return await _competences(info, self.required_competence_ids)
 
-    @strawberry.field(description="People holding the role today (batched).")  # type: ignore[untyped-decorator]
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="People holding the role today (batched).",
+        deprecation_reason="Use holdersConnection: the people holding a role grow, this list "
+        "has no paging.",
+    )
     async def holders(self, info: Info) -> list[Person]:
         return await _people(info, self.holder_ids)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="holdersConnection",
+        description=f"People holding the role today, in `holderIds` order. The role document "
+        f"carries their ids; the gateway pages over them and loads only the page's people, "
+        f"those of every role on a page of roles in one upstream call (batched). `first` is at "
+        f"most {MAX_PAGE_SIZE}.",
+    )
+    async def holders_connection(
+        self, info: Info, first: int = 10, after: str | None = None
+    ) -> PersonConnection:
+        pairs, page_info = slice_page(self.holder_ids, first, after, lambda i: i)
+        found = await info.context.loaders.people.load_many([i for _, i in pairs])
+        return PersonConnection(
+            page_info=page_info,
+            edges=[
+                relay.Edge(cursor=cursor, node=Person.from_upstream(person))
+                for (cursor, _), person in zip(pairs, found, strict=True)
+                if person is not None
+            ],
+        )
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Who holds and held the role (one upstream call per role)."
@@ -453,6 +479,22 @@ class CompetenceHolderGap:
     detail: str
 
 
+@strawberry.type(name="CompetenceHolderGapEdge")
+class CompetenceHolderGapEdge:
+    cursor: str
+    node: CompetenceHolderGap
+
+
+@strawberry.type(name="CompetenceHolderGapConnection", description="A page of holders' gaps.")
+class CompetenceHolderGapConnection:
+    page_info: relay.PageInfo
+    edges: list[CompetenceHolderGapEdge]
+    total_count: int = strawberry.field(description="Items in the whole list, every page.")
+
+
+_EMBEDDED = " paged by the gateway over that one upstream answer (no extra upstream call per page)."
+
+
 @strawberry.type(
     name="CompetenceRoleGap",
     description="A role whose holders lack a required competence, or that no one holds.",
@@ -463,7 +505,24 @@ class CompetenceRoleGap:
     holder_count: int
     no_holders: bool
     detail: str | None
-    gaps: list[CompetenceHolderGap]
+    gaps: list[CompetenceHolderGap] = strawberry.field(
+        deprecation_reason="Use gapsConnection: a role's holders grow, this list has no paging."
+    )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="gapsConnection",
+        description="The holders lacking a required competence, one edge per holder and "
+        "competence. Part of the role's row of the upstream gap report;" + _EMBEDDED,
+    )
+    def gaps_connection(
+        self, first: int = 10, after: str | None = None
+    ) -> CompetenceHolderGapConnection:
+        pairs, page_info = slice_page(self.gaps, first, after, lambda g: g)
+        return CompetenceHolderGapConnection(
+            page_info=page_info,
+            edges=[CompetenceHolderGapEdge(cursor=c, node=n) for c, n in pairs],
+            total_count=len(self.gaps),
+        )
 
     @classmethod
     def from_upstream(cls, g: UpstreamRoleGap) -> CompetenceRoleGap:
@@ -531,7 +590,55 @@ class DepartmentAwareness:
     people: int = strawberry.field(description="Active people of the department.")
     covered: int = strawberry.field(description="Of them, those holding every awareness topic.")
     coverage: float = strawberry.field(description="covered ÷ people (1.0 when people is 0).")
-    missing: list[PersonMissingAwareness]
+    missing: list[PersonMissingAwareness] = strawberry.field(
+        deprecation_reason="Use missingConnection: a department's people grow, this list has no "
+        "paging."
+    )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="missingConnection",
+        description="The department's active people lacking an awareness topic, with what "
+        "each lacks. Part of the upstream awareness report;" + _EMBEDDED,
+    )
+    def missing_connection(
+        self, first: int = 10, after: str | None = None
+    ) -> PersonMissingAwarenessConnection:
+        pairs, page_info = slice_page(self.missing, first, after, lambda p: p)
+        return PersonMissingAwarenessConnection(
+            page_info=page_info,
+            edges=[PersonMissingAwarenessEdge(cursor=c, node=n) for c, n in pairs],
+            total_count=len(self.missing),
+        )
+
+
+@strawberry.type(name="PersonMissingAwarenessEdge")
+class PersonMissingAwarenessEdge:
+    cursor: str
+    node: PersonMissingAwareness
+
+
+@strawberry.type(
+    name="PersonMissingAwarenessConnection", description="A page of people lacking awareness."
+)
+class PersonMissingAwarenessConnection:
+    page_info: relay.PageInfo
+    edges: list[PersonMissingAwarenessEdge]
+    total_count: int = strawberry.field(description="Items in the whole list, every page.")
+
+
+@strawberry.type(name="DepartmentAwarenessEdge")
+class DepartmentAwarenessEdge:
+    cursor: str
+    node: DepartmentAwareness
+
+
+@strawberry.type(
+    name="DepartmentAwarenessConnection", description="A page of departments' awareness."
+)
+class DepartmentAwarenessConnection:
+    page_info: relay.PageInfo
+    edges: list[DepartmentAwarenessEdge]
+    total_count: int = strawberry.field(description="Items in the whole list, every page.")
 
 
 @strawberry.type(name="AwarenessReport", description="Awareness coverage by department (7.3).")
@@ -541,7 +648,24 @@ class AwarenessReport:
     people: int
     covered: int
     coverage: float
-    departments: list[DepartmentAwareness]
+    departments: list[DepartmentAwareness] = strawberry.field(
+        deprecation_reason="Use departmentsConnection: departments grow, this list has no paging."
+    )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="departmentsConnection",
+        description="Coverage per department, in the upstream report's order. The report is "
+        "computed upstream in one call;" + _EMBEDDED,
+    )
+    def departments_connection(
+        self, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> DepartmentAwarenessConnection:
+        pairs, page_info = slice_page(self.departments, first, after, lambda d: d)
+        return DepartmentAwarenessConnection(
+            page_info=page_info,
+            edges=[DepartmentAwarenessEdge(cursor=c, node=n) for c, n in pairs],
+            total_count=len(self.departments),
+        )
 
     @classmethod
     def from_upstream(cls, a: UpstreamAwareness) -> AwarenessReport:

@@ -23,6 +23,7 @@ from gateway.loaders.vendor_systems import VendorSystemsKey
 from gateway.schema.ai_systems import AISystem, AISystemConnection, parse_ai_system_id
 from gateway.schema.arguments import ComponentFilter, VendorFilter, merge_filter_argument
 from gateway.schema.context import Info
+from gateway.schema.embedded_pages import slice_page
 from gateway.schema.errors import UserError
 from gateway.schema.ids import parse_node_id, uuid_or_none
 from gateway.schema.improvement import attempt, sent
@@ -317,6 +318,27 @@ class DependencyPath:
     path: list[DependencyNode] = strawberry.field(description="From the start to the node.")
 
 
+@strawberry.type(name="DependencyPathEdge")
+class DependencyPathEdge:
+    cursor: str
+    node: DependencyPath
+
+
+@strawberry.type(name="DependencyPathConnection", description="A page of a dependency walk.")
+class DependencyPathConnection:
+    page_info: relay.PageInfo
+    edges: list[DependencyPathEdge]
+    total_count: int = strawberry.field(description="Nodes reached in the whole walk.")
+
+
+@strawberry.input(name="DependencyPathFilter", description="Which walk to page.")
+class DependencyPathFilter:
+    transitive: bool = strawberry.field(
+        default=True,
+        description="Follow dependencies of dependencies (cycle-safe); false: direct ones only.",
+    )
+
+
 @strawberry.type(name="ImportCounts")
 class ImportCounts:
     created: int
@@ -567,19 +589,55 @@ class ComponentQuery:
         description="Every system, component and vendor an AI system depends on (transitively "
         "unless `transitive: false`), nearest first, each with its shortest path; null when "
         "your organisation has no such system.",
+        deprecation_reason="Use systemDependenciesConnection: a dependency graph grows, this "
+        "list has no paging.",
     )
     async def system_dependencies(
         self, info: Info, id: strawberry.ID, transitive: bool = True
     ) -> list[DependencyPath] | None:
-        system_id = parse_ai_system_id(id)
-        try:
-            # This field serves whole paths, which the inventory gives only when asked.
-            graph = await info.context.clients.components.system_dependencies(
-                system_id, transitive=transitive, paths=True
-            )
-        except NotFound:
+        return await _dependency_walk(info, id, transitive)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="systemDependenciesConnection",
+        description="Every system, component and vendor an AI system depends on (transitively "
+        "unless `filter.transitive` is false), nearest first, each with its shortest path; null "
+        "when your organisation has no such system. The inventory walks the graph in one call "
+        "(it must, to order by distance); the gateway pages over that walk, so each page costs "
+        "one upstream call whatever its position.",
+    )
+    async def system_dependencies_connection(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: DependencyPathFilter | None = None,
+    ) -> DependencyPathConnection | None:
+        check_page_size(first)
+        transitive = filter.transitive if filter is not None else True
+        found = await _dependency_walk(info, id, transitive)
+        if found is None:
             return None
-        return [_dependency_path(item) for item in graph.items]
+        pairs, page_info = slice_page(found, first, after, lambda p: p)
+        return DependencyPathConnection(
+            page_info=page_info,
+            edges=[DependencyPathEdge(cursor=c, node=n) for c, n in pairs],
+            total_count=len(found),
+        )
+
+
+async def _dependency_walk(
+    info: Info, id: strawberry.ID, transitive: bool
+) -> list[DependencyPath] | None:
+    system_id = parse_ai_system_id(id)
+    try:
+        # These fields serve whole paths, which the inventory gives only when asked.
+        graph = await info.context.clients.components.system_dependencies(
+            system_id, transitive=transitive, paths=True
+        )
+    except NotFound:
+        return None
+    return [_dependency_path(item) for item in graph.items]
 
 
 @strawberry.type

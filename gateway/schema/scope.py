@@ -22,6 +22,7 @@ from gateway.clients.scope import (
 from gateway.schema.ai_systems import AISystem
 from gateway.schema.arguments import merge_filter_argument
 from gateway.schema.context import Info
+from gateway.schema.embedded_pages import slice_page
 from gateway.schema.errors import UserError, attempt
 from gateway.schema.ids import parse_node_id
 from gateway.schema.improvement import resolve_nodes
@@ -71,6 +72,48 @@ class ScopeSystem:
     async def ai_system(self, info: Info) -> AISystem | None:
         system = await info.context.loaders.inventory_systems.load(self.system_id)
         return AISystem.from_upstream(system) if system is not None else None
+
+
+@strawberry.type(name="ScopeSystemEdge")
+class ScopeSystemEdge:
+    cursor: str
+    node: ScopeSystem
+
+
+@strawberry.type(name="ScopeSystemConnection", description="A page of a scope's systems.")
+class ScopeSystemConnection:
+    page_info: relay.PageInfo
+    edges: list[ScopeSystemEdge]
+    total_count: int = strawberry.field(description="Items in the whole list, every page.")
+
+
+@strawberry.input(name="ScopeSystemFilter", description="Which of the listed systems to page.")
+class ScopeSystemFilter:
+    included: bool | None = strawberry.field(
+        default=None, description="Only those in (true) or out of (false) scope."
+    )
+
+
+_EMBEDDED = (
+    " Paged by the gateway over the one upstream document that holds the whole list (no extra "
+    "upstream call per page)."
+)
+
+
+def scope_systems_page(
+    systems: list[ScopeSystem],
+    first: int,
+    after: str | None,
+    filter: ScopeSystemFilter | None = None,
+) -> ScopeSystemConnection:
+    if filter is not None and filter.included is not None:
+        systems = [s for s in systems if s.included == filter.included]
+    pairs, page_info = slice_page(systems, first, after, lambda s: s)
+    return ScopeSystemConnection(
+        page_info=page_info,
+        edges=[ScopeSystemEdge(cursor=c, node=s) for c, s in pairs],
+        total_count=len(systems),
+    )
 
 
 @strawberry.type(name="ScopeRefusalReason", description="Why a scope version cannot be approved.")
@@ -130,7 +173,9 @@ class ScopeVersion(relay.Node):
     activities: list[ScopeBoundary]
     locations: list[ScopeBoundary]
     departments: list[ScopeBoundary]
-    systems: list[ScopeSystem]
+    systems: list[ScopeSystem] = strawberry.field(
+        deprecation_reason="Use systemsConnection: the register grows, this list has no paging."
+    )
     based_on_id: uuid.UUID | None = strawberry.field(
         description="The approved version this draft was copied from."
     )
@@ -162,6 +207,19 @@ class ScopeVersion(relay.Node):
             created_at=v.created_at,
             updated_at=v.updated_at,
         )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="systemsConnection",
+        description="The AI systems the version lists, in or out of scope, in its order. The "
+        "list is stored and approved as part of the version document;" + _EMBEDDED,
+    )
+    def systems_connection(
+        self,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: ScopeSystemFilter | None = None,
+    ) -> ScopeSystemConnection:
+        return scope_systems_page(self.systems, first, after, filter)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="A dry run of approval: every reason it would be refused, and every warning."
@@ -234,17 +292,74 @@ class ScopeSystemChange:
     after: ScopeSystem
 
 
+@strawberry.type(name="ScopeSystemChangeEdge")
+class ScopeSystemChangeEdge:
+    cursor: str
+    node: ScopeSystemChange
+
+
+@strawberry.type(name="ScopeSystemChangeConnection", description="A page of changed systems.")
+class ScopeSystemChangeConnection:
+    page_info: relay.PageInfo
+    edges: list[ScopeSystemChangeEdge]
+    total_count: int = strawberry.field(description="Items in the whole list, every page.")
+
+
+_DIFF = " The diff is computed upstream in one call;" + _EMBEDDED
+
+
 @strawberry.type(name="ScopeSystemsDiff")
 class ScopeSystemsDiff:
-    added: list[ScopeSystem] = strawberry.field(description="Listed in the second version only.")
-    removed: list[ScopeSystem] = strawberry.field(description="Listed in the first version only.")
-    changed: list[ScopeSystemChange]
+    added: list[ScopeSystem] = strawberry.field(
+        description="Listed in the second version only.",
+        deprecation_reason="Use addedConnection: the register grows, this list has no paging.",
+    )
+    removed: list[ScopeSystem] = strawberry.field(
+        description="Listed in the first version only.",
+        deprecation_reason="Use removedConnection: the register grows, this list has no paging.",
+    )
+    changed: list[ScopeSystemChange] = strawberry.field(
+        deprecation_reason="Use changedConnection: the register grows, this list has no paging."
+    )
     now_included: list[uuid.UUID] = strawberry.field(
         description="In scope in the second version, not in the first."
     )
     now_excluded: list[uuid.UUID] = strawberry.field(
         description="In scope in the first version, not in the second."
     )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="addedConnection",
+        description="Systems listed in the second version only." + _DIFF,
+    )
+    def added_connection(
+        self, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> ScopeSystemConnection:
+        return scope_systems_page(self.added, first, after)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="removedConnection",
+        description="Systems listed in the first version only." + _DIFF,
+    )
+    def removed_connection(
+        self, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> ScopeSystemConnection:
+        return scope_systems_page(self.removed, first, after)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="changedConnection",
+        description="Systems listed in both versions whose inclusion or justification changed."
+        + _DIFF,
+    )
+    def changed_connection(
+        self, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> ScopeSystemChangeConnection:
+        pairs, page_info = slice_page(self.changed, first, after, lambda c: c)
+        return ScopeSystemChangeConnection(
+            page_info=page_info,
+            edges=[ScopeSystemChangeEdge(cursor=c, node=n) for c, n in pairs],
+            total_count=len(self.changed),
+        )
 
 
 @strawberry.type(name="ScopeVersionRef")

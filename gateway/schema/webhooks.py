@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import pydantic
 import strawberry
+from strawberry import relay
 
 from gateway.schema.context import Info
 from gateway.schema.errors import UserError, ValidationError, user_errors, validation_errors
+from gateway.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, check_page_size
 from gateway.webhooks import service
 from gateway.webhooks.schemas import SubscriptionCreate, SubscriptionRead
 from shared.auth import APPROVERS, Principal
 from shared.db import tenant_transaction
-from shared.errors import DomainError, Forbidden
+from shared.errors import DomainError, Forbidden, InvalidCursor
 
 # The same roles as the REST API: subscriptions decide where the organisation's events go, so
 # admins and managers set them up; every role of the organisation may see them.
@@ -65,6 +68,28 @@ class WebhookSubscription:
         )
 
 
+@strawberry.type
+class WebhookSubscriptionEdge:
+    cursor: str
+    node: WebhookSubscription
+
+
+@strawberry.type(description="A page of webhook subscriptions.")
+class WebhookSubscriptionConnection:
+    page_info: relay.PageInfo
+    edges: list[WebhookSubscriptionEdge]
+
+
+def _after_id(after: str | None) -> uuid.UUID | None:
+    upstream = Position.decode(after).upstream
+    if upstream is None:
+        return None
+    try:
+        return uuid.UUID(upstream)
+    except ValueError as exc:
+        raise InvalidCursor("The cursor is not one this API issued.") from exc
+
+
 @strawberry.input(description="A new webhook endpoint.")
 class CreateWebhookSubscriptionInput:
     url: str = strawberry.field(
@@ -95,13 +120,44 @@ def _failed(errors: list[UserError]) -> CreateWebhookSubscriptionPayload:
 @strawberry.type
 class WebhookQuery:
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="The organisation's webhook subscriptions, oldest first (at most 500)."
+        description="The organisation's webhook subscriptions, oldest first (at most 500).",
+        deprecation_reason="Use webhookSubscriptionsConnection: it pages, this list stops at 500.",
     )
     async def webhook_subscriptions(self, info: Info) -> list[WebhookSubscription]:
         principal = info.context.principal
         async with tenant_transaction(info.context.db, principal.org_id) as session:
             subscriptions = await service.list_subscriptions(session, principal)
         return [WebhookSubscription.from_read(s) for s in subscriptions]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        name="webhookSubscriptionsConnection",
+        description=f"The organisation's webhook subscriptions, oldest first; keyset-paged in "
+        f"the gateway's database (one query per page). `first` is at most {MAX_PAGE_SIZE}.",
+    )
+    async def webhook_subscriptions_connection(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> WebhookSubscriptionConnection:
+        check_page_size(first)
+        after_id = _after_id(after)
+        principal = info.context.principal
+        async with tenant_transaction(info.context.db, principal.org_id) as session:
+            page, rows = await service.list_subscriptions_page(session, limit=first, after=after_id)
+        edges = [
+            WebhookSubscriptionEdge(
+                cursor=Position(upstream=str(s.id)).encode(),
+                node=WebhookSubscription.from_read(s),
+            )
+            for s in page
+        ]
+        return WebhookSubscriptionConnection(
+            page_info=relay.PageInfo(
+                has_next_page=len(rows) > first,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            edges=edges,
+        )
 
 
 @strawberry.type

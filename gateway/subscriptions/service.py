@@ -105,6 +105,12 @@ class EventHub:
         self._revoked_keys: set[str] = set()
         self.events_seen = 0
         self.dropped_total = 0
+        # Called with every event, whatever its type or organisation (the GraphQL response
+        # cache invalidates on them, gateway/cache.py). ``live`` is true while the consumer is
+        # subscribed; ``epoch`` counts its subscriptions (a resubscription may have missed events).
+        self.listeners: list[Callable[[CloudEvent], None]] = []
+        self.live = False
+        self.epoch = 0
 
     # --- subscribers ------------------------------------------------------------------------
 
@@ -158,6 +164,8 @@ class EventHub:
     def dispatch(self, event: CloudEvent) -> None:
         """Hand ``event`` to every subscriber that wants it; never waits."""
         self.events_seen += 1
+        for listener in self.listeners:
+            listener(event)
         if event.type == API_KEY_REVOKED:
             self._revoked(event)
             return
@@ -203,9 +211,12 @@ class EventHub:
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.NEW,
         )
+        self.epoch += 1
+        self.live = True
         try:
             await stop.wait()
         finally:
+            self.live = False
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 

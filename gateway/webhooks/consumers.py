@@ -19,6 +19,7 @@ from gateway.webhooks.service import wake_worker_after_commit
 from shared.db import utcnow, uuid7
 from shared.events import CloudEvent
 from shared.events.consumer import EventHandler
+from shared.observability import current_traceparent
 
 #: Events about webhook delivery itself: sent only to subscriptions that name them.
 WEBHOOK_EVENTS_PREFIX = "aims.gateway.webhook."
@@ -72,7 +73,14 @@ async def queue_webhooks(session: AsyncSession, event: CloudEvent) -> None:
         )
         if message_id is None:
             continue
-        await queue.enqueue(message_id=message_id, subscription_id=sub.id, org_id=org_id, now=now)
+        await queue.enqueue(
+            message_id=message_id,
+            subscription_id=sub.id,
+            org_id=org_id,
+            now=now,
+            # The consumer's own span (a child of the event's traceparent): the delivery's parent.
+            traceparent=current_traceparent(),
+        )
         queued = True
     if queued:
         await retention.arm(session, org_id, now)

@@ -3,10 +3,11 @@
 ``webhook_delivery`` is the one table here *without* row-level security, on purpose: it is the
 work queue of the delivery worker, which claims due rows of every organisation at once with
 ``FOR UPDATE SKIP LOCKED`` (a per-org claim would need one query per org, every second). It
-holds only ids and scheduling state, never tenant content (URL, secret, payload). It is never
-exposed by the API, and every API query that touches it filters on ``org_id`` explicitly. The
-worker reads the subscription and the message of a claimed row in a transaction scoped to that
-row's org (:func:`shared.db.tenant_transaction`), so RLS still guards all tenant content.
+holds only ids, scheduling state and a W3C trace context, never tenant content (URL, secret,
+payload). It is never exposed by the API, and every API query that touches it filters on
+``org_id`` explicitly. The worker reads the subscription and the message of a claimed row in a
+transaction scoped to that row's org (:func:`shared.db.tenant_transaction`), so RLS still
+guards all tenant content.
 """
 
 from __future__ import annotations
@@ -138,3 +139,6 @@ class WebhookDelivery(Base):
     # Lease of the worker that claimed the row; also its claim token (see worker.py).
     locked_until: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The W3C trace context the delivery was queued in (the consumer applying the event, or
+    # the replay request): the worker's delivery span is its child, and the POST carries it.
+    traceparent: Mapped[str | None] = mapped_column(sa.Text)

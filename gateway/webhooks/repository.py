@@ -289,15 +289,19 @@ class ClaimedDelivery:
     org_id: uuid.UUID
     attempt_count: int
     locked_until: datetime
+    #: The W3C trace context the delivery was queued in (the consumer's span, or the replay
+    #: request's): the delivery's span is its child. None for rows queued before it was kept.
+    traceparent: str | None = None
 
 
-def _requeue_values(now: datetime) -> dict[str, Any]:
+def _requeue_values(now: datetime, traceparent: str | None) -> dict[str, Any]:
     return {
         "state": "pending",
         "attempt_count": 0,
         "next_attempt_at": now,
         "locked_until": None,
         "updated_at": now,
+        "traceparent": traceparent,
     }
 
 
@@ -308,23 +312,32 @@ class DeliveryQueue:
         self.session = session
 
     async def enqueue(
-        self, *, message_id: uuid.UUID, subscription_id: uuid.UUID, org_id: uuid.UUID, now: datetime
+        self,
+        *,
+        message_id: uuid.UUID,
+        subscription_id: uuid.UUID,
+        org_id: uuid.UUID,
+        now: datetime,
+        traceparent: str | None = None,
     ) -> None:
-        """Queue one message for delivery now; a replay starts a fresh retry schedule."""
+        """Queue one message for delivery now; a replay starts a fresh retry schedule.
+        ``traceparent``: the trace the delivery belongs to (its span's parent)."""
+        values = _requeue_values(now, traceparent)
         insert = pg_insert(WebhookDelivery).values(
-            message_id=message_id,
-            subscription_id=subscription_id,
-            org_id=org_id,
-            **_requeue_values(now),
+            message_id=message_id, subscription_id=subscription_id, org_id=org_id, **values
         )
         await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[WebhookDelivery.message_id], set_=_requeue_values(now)
-            )
+            insert.on_conflict_do_update(index_elements=[WebhookDelivery.message_id], set_=values)
         )
 
     async def enqueue_since(
-        self, *, org_id: uuid.UUID, subscription_id: uuid.UUID, since: datetime, now: datetime
+        self,
+        *,
+        org_id: uuid.UUID,
+        subscription_id: uuid.UUID,
+        since: datetime,
+        now: datetime,
+        traceparent: str | None = None,
     ) -> int:
         """Queue again every message of a subscription created at or after ``since``."""
         # The SELECT reads webhook_message under RLS (the session's org), so it yields only
@@ -338,6 +351,7 @@ class DeliveryQueue:
             sa.literal("pending"),
             sa.null(),
             sa.literal(now, sa.DateTime(timezone=True)),
+            sa.literal(traceparent, sa.Text),
         ).where(
             WebhookMessage.subscription_id == subscription_id,
             WebhookMessage.org_id == org_id,
@@ -353,12 +367,14 @@ class DeliveryQueue:
                 "state",
                 "locked_until",
                 "updated_at",
+                "traceparent",
             ],
             source,
         )
         result = await self.session.execute(
             insert.on_conflict_do_update(
-                index_elements=[WebhookDelivery.message_id], set_=_requeue_values(now)
+                index_elements=[WebhookDelivery.message_id],
+                set_=_requeue_values(now, traceparent),
             ).returning(WebhookDelivery.message_id)
         )
         return len(result.all())
@@ -391,6 +407,7 @@ class DeliveryQueue:
                 WebhookDelivery.org_id,
                 WebhookDelivery.attempt_count,
                 WebhookDelivery.locked_until,
+                WebhookDelivery.traceparent,
             )
             .execution_options(synchronize_session=False)
         )
@@ -401,6 +418,7 @@ class DeliveryQueue:
                 org_id=row.org_id,
                 attempt_count=row.attempt_count,
                 locked_until=row.locked_until or now + lease,
+                traceparent=row.traceparent,
             )
             for row in result.all()
         ]

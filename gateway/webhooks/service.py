@@ -53,6 +53,7 @@ from shared.audit import PREVIOUS_STATE, append_audit
 from shared.auth import Principal
 from shared.db import utcnow, uuid7
 from shared.http import check_version
+from shared.observability import current_traceparent
 
 #: How long the previous secret keeps signing after a rotation.
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -423,6 +424,7 @@ async def replay_message(
         subscription_id=message.subscription_id,
         org_id=principal.org_id,
         now=utcnow(),
+        traceparent=current_traceparent(),
     )
     wake_worker_after_commit(session)
     return await get_message(session, principal, message_id)
@@ -434,7 +436,11 @@ async def replay_since(
     """Queue again every message of a subscription created at or after ``since``."""
     await _enabled_subscription(session, subscription_id)
     queued = await DeliveryQueue(session).enqueue_since(
-        org_id=principal.org_id, subscription_id=subscription_id, since=since, now=utcnow()
+        org_id=principal.org_id,
+        subscription_id=subscription_id,
+        since=since,
+        now=utcnow(),
+        traceparent=current_traceparent(),
     )
     if queued:
         wake_worker_after_commit(session)

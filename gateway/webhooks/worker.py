@@ -8,9 +8,12 @@ delivery is due, at most :data:`POLL_INTERVAL`, and is woken at once when a tran
 process queues something (``ctx.extras["webhook_wake"]``).
 
 Every attempt: the subscription's current secrets sign the exact body (Standard Webhooks; the
-``webhook-id`` is the message id, the same on every retry); the URL is resolved once and
-checked against the SSRF guard (with the ``webhook_allowed_targets`` allow-list), and the POST
-goes to that pinned address, without redirects, with a 10 s timeout.
+``webhook-id`` is the message id, the same on every retry); the POST carries a W3C
+``traceparent`` (not signed: the signature covers id, timestamp and body only), the context of
+the attempt's client span, a child of the trace the delivery was queued in (the consumer of the
+event, so the request that committed it), so receivers can join the trace; the URL is resolved
+once and checked against the SSRF guard (with the ``webhook_allowed_targets`` allow-list), and
+the POST goes to that pinned address, without redirects, with a 10 s timeout.
 
 The delivery log is never wrong, whatever fails when:
 
@@ -77,6 +80,8 @@ from gateway.webhooks.ssrf import (
 from shared.app import ServiceContext
 from shared.db import Database, tenant_transaction, utcnow, uuid7
 from shared.events import emit, make_event
+from shared.observability import child_traceparent, current_traceparent, traceparent_var
+from shared.telemetry import client_span
 
 logger = logging.getLogger("aims.webhooks")
 
@@ -121,7 +126,9 @@ def start_delivery_worker(ctx: ServiceContext) -> None:
     ctx.extras.setdefault(SCALE_KEY, 1.0)
     if not ctx.settings.run_workers:
         return
-    worker = DeliveryWorker(ctx.db, allow=allow, extras=ctx.extras, stop=ctx.stop, wake=wake)
+    worker = DeliveryWorker(
+        ctx.db, allow=allow, extras=ctx.extras, stop=ctx.stop, wake=wake, telemetry=ctx.metrics
+    )
     ctx.extras[WORKER_KEY] = worker
     ctx.supervise("webhook-delivery", lambda _stop: worker.run())
 
@@ -160,8 +167,11 @@ class DeliveryWorker:
         extras: dict[str, Any],
         stop: asyncio.Event,
         wake: asyncio.Event,
+        telemetry: object = None,
     ) -> None:
         self.db = db
+        #: The app's telemetry owner (its ``Metrics``): spans of deliveries when tracing is on.
+        self.telemetry = telemetry
         self.allow = list(allow)
         self.extras = extras
         self.stop = stop
@@ -248,17 +258,55 @@ class DeliveryWorker:
         return min(POLL_INTERVAL, max(0.01, (nxt - utcnow()).total_seconds()))
 
     async def deliver(self, claim: ClaimedDelivery) -> None:
+        # One client span per attempt, child of the trace the delivery was queued in; active
+        # while the attempt is read, sent and recorded (its SQL is its child), and the context
+        # the logs and the POST's traceparent carry.
+        span = client_span(
+            self.telemetry,
+            "POST webhook",
+            claim.traceparent,
+            {
+                "http.request.method": "POST",
+                "aims.org_id": str(claim.org_id),
+                "webhook.message_id": str(claim.message_id),
+                "webhook.subscription_id": str(claim.subscription_id),
+                "webhook.attempt": claim.attempt_count + 1,
+            },
+        )
+        token = traceparent_var.set(span.traceparent or child_traceparent(claim.traceparent))
         try:
             snapshot = await self._snapshot(claim)
             if snapshot is None:
                 return
+            target = httpx.URL(snapshot.url)
+            # Scheme and host only: a URL's path or query may hold the receiver's token.
+            span.annotate(
+                {
+                    "url.scheme": target.scheme,
+                    "server.address": target.host,
+                    "cloudevents.event_type": snapshot.event_type,
+                }
+            )
             result = await self._send(snapshot)
+            failed = result.error or (
+                None
+                if result.status_code is not None and 200 <= result.status_code < 300
+                else f"HTTP {result.status_code}"
+            )
+            span.annotate(
+                {"http.response.status_code": result.status_code, "error.type": result.error},
+                error=failed,
+            )
             await self._record_until_stored(claim, snapshot, result)
-        except Exception:
+        except Exception as exc:
+            span.fail(exc)
             logger.exception(
                 "webhook delivery failed unexpectedly; retried when its lease expires",
                 extra={"message_id": str(claim.message_id)},
             )
+        finally:
+            traceparent_var.reset(token)
+            span.end()
 
     async def _record_until_stored(
         self, claim: ClaimedDelivery, snap: _Snapshot, result: _Result
@@ -353,6 +401,8 @@ class DeliveryWorker:
         headers = signature_headers(str(snap.message_id), int(time.time()), body, snap.secrets)
         headers["content-type"] = "application/json"
         headers["user-agent"] = USER_AGENT
+        if traceparent := current_traceparent():
+            headers["traceparent"] = traceparent  # not signed; receivers may join the trace
         started = time.monotonic()
 
         def elapsed() -> int:

@@ -7,6 +7,12 @@ SHA-256 is computed (the digest is only known at the end), then moved to its add
 whatever is there: the fresh upload was hashed on the way in, so it is known to be right, and a
 corrupted blob is repaired by uploading the original again.
 
+On a local store (``file:`` URL, the default) the upload is written to its temporary key's file
+directly: each block of received chunks goes to a worker thread once, which hashes the chunks
+and writes them with one ``writev`` (no join, no part buffers of the object store), while the
+event loop receives the next block. Neither path fsyncs the staged file (obstore's local store
+does not either); the rename to the content address is atomic.
+
 Before content is served it is read once and hashed (:meth:`BlobStore.check`), so a corrupted
 or missing blob is reported instead of served.
 """
@@ -14,10 +20,14 @@ or missing blob is reported instead of served.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import functools
 import hashlib
+import os
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -42,6 +52,12 @@ PARTS_IN_FLIGHT = 4
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 CHECK_CHUNK_BYTES = 1024 * 1024
 HASH_BLOCK_BYTES = 1024 * 1024
+#: Bytes of received chunks handed to the writing thread at once on a local store (one thread
+#: hop per block), and how many blocks may wait for it: an upload holds at most about
+#: (LOCAL_BLOCKS_IN_FLIGHT + 1) blocks. WRITEV_MAX_BUFFERS: below IOV_MAX (1024).
+LOCAL_BLOCK_BYTES = 1024 * 1024
+LOCAL_BLOCKS_IN_FLIGHT = 8
+WRITEV_MAX_BUFFERS = 512
 
 BlobState = Literal["ok", "corrupt", "missing"]
 
@@ -84,9 +100,50 @@ def content_key(org_id: uuid.UUID, sha256: str) -> str:
     return f"orgs/{org_id}/sha256/{sha256}"
 
 
+class _Received:
+    """The bytes of one upload so far; more than ``max_bytes`` is refused as they arrive."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.size = 0
+        self.max_bytes = max_bytes
+
+
+async def _gather(
+    chunks: AsyncIterable[bytes],
+    received: _Received,
+    block_bytes: int,
+    *,
+    max_buffers: int | None = None,
+) -> AsyncIterator[list[bytes]]:
+    """The request's chunks (one per socket read of the ASGI server) in blocks of at least
+    ``block_bytes`` (or ``max_buffers`` chunks), not joined; the last block may be smaller.
+    Raises :func:`too_large` as soon as more than ``received.max_bytes`` arrived."""
+    pending: list[bytes] = []
+    pending_bytes = 0
+    async for chunk in chunks:
+        if not chunk:
+            continue
+        received.size += len(chunk)
+        if received.size > received.max_bytes:
+            raise too_large(received.max_bytes)
+        pending.append(chunk)
+        pending_bytes += len(chunk)
+        if pending_bytes >= block_bytes or (
+            max_buffers is not None and len(pending) >= max_buffers
+        ):
+            yield pending
+            pending = []
+            pending_bytes = 0
+    if pending:
+        yield pending
+
+
 class BlobStore:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
+        # The folder of a local store: uploads are written there directly (see the docstring).
+        prefix = store.prefix if isinstance(store, LocalStore) else None
+        self.root: Path | None = Path(str(prefix)) if prefix is not None else None
 
     @classmethod
     def from_settings(cls, settings: EvidenceSettings) -> BlobStore:
@@ -106,8 +163,11 @@ class BlobStore:
         Raises :class:`PayloadTooLarge` as soon as more than ``max_bytes`` arrived; nothing of
         the upload is kept then (or on any other failure).
         """
+        key = f"orgs/{org_id}/uploads/{uuid7()}"
+        if self.root is not None:
+            return await self._receive_local(key, chunks, max_bytes=max_bytes)
         digest = hashlib.sha256()
-        size = 0
+        received = _Received(max_bytes)
         hashing: asyncio.Future[None] | None = None
 
         async def blocks() -> AsyncIterator[bytes]:
@@ -115,24 +175,7 @@ class BlobStore:
             # blocks of HASH_BLOCK_BYTES with one copy (``join``) and handed to the store as
             # such. Each block is hashed on a worker thread (hashlib releases the GIL for large
             # buffers) while the event loop receives the next; blocks are hashed in order.
-            nonlocal size
-            pending: list[bytes] = []
-            pending_bytes = 0
-            async for chunk in chunks:
-                if not chunk:
-                    continue
-                size += len(chunk)
-                if size > max_bytes:
-                    raise too_large(max_bytes)
-                pending.append(chunk)
-                pending_bytes += len(chunk)
-                if pending_bytes >= HASH_BLOCK_BYTES:
-                    block = b"".join(pending)
-                    pending.clear()
-                    pending_bytes = 0
-                    await hash_next(block)
-                    yield block
-            if pending:
+            async for pending in _gather(chunks, received, HASH_BLOCK_BYTES):
                 block = b"".join(pending)
                 await hash_next(block)
                 yield block
@@ -143,7 +186,6 @@ class BlobStore:
                 await hashing
             hashing = asyncio.get_running_loop().run_in_executor(None, digest.update, block)
 
-        key = f"orgs/{org_id}/uploads/{uuid7()}"
         try:
             await obstore.put_async(
                 self.store,
@@ -160,7 +202,59 @@ class BlobStore:
                     await hashing
             await self.discard(key)
             raise
-        return StagedBlob(key=key, size_bytes=size, sha256=digest.hexdigest())
+        return StagedBlob(key=key, size_bytes=received.size, sha256=digest.hexdigest())
+
+    async def _receive_local(
+        self, key: str, chunks: AsyncIterable[bytes], *, max_bytes: int
+    ) -> StagedBlob:
+        """:meth:`receive` on a local store: the chunks are written to ``key``'s file as they
+        arrive, a block (:data:`LOCAL_BLOCK_BYTES`) per thread hop that hashes and writes it.
+
+        The upload's own writer thread takes the blocks in order; up to
+        :data:`LOCAL_BLOCKS_IN_FLIGHT` wait for it, so a write held up by the disk (writeback
+        throttling) does not stop the socket at once, and memory stays bounded."""
+        assert self.root is not None
+        path = self.root / key
+        loop = asyncio.get_running_loop()
+        digest = hashlib.sha256()
+        received = _Received(max_bytes)
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-writer")
+        in_flight: collections.deque[asyncio.Future[None]] = collections.deque()
+        created = writer.submit(_create_file, path)
+        fd = -1
+
+        def write(block: list[bytes]) -> None:
+            for chunk in block:
+                digest.update(chunk)  # releases the GIL for chunks of 2 KiB and more
+            _write_all(fd, block)
+
+        try:
+            fd = await asyncio.wrap_future(created)
+            async for pending in _gather(
+                chunks, received, LOCAL_BLOCK_BYTES, max_buffers=WRITEV_MAX_BUFFERS
+            ):
+                if len(in_flight) >= LOCAL_BLOCKS_IN_FLIGHT:
+                    await in_flight.popleft()
+                in_flight.append(loop.run_in_executor(writer, write, pending))
+            while in_flight:
+                await in_flight.popleft()
+        except BaseException:
+            # Blocks not yet written are dropped; the one being written is waited for before
+            # the file is closed (its descriptor must not be reused under a running write).
+            stopping = loop.run_in_executor(
+                None, functools.partial(writer.shutdown, wait=True, cancel_futures=True)
+            )
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(stopping)
+            for future in in_flight:
+                future.cancel()
+            if created.done() and not created.cancelled() and created.exception() is None:
+                os.close(created.result())
+            await self.discard(key)
+            raise
+        writer.shutdown(wait=False)
+        os.close(fd)
+        return StagedBlob(key=key, size_bytes=received.size, sha256=digest.hexdigest())
 
     async def place(self, org_id: uuid.UUID, staged: StagedBlob) -> str:
         """Move a staged upload to its content address, replacing what is there; returns the
@@ -206,3 +300,26 @@ class BlobStore:
                 yield bytes(chunk)
 
         return chunks()
+
+
+def _create_file(path: Path) -> int:
+    """Create ``path`` (and its folders) for writing; a folder removed meanwhile by the store's
+    clean-up of empty folders (another upload's discard) is created again."""
+    for _ in range(5):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(f"could not create {path}")
+
+
+def _write_all(fd: int, buffers: list[bytes]) -> None:
+    """Write ``buffers`` in order, with one ``writev`` unless the kernel writes less."""
+    written = os.writev(fd, buffers)
+    total = sum(len(b) for b in buffers)
+    if written == total:
+        return
+    rest = memoryview(b"".join(buffers))[written:]
+    while rest:
+        rest = rest[os.write(fd, rest) :]

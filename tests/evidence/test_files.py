@@ -117,6 +117,61 @@ async def test_a_streamed_upload_without_content_length_is_hashed_as_it_arrives(
     assert download.headers["content-type"].startswith("text/csv")
 
 
+async def test_an_upload_in_thousands_of_small_chunks_is_written_and_hashed_in_order(
+    evidence_stack: EvidenceStack, org: uuid.UUID
+) -> None:
+    """More chunks than one write takes at once (the local store writes at most 512 buffers
+    per ``writev``), of every small size, with a large one among them."""
+    stack = evidence_stack
+    system = await stack.register_system(org)
+    parts = [os.urandom(1 + (i * 7919) % 400) for i in range(2_000)]
+    parts.insert(1_000, os.urandom(300_000))
+
+    async def body() -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+
+    response = await upload(stack, org, system["id"], body())
+
+    assert response.status_code == 201, response.text
+    content = b"".join(parts)
+    assert response.json()["size_bytes"] == len(content)
+    assert response.json()["sha256"] == hashlib.sha256(content).hexdigest()
+    download = await stack.evidence.get(
+        f"/v1/files/{response.json()['id']}/content", headers=stack.headers(org)
+    )
+    assert download.content == content
+    assert len(stack.org_blobs(org)) == 1  # the blob at its address; no upload left behind
+
+
+async def test_an_upload_broken_off_midway_keeps_nothing(
+    evidence_stack: EvidenceStack, org: uuid.UUID
+) -> None:
+    stack = evidence_stack
+    system = await stack.register_system(org)
+
+    class ClientGone(Exception):
+        pass
+
+    async def body() -> AsyncIterator[bytes]:
+        yield os.urandom(300_000)
+        yield os.urandom(300_000)
+        raise ClientGone  # raised in the app's receive, while the file is being written
+
+    try:
+        response = await upload(stack, org, system["id"], body())
+    except ClientGone:
+        pass  # the in-process transport passes the app's error on
+    else:
+        assert response.status_code >= 500, response.text
+
+    assert stack.org_blobs(org) == []
+    listed = await stack.evidence.get(
+        f"/v1/systems/{system['id']}/files", headers=stack.headers(org)
+    )
+    assert listed.json()["items"] == []
+
+
 async def test_oversized_upload_is_refused_and_nothing_is_kept(
     evidence_stack: EvidenceStack, org: uuid.UUID
 ) -> None:

@@ -142,12 +142,17 @@ async def add_action(
 async def patch_action(
     stack: EvidenceStack, org: uuid.UUID, action: dict[str, Any], **body: Any
 ) -> dict[str, Any]:
-    current = await get(stack, org, f"/v1/management-review-actions/{action['id']}")
-    response = await stack.evidence.patch(
-        f"/v1/management-review-actions/{action['id']}",
-        json=body,
-        headers=editor(stack, org, **{"If-Match": f'"{current["version"]}"'}),
-    )
+    # The overdue timer of an action created past its due date stamps the notice (a new
+    # version) at a moment of its own; like any client, read again on 412 and retry.
+    for _ in range(5):
+        current = await get(stack, org, f"/v1/management-review-actions/{action['id']}")
+        response = await stack.evidence.patch(
+            f"/v1/management-review-actions/{action['id']}",
+            json=body,
+            headers=editor(stack, org, **{"If-Match": f'"{current["version"]}"'}),
+        )
+        if response.status_code != 412:
+            break
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result

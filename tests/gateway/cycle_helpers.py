@@ -75,6 +75,8 @@ async def counting_gateway(stack: Stack) -> AsyncIterator[CountingGateway]:
             inventory_url="http://inventory",
             risk_url="http://risk",
             evidence_url="http://evidence",
+            # It measures what executing an operation costs: nothing is served from the cache.
+            graphql_response_cache_enabled=False,
         ),
         upstream_transport=transport,
     )

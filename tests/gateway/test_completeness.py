@@ -42,7 +42,7 @@ GRAPHQL: dict[str, str] = {
     "inventory GET /v1/components/{component_id}": "Query.node",
     "inventory PATCH /v1/components/{component_id}": "Mutation.updateComponent",
     "inventory DELETE /v1/components/{component_id}": "Mutation.deleteComponent",
-    "inventory GET /v1/ai-systems/{system_id}/dependencies": "Query.systemDependencies",
+    "inventory GET /v1/ai-systems/{system_id}/dependencies": "Query.systemDependenciesConnection",
     "inventory POST /v1/ai-systems/{system_id}/bom": "Mutation.importBom",
     # inventory: context and scope
     "inventory POST /v1/context-issues": "Mutation.createContextIssue",
@@ -259,7 +259,7 @@ _CONFIG = (
 )
 _EDGES = (
     "raw rows of the dependency graph, maintained by CycloneDX import (`importBom`) and "
-    "integration tooling; a dashboard reads the graph through `systemDependencies`"
+    "integration tooling; a dashboard reads the graph through `systemDependenciesConnection`"
 )
 
 # `service METHOD path` → why it stays REST-only.
@@ -278,11 +278,11 @@ REST_ONLY: dict[str, str] = {
     "inventory DELETE /v1/custom-fields/{field_id}": _CONFIG,
     "inventory GET /v1/vendors/{vendor_id}/dependents": (
         "impact analysis of a vendor over the whole graph (nearest first, with paths); "
-        "`Vendor.systems` and `systemDependencies` serve the dashboard views"
+        "`Vendor.systems` and `systemDependenciesConnection` serve the dashboard views"
     ),
     "inventory GET /v1/components/{component_id}/dependents": (
         "impact analysis of a component over the whole graph (nearest first, with paths); "
-        "`systemDependencies` serves the dashboard view"
+        "`systemDependenciesConnection` serves the dashboard view"
     ),
     "inventory POST /v1/dependencies": _EDGES,
     "inventory GET /v1/dependencies": _EDGES,

@@ -6,8 +6,11 @@ upstream can order the list. The schema walk below fails for a connection that t
 else, unless it is a required scoping argument listed in :data:`SCOPING_ARGUMENTS` with its
 reason, or a deprecated loose argument that ``filter`` carries under the same name (kept so no
 client breaks). It also fails for a plain list of objects not listed, with the reason it stays
-a plain list, in :data:`PLAIN_LISTS`. The GraphQL tests then check, through the real services,
-that the ``filter`` arguments that replaced loose ones filter and that the loose ones still work.
+a plain list, in :data:`PLAIN_LISTS`; a list that grows is listed only as ``deprecated; use X``,
+kept beside the connection ``X`` that replaced it (deprecated, so no client breaks), and no
+listed reason may say it GROWS. The GraphQL tests then check, through the real services, that the
+``filter`` arguments that replaced loose ones filter and that the loose ones still work; the
+replacing connections page in ``test_growing_list_connections.py``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ SCOPING_ARGUMENTS: dict[str, dict[str, str]] = {
         "service": "each service keeps its own hash-chained trail; there is no merged one",
     },
     "Query.aiSystemHistory": {"id": "the history is one AI system's changes"},
+    "Query.systemDependenciesConnection": {"id": "the walk starts from one AI system"},
 }
 
 # The connections that take `sort`: the upstream orders these lists itself (only
@@ -58,6 +62,7 @@ _REPORT = "a computed report over a bounded set (rules, clauses, controls, matri
 _MUTATION = "what one mutation did, bounded by its input"
 _REFUSAL = "the reasons of one refusal; a handful"
 _BY_IDS = "the objects behind a list of ids this object holds, bounded like the ids"
+_DEPRECATED = "deprecated; use "
 PLAIN_LISTS: dict[str, str] = {
     # objects behind ids, or parts of one object
     "AIMSRole.requiredCompetences": _BY_IDS + " (a role requires a few competences)",
@@ -144,29 +149,24 @@ PLAIN_LISTS: dict[str, str] = {
     "ScopeApprovalRefusedError.reasons": _REFUSAL,
     "ScopeCheck.reasons": _REFUSAL,
     "ScopeCheck.warnings": "one per in-scope system depending on something outside the scope",
-    # Growing, and not connections yet: each is embedded in one upstream document or report that
-    # has no paged endpoint, so converting means new upstream paging (follow-up, issue 11).
-    "AIMSRole.holders": "GROWS with the people holding the role; the role document carries "
-    "their ids (batched load); `assignments` is the paged connection",
-    "AwarenessReport.departments": "GROWS with departments; one upstream report",
     "AwarenessReport.topics": "the awareness competences; a few",
-    "DepartmentAwareness.missing": "GROWS with a department's people; one upstream report",
     "PersonMissingAwareness.missing": "the awareness topics one person lacks; a few",
-    "CompetenceRoleGap.gaps": "GROWS with a role's holders; one upstream report row",
-    "RiskDashboard.systems": "GROWS with the systems that have open risks; one upstream "
-    "aggregate (counts only)",
-    "ScopeVersion.systems": "GROWS with the register; stored and approved as part of the "
-    "scope version document",
-    "ScopeSystemsDiff.added": "GROWS with the register; one diff of two scope versions",
-    "ScopeSystemsDiff.removed": "GROWS with the register; one diff of two scope versions",
-    "ScopeSystemsDiff.changed": "GROWS with the register; one diff of two scope versions",
     "ScopeBoundaryDiff.added": _PARTS,
     "ScopeBoundaryDiff.removed": _PARTS,
     "ScopeBoundaryDiff.changed": _PARTS,
-    "Query.systemDependencies": "GROWS with a system's dependency graph; one upstream graph "
-    "walk (nearest first)",
-    "Query.webhookSubscriptions": "an organisation's webhook configuration; a handful in "
-    "practice (no cap enforced)",
+    # Lists that grow, kept (deprecated) beside the connection that replaced them so no client
+    # breaks: `deprecated; use X` names the connection field X on the same type.
+    "AIMSRole.holders": _DEPRECATED + "holdersConnection",
+    "AwarenessReport.departments": _DEPRECATED + "departmentsConnection",
+    "DepartmentAwareness.missing": _DEPRECATED + "missingConnection",
+    "CompetenceRoleGap.gaps": _DEPRECATED + "gapsConnection",
+    "RiskDashboard.systems": _DEPRECATED + "systemsConnection",
+    "ScopeVersion.systems": _DEPRECATED + "systemsConnection",
+    "ScopeSystemsDiff.added": _DEPRECATED + "addedConnection",
+    "ScopeSystemsDiff.removed": _DEPRECATED + "removedConnection",
+    "ScopeSystemsDiff.changed": _DEPRECATED + "changedConnection",
+    "Query.systemDependencies": _DEPRECATED + "systemDependenciesConnection",
+    "Query.webhookSubscriptions": _DEPRECATED + "webhookSubscriptionsConnection",
 }
 
 
@@ -300,6 +300,57 @@ def test_every_plain_list_of_objects_is_listed_with_why_it_is_no_connection() ->
     )
     stale = sorted(PLAIN_LISTS.keys() - found)
     assert not stale, f"PLAIN_LISTS names fields that are no plain lists of objects: {stale}"
+
+
+def replaced_list_problems(
+    plain_lists: dict[str, str], fields: dict[str, GraphQLField]
+) -> list[str]:
+    """What is wrong with the plain lists said to be replaced by a connection (empty: nothing).
+
+    A list that grows may stay in the schema only deprecated, with a reason naming a connection
+    on the same type that follows the convention; no list may stay listed as growing."""
+    problems: list[str] = []
+    for path, reason in plain_lists.items():
+        if "GROWS" in reason:
+            problems.append(f"{path}: grows without a connection (give it one, see issue 11)")
+        if not reason.startswith(_DEPRECATED):
+            continue
+        replacement = f"{path.split('.')[0]}.{reason.removeprefix(_DEPRECATED)}"
+        old = fields.get(path)
+        new = fields.get(replacement)
+        if new is None or not get_named_type(new.type).name.endswith("Connection"):
+            problems.append(f"{path}: {replacement} is no connection")
+        elif convention_problems(replacement, new):
+            problems.append(f"{path}: {replacement} breaks the connection convention")
+        if old is None or old.deprecation_reason is None:
+            problems.append(f"{path}: listed as replaced but not deprecated")
+        elif replacement.split(".")[1] not in old.deprecation_reason:
+            problems.append(f"{path}: its deprecation reason does not name {replacement}")
+    return problems
+
+
+def test_growing_plain_lists_are_deprecated_beside_their_connection() -> None:
+    fields = {path: field for path, _, _, field in object_fields()}
+    problems = replaced_list_problems(PLAIN_LISTS, fields)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_growing_plain_list_without_a_connection_is_caught() -> None:
+    """The check can fail: a list marked as growing, or replaced by nothing, is reported."""
+    fields = {path: field for path, _, _, field in object_fields()}
+    problems = " ".join(
+        replaced_list_problems(
+            {
+                "ScopeVersion.departments": "GROWS with departments",
+                "ScopeVersion.locations": _DEPRECATED + "locationsConnection",
+                "ScopeVersion.activities": _DEPRECATED + "systemsConnection",
+            },
+            fields,
+        )
+    )
+    assert "ScopeVersion.departments: grows without a connection" in problems
+    assert "ScopeVersion.locationsConnection is no connection" in problems
+    assert "ScopeVersion.activities: listed as replaced but not deprecated" in problems
 
 
 # --- The filters through the gateway, against the real services -------------------------------

@@ -385,6 +385,19 @@ async def arrange_nonconformities(stack: Stack, org: uuid.UUID, start: int, stop
         )
 
 
+async def arrange_scope_versions(stack: Stack, org: uuid.UUID, start: int, stop: int) -> None:
+    """Draft scope versions, each listing a system of its own."""
+    for i in range(start, stop):
+        system = await post(stack, "inventory", "/v1/ai-systems", org, {"name": f"System {i:03d}"})
+        await post(
+            stack,
+            "inventory",
+            "/v1/scope-versions",
+            org,
+            {"statement": f"Scope {i:03d}", "systems": [{"system_id": system["id"]}]},
+        )
+
+
 async def reference_data(stack: Stack, org: uuid.UUID, start: int, stop: int) -> None:
     """The parents are reference data every organisation has (controls, required documents)."""
 
@@ -458,9 +471,26 @@ CASES: list[Case] = [
         arrange_roles,
         """query($first: Int!) { aimsRoles(first: $first) { edges { node {
           name requiredCompetences { name } holders { name }
+          holdersConnection { edges { node { name } } }
           assignments { edges { node { __typename } } }
         } } } }""",
         "aimsRoles",
+    ),
+    Case(
+        "competence-gaps",
+        arrange_roles,
+        """query($first: Int!) { competenceGaps(first: $first) { edges { node {
+          roleName gapsConnection { edges { node { personName } } } role { name }
+        } } } }""",
+        "competenceGaps",
+    ),
+    Case(
+        "scope-versions",
+        arrange_scope_versions,
+        """query($first: Int!) { scopeVersions(first: $first) { edges { node {
+          number systemsConnection { edges { node { aiSystem { name } } } }
+        } } } }""",
+        "scopeVersions",
     ),
     Case(
         "objectives",
@@ -540,6 +570,18 @@ CASES: list[Case] = [
 
 # Resolved list fields whose parent is not paged N at a time, with the reason.
 NOT_PAGED: dict[str, str] = {
+    "AwarenessReport.departmentsConnection": "under `competenceAwareness`, one report per "
+    "request; paged in the gateway over that one upstream answer (no call per page)",
+    "DepartmentAwareness.missingConnection": "inside the one awareness report; paged in the "
+    "gateway over it (no upstream call)",
+    "RiskDashboard.systemsConnection": "under `riskDashboard`, one aggregate per request; paged "
+    "in the gateway over it (no upstream call)",
+    "ScopeSystemsDiff.addedConnection": "under `scopeDiff`, one diff per request; paged in the "
+    "gateway over it (no upstream call)",
+    "ScopeSystemsDiff.removedConnection": "under `scopeDiff`, one diff per request; paged in "
+    "the gateway over it (no upstream call)",
+    "ScopeSystemsDiff.changedConnection": "under `scopeDiff`, one diff per request; paged in "
+    "the gateway over it (no upstream call)",
     "ReadinessEvidence.items": "under `readiness`, one verdict per request; the items of every "
     "clause and control are loaded together through the evidence DataLoader",
     "SoAVersion.entries": "a version's entries are its snapshot (one read per version); pages "

@@ -7,6 +7,7 @@ document is parsed and validated once but refused every time it is invalid.
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections import Counter
@@ -76,11 +77,57 @@ def _classification(system_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
+RISK_IDS = [uuid.UUID(int=1000 + n) for n in range(3)]
+
+
+def _risk(risk_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "id": str(risk_id),
+        "version": 2,
+        "system_id": str(IDS[0]),
+        "title": f"Risk {risk_id.int}",
+        "description": "",
+        "domain_id": "2",
+        "subdomain_id": "2.1",
+        "entity": "human",
+        "intent": "unintentional",
+        "timing": "post_deployment",
+        "affected_stakeholders": ["users"],
+        "fundamental_rights": False,
+        "matrix_version": 1,
+        "likelihood": 3,
+        "severity": 4,
+        "inherent_level": "high",
+        "assessed_at": NOW,
+        "treatment": "mitigate",
+        "control_ids": ["A.6.2.4"],
+        "status": "open",
+        "above_tolerance": True,
+        "missing_controls": False,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+
+
+def _summary(full: dict[str, Any]) -> dict[str, Any]:
+    """What ``view=summary`` of the risk service answers for a classification."""
+    keys = ("id", "system_id", "version", "current", "tier", "route", "articles")
+    return {
+        **{k: full[k] for k in keys},
+        "risk_level": full["tier"],
+        "role": full["answers"]["role"],
+        "classified_at": full["classified_at"],
+        "classified_by": full["classified_by"],
+        "reclassification_requested": None,
+    }
+
+
 class Upstreams:
     """Canned answers of the three services, counting the calls by path."""
 
     def __init__(self, *, failing: str | None = None) -> None:
         self.calls: Counter[str] = Counter()
+        self.views: Counter[str] = Counter()  # of /v1/classifications
         self.failing = failing
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -97,7 +144,16 @@ class Upstreams:
                 items = [s for s in items if uuid.UUID(s["id"]) in asked]
             return httpx.Response(200, json={"items": items, "next_cursor": None})
         if path == "/v1/classifications":
-            return httpx.Response(200, json={"items": [_classification(i) for i in asked]})
+            found = [_classification(i) for i in asked]
+            self.views[request.url.params.get("view", "full")] += 1
+            if request.url.params.get("view") == "summary":
+                found = [_summary(c) for c in found]
+            return httpx.Response(200, json={"items": found})
+        if path == "/v1/risks":
+            risks = [_risk(i) for i in RISK_IDS]
+            if asked:
+                risks = [r for r in risks if uuid.UUID(r["id"]) in asked]
+            return httpx.Response(200, json={"items": risks, "next_cursor": None})
         if path == "/v1/risks/summary":
             summaries = [
                 {"id": str(i), "open_count": 2, "highest_residual_level": "high"} for i in asked
@@ -256,3 +312,98 @@ async def test_the_per_system_fields_of_a_page_resolve_without_a_task_each(schem
     one = await tasks_of(schema, ONE, {"id": str(IDS[0])})
     assert one.count("dispatch_batch") == 4
     assert len(one) > 4
+
+
+SUMMARY_PAGE = """
+query Summary($first: Int!) { aiSystems(first: $first) { edges { node {
+  id
+  classification {
+    systemId version tier route role articles classifiedAt classifiedBy
+    reclassificationRequested reclassificationRequest { changedFacts }
+  }
+} } } }
+"""
+FULL_PAGE = """
+query Full($first: Int!) { aiSystems(first: $first) { edges { node {
+  id
+  classification {
+    systemId version tier route role articles classifiedAt classifiedBy
+    reclassificationRequested reclassificationRequest { changedFacts }
+    obligations { article } answers: gpaiModel
+  }
+} } } }
+"""
+
+
+async def test_a_page_selecting_only_summary_fields_reads_the_summary_batch(schema: Any) -> None:
+    summary_calls, full_calls = Upstreams(), Upstreams()
+    summary = await run(schema, summary_calls, SUMMARY_PAGE, {"first": 5})
+    full = await run(schema, full_calls, FULL_PAGE, {"first": 5})
+    assert summary.errors is None and full.errors is None
+    assert summary_calls.views == Counter({"summary": 1})
+    assert full_calls.views == Counter({"full": 1})
+    # The summary's fields answer what the full classification answers.
+    for s, f in zip(
+        summary.data["aiSystems"]["edges"], full.data["aiSystems"]["edges"], strict=True
+    ):
+        expected = {
+            k: v
+            for k, v in f["node"]["classification"].items()
+            if k not in ("obligations", "answers")
+        }
+        assert s["node"]["classification"] == expected
+        assert expected["role"] == "PROVIDER" and expected["articles"] == ["6(2)"]
+
+
+async def test_a_page_needing_more_than_the_summary_anywhere_reads_the_full_batch_once(
+    schema: Any,
+) -> None:
+    # Two aliases of one field: one needs the full classification; one call serves both.
+    query = """
+    query Mixed($first: Int!) { aiSystems(first: $first) { edges { node {
+      short: classification { tier }
+      ...Long
+    } } } }
+    fragment Long on AISystem { long: classification { tier obligations { article } } }
+    """
+    upstreams = Upstreams()
+    result = await run(schema, upstreams, query, {"first": 5})
+    assert result.errors is None
+    assert upstreams.views == Counter({"full": 1})
+    for edge in result.data["aiSystems"]["edges"]:
+        assert edge["node"]["short"] == {"tier": "HIGH"}
+        assert edge["node"]["long"] == {"tier": "HIGH", "obligations": []}
+
+
+async def test_one_system_reads_the_view_its_selection_needs(schema: Any) -> None:
+    for selection, view in (("tier role", "summary"), ("tier reasons", "full")):
+        upstreams = Upstreams()
+        query = (
+            f"query One($id: ID!) {{ aiSystem(id: $id) {{ classification {{ {selection} }} }} }}"
+        )
+        result = await run(schema, upstreams, query, {"id": str(IDS[0])})
+        assert result.errors is None
+        assert upstreams.views == Counter({view: 1})
+        assert result.data["aiSystem"]["classification"]["tier"] == "HIGH"
+
+
+RISK_FIELDS = """
+  id systemId title likelihood severity inherentLevel residualLevel status treatment owner
+  controlIds affectedStakeholders aboveTolerance updatedAt
+"""
+
+
+async def test_a_listed_risk_answers_as_the_same_risk_read_by_its_id(schema: Any) -> None:
+    listed = await run(
+        schema, Upstreams(), f"{{ risks(first: 3) {{ edges {{ node {{ {RISK_FIELDS} }} }} }} }}", {}
+    )
+    assert listed.errors is None
+    nodes = [e["node"] for e in listed.data["risks"]["edges"]]
+    assert [base64.b64decode(n["id"]).decode() for n in nodes] == [f"Risk:{i}" for i in RISK_IDS]
+    assert nodes[0]["status"] == "OPEN" and nodes[0]["treatment"] == "MITIGATE"
+    assert nodes[0]["controlIds"] == ["A.6.2.4"] and nodes[0]["residualLevel"] is None
+    for node in nodes:
+        query = f"query($id: ID!) {{ node(id: $id) {{ ... on Risk {{ {RISK_FIELDS} }} }} }}"
+        found = await run(schema, Upstreams(), query, {"id": node["id"]})
+        assert found.errors is None
+        assert found.data["node"] == node

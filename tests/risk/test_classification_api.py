@@ -124,6 +124,44 @@ async def test_questionnaire_lists_questions_from_the_reference(stack: Any, org:
     assert {"gpai_open_source", "established_in_union", "value_chain_trigger"} <= set(questions)
 
 
+SUMMARY_FIELDS = (
+    "id",
+    "system_id",
+    "version",
+    "current",
+    "tier",
+    "risk_level",
+    "route",
+    "articles",
+    "classified_at",
+    "classified_by",
+    "reclassification_requested",
+)
+
+
+async def assert_summary_view_agrees(
+    stack: Any, headers: dict[str, str], system_ids: list[uuid.UUID]
+) -> None:
+    """``view=summary`` of the batch answers the full view's values for its fields (``role``
+    from the answers), and none of the rest."""
+    params: dict[str, Any] = {"system_id": [str(i) for i in system_ids]}
+    full = await stack.risk.get("/v1/classifications", params=params, headers=headers)
+    summary = await stack.risk.get(
+        "/v1/classifications", params={**params, "view": "summary"}, headers=headers
+    )
+    assert full.status_code == summary.status_code == 200, summary.text
+    expected = [
+        {**{k: item[k] for k in SUMMARY_FIELDS}, "role": item["answers"]["role"]}
+        for item in full.json()["items"]
+    ]
+    assert summary.json()["items"] == expected
+    assert len(expected) == len(system_ids)
+    bad = await stack.risk.get(
+        "/v1/classifications", params={**params, "view": "everything"}, headers=headers
+    )
+    assert bad.status_code == 422
+
+
 async def test_classify_store_history_and_batch(
     stack: Any, js: JetStreamContext, org: uuid.UUID
 ) -> None:
@@ -176,6 +214,7 @@ async def test_classify_store_history_and_batch(
         (str(system_id), "limited"),
         (str(other_id), "high"),
     }
+    await assert_summary_view_agrees(stack, editor, [system_id, other_id])
     needed = await stack.risk.get("/v1/classifications/needed", headers=editor)
     assert not {i["system_id"] for i in needed.json()["items"]} & {str(system_id), str(other_id)}
 
@@ -267,6 +306,7 @@ async def test_facts_change_requests_reclassification(
 
     flag = await eventually(requested)
     assert flag["changed_facts"] == ["sector"]
+    await assert_summary_view_agrees(stack, headers, [system_id])
     needed = await stack.risk.get("/v1/classifications/needed", headers=headers)
     mine = [i for i in needed.json()["items"] if i["system_id"] == str(system_id)]
     assert mine[0]["reason"] == "reclassification_requested"

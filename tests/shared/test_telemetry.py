@@ -1,5 +1,6 @@
 """OpenTelemetry traces: one GraphQL mutation is one trace across the gateway, the inventory
-(HTTP and SQL), the outbox relay and the risk service's consumer; off, nothing is traced.
+(HTTP and SQL), the outbox relay, the risk service's consumer and the webhook delivered to a
+receiver on 127.0.0.1; off, nothing is traced.
 
 The traced apps run against databases, a stream and consumers of their own (not the session
 stack's): another relay on the same outbox could publish the event without a span.
@@ -20,6 +21,7 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from standardwebhooks.webhooks import Webhook
 
 from shared import telemetry
 from shared.app import create_service_app
@@ -29,6 +31,7 @@ from shared.runtime.migrate import upgrade
 from shared.runtime.provision import drop, provision
 from shared.settings import ServiceSettings
 from shared.testing import RoutingTransport, TestEngines, eventually
+from tests.gateway.webhooks.test_delivery_webhooks import Receiver
 
 pytestmark = pytest.mark.engines
 
@@ -90,6 +93,7 @@ async def traced(engines: TestEngines) -> AsyncIterator[Traced]:
                 inventory_url="http://inventory",
                 risk_url="http://risk",
                 evidence_url="http://evidence",
+                webhook_allowed_targets=["127.0.0.0/8"],
             ),
             upstream_transport=upstreams,
         )
@@ -217,6 +221,80 @@ async def test_one_mutation_is_one_trace_from_the_gateway_to_the_risk_consumer(
         and s.parent.span_id == consumer[0].context.span_id
     ]
     assert consumer_sql, "the consumer's statements are children of its span"
+
+
+async def test_the_webhook_delivery_of_a_mutation_is_in_its_trace(traced: Traced) -> None:
+    """GraphQL mutation → inventory commit → event → the gateway's webhook consumer → the
+    delivery worker's POST: one trace, and the receiver gets its traceparent (beside a
+    signature that still verifies)."""
+    org = uuid7()
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        created = await traced.gateway.post(
+            "/v1/webhook-subscriptions",
+            json={"url": receiver.url, "event_types": ["system.registered"]},
+            headers=traced.engines.headers(org, "admin"),
+        )
+        assert created.status_code == 201, created.text
+        secret = created.json()["secret"]
+        response = await traced.gateway.post(
+            "/graphql",
+            json={"query": REGISTER, "variables": {"input": {"name": "Webhooked system"}}},
+            headers=traced.engines.headers(org, "admin"),
+        )
+        assert response.status_code == 200, response.text
+        assert "errors" not in response.json(), response.json()
+        trace_hex = response.headers["traceparent"].split("-")[1]
+        trace_id = int(trace_hex, 16)
+
+        [delivery] = await receiver.wait_for(1, timeout=30)
+    finally:
+        await receiver.stop()
+    event = dict(Webhook(secret).verify(delivery.body, delivery.headers))
+    assert event["type"] == "aims.inventory.system.registered"
+    _, sent_trace, sent_span, flags = delivery.headers["traceparent"].split("-")
+    assert sent_trace == trace_hex
+    assert int(flags, 16) & 1  # sampled
+
+    async def delivered() -> list[ReadableSpan] | None:
+        spans = in_trace(traced.exporter.get_finished_spans(), trace_id)
+        found = [s for s in spans if s.context and f"{s.context.span_id:016x}" == sent_span]
+        return spans if found else None
+
+    spans = await eventually(delivered, timeout=30)
+    [post] = [s for s in spans if s.context and f"{s.context.span_id:016x}" == sent_span]
+    assert service_of(post) == "aims-gateway"
+    assert post.kind is SpanKind.CLIENT
+    attributes = post.attributes or {}
+    assert attributes["http.request.method"] == "POST"
+    assert attributes["http.response.status_code"] == 200
+    assert attributes["server.address"] == "127.0.0.1"
+    assert attributes["webhook.message_id"] == delivery.headers["webhook-id"]
+    assert "url.full" not in attributes  # a URL may carry the receiver's token
+    # Its parent: the gateway's consumer span of the event that queued it ...
+    [consumer] = [
+        s
+        for s in spans
+        if s.kind is SpanKind.CONSUMER
+        and service_of(s) == "aims-gateway"
+        and (s.attributes or {}).get("messaging.consumer.group.name") == "webhooks"
+    ]
+    assert consumer.context is not None and post.parent is not None
+    assert post.parent.span_id == consumer.context.span_id
+    # ... whose own parent is the inventory request that committed the event.
+    inventory = {
+        s.context.span_id
+        for s in spans
+        if service_of(s) == "aims-inventory" and s.name == "POST /v1/ai-systems" and s.context
+    }
+    assert consumer.parent is not None and consumer.parent.span_id in inventory
+    # The worker's statements (the attempt read and recorded) are the delivery span's children.
+    assert post.context is not None
+    assert any(
+        is_sql(s) and s.parent is not None and s.parent.span_id == post.context.span_id
+        for s in spans
+    )
 
 
 async def test_pollers_make_no_orphan_sql_traces(traced: Traced) -> None:

@@ -40,6 +40,7 @@ from shared.http import (
     model_response,
     reject_unknown_query,
     set_etag,
+    tenant_connection_of,
 )
 from shared.text import Name, Text
 
@@ -211,10 +212,9 @@ async def ai_systems_completeness(
     summary="Read one AI system",
     responses={404: PROBLEM},
 )
-async def get_ai_system(
-    system_id: uuid.UUID, principal: Reader, session: TenantSession
-) -> Response:
-    system = await service.get_system(session, system_id)
+async def get_ai_system(system_id: uuid.UUID, principal: Reader, request: Request) -> Response:
+    async with tenant_connection_of(request, principal) as connection:
+        system = await service.read_system(connection, system_id)
     return model_response(system, headers={"ETag": etag(system.version)})
 
 

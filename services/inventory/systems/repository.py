@@ -115,6 +115,13 @@ _READ_ONE_SQL = "SELECT {} FROM {} WHERE id = $1".format(
 )
 
 
+async def read_system_row(driver: Any, system_id: uuid.UUID) -> Mapping[str, Any] | None:
+    """One system's columns as a row mapping, read on a driver (asyncpg) connection that is in
+    a transaction scoped to the caller's organisation (``shared.db.tenant_connection``)."""
+    row = await driver.fetchrow(_READ_ONE_SQL, system_id)
+    return None if row is None else dict(row.items())
+
+
 class AISystemRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -136,9 +143,7 @@ class AISystemRepository:
         """
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        row = await driver.fetchrow(_READ_ONE_SQL, system_id)
-        return None if row is None else dict(row.items())
+        return await read_system_row(raw.driver_connection, system_id)
 
     async def find(
         self,

@@ -23,6 +23,7 @@ from services.inventory.systems.repository import (
     AISystemRepository,
     CustomFieldRepository,
     SystemFilter,
+    read_system_row,
 )
 from services.inventory.systems.rules import (
     EDITABLE,
@@ -131,6 +132,14 @@ async def get_system(session: AsyncSession, system_id: uuid.UUID) -> AISystemRea
     if row is None:
         raise AISystemNotFound(f"No AI system {system_id} in your organisation.")
     return AISystemRead.model_validate(dict(row))
+
+
+async def read_system(connection: Any, system_id: uuid.UUID) -> AISystemRead:
+    """:func:`get_system` on a driver connection (``TenantConnection``): no session at all."""
+    row = await read_system_row(connection, system_id)
+    if row is None:
+        raise AISystemNotFound(f"No AI system {system_id} in your organisation.")
+    return AISystemRead.model_validate(row)
 
 
 # --- Listing ----------------------------------------------------------------------------------

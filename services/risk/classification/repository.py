@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,6 +83,33 @@ class ClassificationRepository:
             .order_by(ClassificationRecord.system_id)
         )
         return list((await self.session.execute(query)).scalars())
+
+    async def current_summaries_of(self, system_ids: Sequence[uuid.UUID]) -> list[sa.Row[Any]]:
+        """What a summary of the current classifications of ``system_ids`` needs, by system id:
+        the row's columns and the result's ``tier``, ``route`` and ``articles`` (the stored
+        answers and the rest of the result are not read)."""
+        if not system_ids:
+            return []
+        record = ClassificationRecord
+        query = (
+            sa.select(
+                record.id,
+                record.system_id,
+                record.version,
+                record.is_current,
+                record.role,
+                record.result["tier"].astext.label("tier"),
+                record.result["route"].astext.label("route"),
+                record.result["articles"].label("articles"),
+                record.classified_at,
+                record.classified_by,
+                record.reclassification_requested_at,
+                record.reclassification_facts,
+            )
+            .where(record.system_id.in_(list(system_ids)), record.is_current)
+            .order_by(record.system_id)
+        )
+        return list((await self.session.execute(query)).all())
 
     async def current_tiers(
         self, system_ids: Sequence[uuid.UUID] | None = None

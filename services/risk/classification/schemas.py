@@ -94,6 +94,30 @@ class ClassificationList(BaseModel):
     items: list[ClassificationRead]
 
 
+class ClassificationSummary(BaseModel):
+    """The fields of a classification a list or dashboard shows (``view=summary``): no
+    obligations, reasons or answers."""
+
+    id: uuid.UUID
+    system_id: uuid.UUID
+    version: int
+    current: bool
+    tier: Tier
+    risk_level: str | None = Field(description="For now the tier (mirrored by the inventory)")
+    route: Route
+    role: str = Field(description="The organisation's role for the system (Art. 3)")
+    articles: list[str]
+    classified_at: datetime
+    classified_by: str
+    reclassification_requested: ReclassificationRequest | None = None
+
+
+class ClassificationSummaryList(BaseModel):
+    """Current classifications of the systems asked for, summarised (``view=summary``)."""
+
+    items: list[ClassificationSummary]
+
+
 class ClassificationNeeded(BaseModel):
     system_id: uuid.UUID
     name: str

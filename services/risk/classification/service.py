@@ -24,6 +24,7 @@ from services.risk.classification.repository import ClassificationRepository
 from services.risk.classification.schemas import (
     ClassificationNeeded,
     ClassificationRead,
+    ClassificationSummary,
     ReclassificationRequest,
 )
 from services.risk.systems.errors import SystemNotKnown
@@ -183,6 +184,37 @@ async def current_of(
 ) -> list[ClassificationRead]:
     """Current classifications of ``system_ids`` in one query (absent when never classified)."""
     return [to_read(r) for r in await ClassificationRepository(session).current_of(system_ids)]
+
+
+async def current_summaries_of(
+    session: AsyncSession, system_ids: Sequence[uuid.UUID]
+) -> list[ClassificationSummary]:
+    """Summaries of the current classifications of ``system_ids`` (``view=summary``): the
+    same values as :func:`current_of` for the fields a summary has, without reading or
+    validating the stored answers and the rest of the result."""
+    rows = await ClassificationRepository(session).current_summaries_of(system_ids)
+    return [
+        ClassificationSummary(
+            id=row.id,
+            system_id=row.system_id,
+            version=row.version,
+            current=row.is_current,
+            tier=row.tier,
+            risk_level=row.tier,
+            route=row.route,
+            role=row.role,
+            articles=row.articles,
+            classified_at=row.classified_at,
+            classified_by=row.classified_by,
+            reclassification_requested=ReclassificationRequest(
+                requested_at=row.reclassification_requested_at,
+                changed_facts=list(row.reclassification_facts),
+            )
+            if row.reclassification_requested_at is not None
+            else None,
+        )
+        for row in rows
+    ]
 
 
 async def needed(

@@ -169,6 +169,13 @@ def verify(secret: str, delivery: Delivery) -> dict[str, Any]:
     return dict(Webhook(secret).verify(delivery.body, delivery.headers))
 
 
+def trace_of(traceparent: str) -> str:
+    """The trace id of a W3C ``traceparent`` (checked for form)."""
+    version, trace_id, span_id, flags = traceparent.split("-")
+    assert (version, len(trace_id), len(span_id), len(flags)) == ("00", 32, 16, 2), traceparent
+    return trace_id
+
+
 # --- tests ------------------------------------------------------------------------------------
 
 
@@ -187,6 +194,11 @@ async def test_registered_system_is_delivered_signed(
     assert event["data"]["name"] == "Credit scoring"
     assert delivery.headers["content-type"] == "application/json"
     assert delivery.headers["user-agent"] == "AIMS-Webhooks/1"
+    # The POST carries the trace of the request that committed the event (tracing off here:
+    # the project's own trace context), in a span of its own; the signature verified above
+    # with the header present (headers are not signed).
+    assert trace_of(delivery.headers["traceparent"]) == trace_of(event["traceparent"])
+    assert delivery.headers["traceparent"] != event["traceparent"]
 
     message = await message_in_state(stack, org, sub["id"], "delivered")
     assert message["id"] == delivery.headers["webhook-id"]
@@ -374,6 +386,8 @@ async def test_replay_one_message_and_everything_since(
     third = (await receiver.wait_for(3))[2]
     assert third.headers["webhook-id"] == one
     verify(sub["secret"], third)
+    # A replay belongs to the trace of the request that asked for it.
+    assert trace_of(third.headers["traceparent"]) == trace_of(replayed.headers["traceparent"])
 
     response = await stack.gateway.post(
         f"/v1/webhook-subscriptions/{sub['id']}/replay",
@@ -384,6 +398,9 @@ async def test_replay_one_message_and_everything_since(
     assert response.json()["queued"] == 2
     replays = (await receiver.wait_for(5))[3:]
     assert {d.headers["webhook-id"] for d in replays} == ids
+    assert {trace_of(d.headers["traceparent"]) for d in replays} == {
+        trace_of(response.headers["traceparent"])
+    }
 
     log = await attempts(stack, org, one)
     assert [a["attempt"] for a in log] == [1, 2, 3]
