@@ -167,7 +167,14 @@ class Load:
         self.registered: dict[str, float] = {}  # system id -> monotonic time of its 201
         self.client = httpx.AsyncClient(
             timeout=opt.timeout,
-            limits=httpx.Limits(max_connections=opt.users * 2, max_keepalive_connections=opt.users),
+            # An idle connection is dropped by the client before uvicorn's 5 s keep-alive
+            # timeout closes it: with both at 5 s (httpx's default), a request sent on a
+            # connection the server is closing fails with ReadError (seen once in 5 minutes).
+            limits=httpx.Limits(
+                max_connections=opt.users * 2,
+                max_keepalive_connections=opt.users,
+                keepalive_expiry=2.0,
+            ),
         )
         self.weights = parse_mix(opt.mix)
         self.payload = os.urandom(opt.upload_kib * 1024)
