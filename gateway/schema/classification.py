@@ -173,6 +173,13 @@ class ReclassificationRequest:
     requested_at: datetime
     changed_facts: list[str]
 
+    @classmethod
+    def of(cls, request: Any) -> ReclassificationRequest | None:
+        """From the upstream's request (full or summary read), or None when there is none."""
+        if request is None:
+            return None
+        return cls(requested_at=request.requested_at, changed_facts=list(request.changed_facts))
+
 
 @strawberry.type(name="Classification", description="An AI system's EU AI Act classification.")
 class Classification:
@@ -273,11 +280,7 @@ class Classification:
                 for w in c.warnings
             ],
             reclassification_requested=request is not None,
-            reclassification_request=ReclassificationRequest(
-                requested_at=request.requested_at, changed_facts=list(request.changed_facts)
-            )
-            if request
-            else None,
+            reclassification_request=ReclassificationRequest.of(request),
             classified_at=c.classified_at,
             classified_by=c.classified_by,
         )
@@ -342,11 +345,7 @@ def classification_of_summary(
         gpai_open_source=False,
         warnings=[],
         reclassification_requested=request is not None,
-        reclassification_request=ReclassificationRequest(
-            requested_at=request.requested_at, changed_facts=list(request.changed_facts)
-        )
-        if request
-        else None,
+        reclassification_request=ReclassificationRequest.of(request),
         classified_at=found.classified_at,
         classified_by=found.classified_by,
     )

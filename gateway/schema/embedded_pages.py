@@ -13,14 +13,12 @@ every other connection.
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from strawberry import relay
 
-from gateway.schema.pagination import check_page_size
+from gateway.schema.pagination import check_page_size, decode_cursor_json
 from shared.errors import InvalidCursor
 
 T = TypeVar("T")
@@ -41,12 +39,7 @@ def decode_offset(cursor: str | None) -> int:
     """The number of items before the page ``cursor`` resumes after (0 without one)."""
     if cursor is None:
         return 0
-    if len(cursor) > _MAX_CURSOR_LENGTH:
-        raise InvalidCursor("The cursor is too long.")
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor("The cursor is not one this API issued.") from exc
+    value = decode_cursor_json(cursor, _MAX_CURSOR_LENGTH)
     offset = value.get("o") if isinstance(value, dict) else None
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidCursor("The cursor is not one this API issued.")

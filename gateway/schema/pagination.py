@@ -21,6 +21,18 @@ MAX_PAGE_SIZE = 100
 _MAX_CURSOR_LENGTH = 2048
 
 
+def decode_cursor_json(cursor: str, max_length: int) -> object:
+    """The JSON value a base64 cursor of this API holds; :class:`InvalidCursor` for anything
+    longer than ``max_length`` or not base64 JSON (the caller checks the value's shape)."""
+    if len(cursor) > max_length:
+        raise InvalidCursor("The cursor is too long.")
+    try:
+        value: object = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("The cursor is not one this API issued.") from exc
+    return value
+
+
 @dataclass(frozen=True)
 class Position:
     """Where a page starts: after the service cursor ``upstream``, skipping ``skip`` items."""
@@ -39,12 +51,7 @@ class Position:
     def decode(cls, cursor: str | None) -> Position:
         if cursor is None:
             return cls()
-        if len(cursor) > _MAX_CURSOR_LENGTH:
-            raise InvalidCursor("The cursor is too long.")
-        try:
-            value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-            raise InvalidCursor("The cursor is not one this API issued.") from exc
+        value = decode_cursor_json(cursor, _MAX_CURSOR_LENGTH)
         if not isinstance(value, dict):
             raise InvalidCursor("The cursor is not one this API issued.")
         upstream, skip = value.get("u"), value.get("s")
