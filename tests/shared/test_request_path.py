@@ -22,6 +22,22 @@ def _dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
+async def _terminate_pooled_connections(stack: Stack) -> None:
+    """What a database restart does to every pooled connection of the inventory's pools."""
+    app_role = stack.engines.databases["inventory"].app_url.split("//", 1)[1].split(":")[0]
+    admin = await asyncpg.connect(_dsn(stack.engines.admin_url))
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE usename = $1 AND application_name = 'aims'",
+            app_role,
+        )
+        assert killed >= 1
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.5)  # let this event loop read the closed socket
+
+
 async def _register(stack: Stack, org: uuid.UUID, name: str) -> str:
     created = await stack.inventory.post(
         "/v1/ai-systems", json={"name": name}, headers=stack.headers(org, "admin")
@@ -39,19 +55,7 @@ async def test_a_connection_the_database_closed_is_replaced_not_used(stack: Stac
         async with tenant_transaction(db, None) as session:
             assert (await session.execute(sa.text("SELECT 1"))).scalar() == 1
 
-        app_role = stack.engines.databases["inventory"].app_url.split("//", 1)[1].split(":")[0]
-        admin = await asyncpg.connect(_dsn(stack.engines.admin_url))
-        try:
-            # What a database restart does to every pooled connection of this pool.
-            killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE usename = $1 AND application_name = 'aims'",
-                app_role,
-            )
-            assert killed >= 1
-        finally:
-            await admin.close()
-        await asyncio.sleep(0.5)  # let this event loop read the closed socket
+        await _terminate_pooled_connections(stack)
 
         async with tenant_transaction(db, None) as session:
             assert (await session.execute(sa.text("SELECT 1"))).scalar() == 1
@@ -128,18 +132,7 @@ async def test_a_session_less_read_is_scoped_and_leaves_the_connection_clean(
         async with tenant_connection(db, org) as connection:
             assert await connection.fetchval("SELECT pg_backend_pid()") != before
 
-        app_role = stack.engines.databases["inventory"].app_url.split("//", 1)[1].split(":")[0]
-        admin = await asyncpg.connect(_dsn(stack.engines.admin_url))
-        try:
-            killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE usename = $1 AND application_name = 'aims'",
-                app_role,
-            )
-            assert killed >= 1
-        finally:
-            await admin.close()
-        await asyncio.sleep(0.5)  # let this event loop read the closed socket
+        await _terminate_pooled_connections(stack)
         async with tenant_connection(db, org) as connection:
             assert await connection.fetchval("SELECT current_setting('aims.org_id')") == str(org)
     finally:
