@@ -27,6 +27,13 @@ the run has settled (``--settle`` seconds after the last request). The table pri
 errors, rate and latency percentiles per operation; ``--json`` writes them with the run's
 settings and the first error samples. Exit status 1 when there was any error.
 
+Where the webhooks' time goes is printed below the table: per delivery, commit → queued (the
+outbox relay, NATS and the gateway's consumer) and queued → receiver (the delivery worker),
+read from the UUIDv7 clocks of the event's id and the ``webhook-id``, and the lag per third of
+the run; with the own stack, also when the relay published each delivered event and when every
+consumer wrote it to its inbox (read from the databases before the stack stops).
+``--profile DIR`` runs py-spy on every app of the own stack for the run (raw stacks).
+
 Without ``--gateway`` it starts throwaway engines and the four apps as separate uvicorn
 processes, as ``bench/run.py`` does (relay and consumers running, production scheduler
 interval), with the gateway's SSRF allow-list admitting the loopback receiver. Against a
@@ -98,11 +105,30 @@ class Stats:
             self.samples.append(f"{operation}: {what[:300]}")
 
 
+def uuid7_seconds(value: str) -> float | None:
+    """The creation time (Unix seconds) in a UUIDv7's first 48 bits; None for other ids."""
+    try:
+        parsed = uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return (parsed.int >> 80) / 1000 if parsed.version == 7 else None
+
+
 @dataclass
 class Receiver:
-    """The GRC platform's webhook endpoint: notes when each system's event arrived."""
+    """The GRC platform's webhook endpoint: notes when each system's event arrived.
+
+    Per delivery it also keeps where the time went, from the ids' UUIDv7 clocks: the event's
+    id is made in the committing transaction, the ``webhook-id`` (the message id) by the
+    gateway's consumer when it queued the delivery, and ``webhook-timestamp`` when the worker
+    signed it; all in wall-clock seconds (one machine, one clock).
+    """
 
     arrived: dict[str, float] = field(default_factory=dict)
+    #: subject -> (event made, message queued, signed (whole seconds), arrived), Unix seconds
+    stages: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    #: subject -> the event's id
+    event_ids: dict[str, str] = field(default_factory=dict)
     bodies: int = 0
     server: asyncio.Server | None = None
     port: int = 0
@@ -111,18 +137,24 @@ class Receiver:
         try:
             while True:  # keep-alive: several deliveries may share a connection
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
+                headers: dict[str, str] = {}
                 for line in head.decode("latin-1").split("\r\n")[1:]:
                     name, _, value = line.partition(":")
-                    if name.strip().lower() == "content-length":
-                        length = int(value.strip())
-                body = await reader.readexactly(length)
-                now = time.monotonic()
+                    headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length") or 0))
+                now, wall = time.monotonic(), time.time()
                 self.bodies += 1
                 with contextlib.suppress(ValueError, AttributeError):
-                    subject = json.loads(body).get("subject")
-                    if isinstance(subject, str):
-                        self.arrived.setdefault(subject, now)
+                    event = json.loads(body)
+                    subject = event.get("subject")
+                    if isinstance(subject, str) and subject not in self.arrived:
+                        self.arrived[subject] = now
+                        self.event_ids[subject] = str(event.get("id"))
+                        made = uuid7_seconds(event.get("id"))
+                        queued = uuid7_seconds(headers.get("webhook-id", ""))
+                        signed = float(headers.get("webhook-timestamp") or "nan")
+                        if made is not None and queued is not None:
+                            self.stages[subject] = (made, queued, signed, wall)
                 writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
@@ -339,6 +371,34 @@ def summarise(stats: Stats, seconds: float) -> dict[str, dict[str, float | int]]
     return table
 
 
+def webhook_stages(receiver: Receiver) -> dict[str, dict[str, float]]:
+    """Where each webhook's time went (ms percentiles), and the end-to-end lag per third of the
+    run (is it growing?): ``consumer`` from the event's commit to its message being queued
+    (outbox relay, NATS, the gateway's consumer), ``worker`` from queued to the receiver (the
+    delivery worker's claim, attempt log, signing and POST); ``queued→signed`` is in whole
+    seconds (``webhook-timestamp``)."""
+    rows = sorted(receiver.stages.values())
+    if not rows:
+        return {}
+    stages = {
+        "consumer (commit → queued)": [q - m for m, q, _, _ in rows],
+        "worker (queued → receiver)": [a - q for _, q, _, a in rows],
+        "total (commit → receiver)": [a - m for m, _, _, a in rows],
+    }
+    thirds = [rows[i * len(rows) // 3 : (i + 1) * len(rows) // 3] for i in range(3)]
+    for index, part in enumerate(thirds, start=1):
+        if part:
+            stages[f"total, registrations' third {index}"] = [a - m for m, _, _, a in part]
+    return {
+        name: {
+            "count": len(values),
+            **{f"p{int(q * 100)}_ms": round(percentile(values, q) * 1000, 1) for q in (0.5, 0.99)},
+            "max_ms": round(max(values) * 1000, 1),
+        }
+        for name, values in stages.items()
+    }
+
+
 def print_table(table: dict[str, dict[str, float | int]]) -> None:
     columns = ("count", "errors", "per_second", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms")
     heads = ("count", "errors", "req/s", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms")
@@ -394,17 +454,64 @@ async def start_own_stack(upload_bytes: int) -> Stack:
     return stack
 
 
+async def relay_and_inbox_lags(stack: Stack, event_ids: list[str]) -> dict[str, dict[str, float]]:
+    """From the databases, before the stack goes: per delivered event, how long after its
+    commit (the outbox row's ``created_at``) the inventory's relay published it and each
+    consumer (of every service) recorded it in its inbox; ms percentiles."""
+    import asyncpg
+
+    ids = [uuid.UUID(i) for i in event_ids]
+    made: dict[uuid.UUID, datetime] = {}
+    lags: dict[str, list[float]] = {}
+    for service in ("inventory", "risk", "evidence", "gateway"):
+        dsn = stack.engines.databases[service].owner_url.replace("+asyncpg", "")
+        conn = await asyncpg.connect(dsn)
+        try:
+            if service == "inventory":
+                for row in await conn.fetch(
+                    "SELECT event_id, created_at, published_at FROM outbox"
+                    " WHERE event_id = ANY($1::uuid[])",
+                    ids,
+                ):
+                    made[row["event_id"]] = row["created_at"]
+                    if row["published_at"] is not None:
+                        lags.setdefault("relay (outbox → published)", []).append(
+                            (row["published_at"] - row["created_at"]).total_seconds()
+                        )
+            for row in await conn.fetch(
+                "SELECT consumer, event_id, processed_at FROM inbox"
+                " WHERE event_id = ANY($1::uuid[])",
+                ids,
+            ):
+                if row["event_id"] in made:
+                    lags.setdefault(f"inbox of {row['consumer']}", []).append(
+                        (row["processed_at"] - made[row["event_id"]]).total_seconds()
+                    )
+        finally:
+            await conn.close()
+    return {
+        name: {
+            "count": len(values),
+            **{f"p{int(q * 100)}_ms": round(percentile(values, q) * 1000, 1) for q in (0.5, 0.99)},
+            "max_ms": round(max(values) * 1000, 1),
+        }
+        for name, values in lags.items()
+    }
+
+
 async def run_load(
     opt: Options,
     *,
     target: Target | None = None,
     json_path: Path | None = None,
     quiet: bool = False,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """One load run (own stack unless ``target``); returns the report that ``--json`` writes."""
     receiver = Receiver()
     await receiver.start()
     stack: Stack | None = None
+    lags: dict[str, dict[str, float]] = {}
     say: Callable[[str], None] = (lambda _: None) if quiet else (lambda m: print(m, flush=True))
     try:
         if target is None:
@@ -434,7 +541,28 @@ async def run_load(
             f"(load average {load_avg:.2f} on {os.cpu_count()} CPUs)"
         )
         load = Load(target, receiver, opt)
-        seconds = await load.run()
+        profiler = None
+        if profile is not None and stack is not None:
+            from bench.run import Profiler
+
+            profiler = Profiler(stack, profile)
+            profiler.start("load")
+        try:
+            seconds = await load.run()
+        finally:
+            if profiler is not None:
+                # Stop the samplers without bench.run's summary (the raw stacks are kept).
+                for spy in profiler.spies:
+                    spy.send_signal(2)
+                for spy in profiler.spies:
+                    with contextlib.suppress(Exception):
+                        spy.wait(timeout=30)
+                say(f"py-spy raw stacks in {profile}/load-<app>.txt")
+        if stack is not None:
+            try:
+                lags = await relay_and_inbox_lags(stack, list(receiver.event_ids.values()))
+            except Exception as exc:  # a diagnosis only: the run's figures stand without it
+                say(f"reading the relay and inbox lags failed: {exc!r}")
     finally:
         await receiver.stop()
         if stack is not None:
@@ -453,9 +581,24 @@ async def run_load(
         "errors": sum(load.stats.errors.values()),
         "error_samples": load.stats.samples,
         "webhooks_received": receiver.bodies,
+        "webhook_stages": webhook_stages(receiver),
+        "commit_to_inbox": lags,
     }
     if not quiet:
         print_table(table)
+        print("webhook stages (from the UUIDv7 clocks of event id and webhook-id):")
+        for name, row in report["webhook_stages"].items():
+            print(
+                f"  {name:<36} n={row['count']:<6} p50 {row['p50_ms']:>10} ms"
+                f"  p99 {row['p99_ms']:>10} ms  max {row['max_ms']:>10} ms"
+            )
+        if lags:
+            print("from the commit (outbox created_at) of the delivered events, own stack only:")
+        for name, row in lags.items():
+            print(
+                f"  {name:<36} n={row['count']:<6} p50 {row['p50_ms']:>10} ms"
+                f"  p99 {row['p99_ms']:>10} ms  max {row['max_ms']:>10} ms"
+            )
         print(f"{report['errors']} errors in {seconds:.0f} s")
         for sample in load.stats.samples[:5]:
             print(f"  {sample}")
@@ -482,6 +625,9 @@ def main() -> None:
     parser.add_argument("--inventory")
     parser.add_argument("--evidence")
     parser.add_argument("--token", help="an admin's bearer token (aims token create)")
+    parser.add_argument(
+        "--profile", help="py-spy every app of the own stack during the run; raw stacks here"
+    )
     args = parser.parse_args()
     opt = Options(
         users=args.users,
@@ -504,7 +650,14 @@ def main() -> None:
             args.evidence.rstrip("/"),
             {"Authorization": f"Bearer {args.token}"},
         )
-    report = asyncio.run(run_load(opt, target=target, json_path=Path(args.json)))
+    report = asyncio.run(
+        run_load(
+            opt,
+            target=target,
+            json_path=Path(args.json),
+            profile=Path(args.profile) if args.profile else None,
+        )
+    )
     raise SystemExit(1 if report["errors"] else 0)
 
 

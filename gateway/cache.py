@@ -24,9 +24,18 @@ so the cache is narrow:
   hub not subscribed) every request bypasses the cache, and a reconnection or resubscription
   invalidates everything stored before it.
 * **Bounded.** An LRU by entry count and total bytes.
+* **One execution for identical concurrent misses.** A request whose key is being executed
+  already, under a ticket still current when it arrives (nothing invalidated the organisation
+  since that execution began), waits for that execution and gets its bytes
+  (``X-AIMS-Cache: coalesced``) instead of running the same resolvers and upstream calls again.
+  Joining is decided on arrival only: the shared execution began after every change the
+  gateway had heard of when the request came, which is what a fresh execution would see. If
+  the shared execution ends without a cacheable result (errors, cancelled), each waiting
+  request executes on its own.
 
 A client bypasses it with ``Cache-Control: no-cache`` (or ``no-store``). Every GraphQL response
-says ``X-AIMS-Cache: hit``, ``miss`` (executed and offered to the cache) or ``bypass``;
+says ``X-AIMS-Cache: hit``, ``miss`` (executed and offered to the cache), ``coalesced`` or
+``bypass``;
 ``aims_graphql_response_cache_total{outcome}`` counts them.
 
 Staleness bound: a write made directly to a service's REST API (not through this gateway) is
@@ -37,6 +46,7 @@ gateway replica's mutation likewise once its events arrive. Bounded in any case 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -84,7 +94,7 @@ UNCACHEABLE_ROOT_FIELDS = frozenset({"webhookSubscriptions"})
 #: Where the router leaves the execution result for :meth:`CachingGraphQLRouter.run`.
 _RESULT_STATE = "aims_graphql_result"
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_OUTCOMES = ("hit", "miss", "bypass")
+_OUTCOMES = ("hit", "miss", "coalesced", "bypass")
 
 CacheKey = tuple[str, str, str, tuple[str, ...], str]
 
@@ -106,6 +116,17 @@ class Entry:
     headers: tuple[tuple[bytes, bytes], ...]
     ticket: Ticket
     size: int
+
+
+Shared = tuple[bytes, tuple[tuple[bytes, bytes], ...]]
+
+
+@dataclass(frozen=True)
+class Flight:
+    """An execution in progress that identical requests may wait for."""
+
+    ticket: Ticket
+    result: asyncio.Future[Shared | None]
 
 
 @dataclass(frozen=True)
@@ -146,6 +167,7 @@ class ResponseCache:
         self._last_event: dict[str, float] = {}
         self._global = 0
         self._operations: OrderedDict[str, dict[str | None, Operation] | None] = OrderedDict()
+        self._flights: dict[CacheKey, Flight] = {}
         self.hub: EventHub | None = None
         self.nc: NATS | None = None
         self.counts = dict.fromkeys(_OUTCOMES, 0)
@@ -257,6 +279,31 @@ class ResponseCache:
             _, evicted = self._entries.popitem(last=False)
             self.bytes -= evicted.size
         return True
+
+    def joinable(self, key: CacheKey) -> asyncio.Future[Shared | None] | None:
+        """The result of ``key``'s execution in progress, if one runs under a ticket that is
+        still current (see the module doc); None: the caller executes."""
+        flight = self._flights.get(key)
+        if flight is None or flight.result.done() or not self._current(flight.ticket, self.clock()):
+            return None
+        return flight.result
+
+    def lead(self, key: CacheKey, ticket: Ticket) -> Flight:
+        """Announce an execution of ``key`` that later identical requests may wait for; the
+        caller must :meth:`land` it, whatever happens."""
+        flight = Flight(ticket, asyncio.get_running_loop().create_future())
+        self._flights[key] = flight
+        return flight
+
+    def land(self, key: CacheKey, flight: Flight, shared: Shared | None) -> None:
+        """End ``flight``: those waiting get ``shared`` (None: they execute themselves)."""
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        if not flight.result.done():
+            flight.result.set_result(shared)
+
+    def in_flight(self) -> int:
+        return len(self._flights)
 
     def _drop(self, key: CacheKey) -> None:
         entry = self._entries.pop(key, None)
@@ -390,27 +437,45 @@ class CachingGraphQLRouter(ProtectedGraphQLRouter):
         entry = cache.get(key)
         if entry is not None:
             cache.count("hit")
-            hit = Response(entry.body, media_type="application/json")
-            hit.headers.raw.extend(entry.headers)
-            return self._mark(hit, "hit")
+            return self._mark(self._stored(entry.body, entry.headers), "hit")
+        waiting = cache.joinable(key)
+        if waiting is not None:
+            # Shielded: this request giving up (its client gone) must not end the execution
+            # the others wait for.
+            shared = await asyncio.shield(waiting)
+            if shared is not None:
+                cache.count("coalesced")
+                return self._mark(self._stored(*shared), "coalesced")
         cache.count("miss")
         ticket = cache.begin(str(principal.org_id), feed)
-        response = await super().run(request, context, root_value)
-        result = getattr(request.state, _RESULT_STATE, None)
-        if (
-            isinstance(result, ExecutionResult)
-            and not result.errors
-            and isinstance(response, Response)
-            and response.status_code == 200
-            and isinstance(body := getattr(response, "body", None), bytes)
-        ):
-            extra = [
-                (name, value)
-                for name, value in response.headers.raw
-                if name not in (b"content-length", b"content-type")
-            ]
-            cache.put(key, ticket, body, extra)
+        flight = cache.lead(key, ticket)
+        shared = None
+        try:
+            response = await super().run(request, context, root_value)
+            result = getattr(request.state, _RESULT_STATE, None)
+            if (
+                isinstance(result, ExecutionResult)
+                and not result.errors
+                and isinstance(response, Response)
+                and response.status_code == 200
+                and isinstance(body := getattr(response, "body", None), bytes)
+            ):
+                extra = tuple(
+                    (name, value)
+                    for name, value in response.headers.raw
+                    if name not in (b"content-length", b"content-type")
+                )
+                shared = (body, extra)
+                cache.put(key, ticket, body, extra)
+        finally:
+            cache.land(key, flight, shared)
         return self._mark(response, "miss")
+
+    @staticmethod
+    def _stored(body: bytes, headers: Iterable[tuple[bytes, bytes]]) -> Response:
+        response = Response(body, media_type="application/json")
+        response.headers.raw.extend(headers)
+        return response
 
     @staticmethod
     def _mark(response: Response | WebSocket, outcome: str) -> Response | WebSocket:
@@ -487,7 +552,7 @@ class ResponseCacheCollector(Collector):
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         total = CounterMetricFamily(
             "aims_graphql_response_cache",
-            "GraphQL requests by response cache outcome (hit, miss, bypass)",
+            "GraphQL requests by response cache outcome (hit, miss, coalesced, bypass)",
             labels=["service", "outcome"],
         )
         for outcome, value in self.cache.counts.items():

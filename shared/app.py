@@ -41,7 +41,7 @@ from shared.events.monitor import PipelineMonitor
 from shared.events.outbox import configure_event_limits
 from shared.events.relay import OutboxRelay, asyncpg_dsn, ensure_stream
 from shared.events.retention import RetentionPeriods, arm_retention, retention_job
-from shared.http import reject_unstorable_values
+from shared.http import PrefilteredRouter, reject_unstorable_values
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.openapi import install_problem_responses
 from shared.scheduler import Scheduler, TimerJob
@@ -196,6 +196,10 @@ def create_service_app(
         openapi_tags=openapi_tags,
         # NUL characters and out-of-range integers answer 422 on every route (shared/http.py).
         dependencies=[Depends(reject_unstorable_values)],
+        # Traces come from shared/telemetry.py, with a provider per app; FastAPI's own
+        # telemetry (global providers only, so never on here) would still ask on every
+        # request whether they are configured (≈ 3 µs, docs/performance.md).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
     install_problem_responses(app)  # documents those problems on every operation
@@ -285,7 +289,8 @@ def _start_scheduler(ctx: ServiceContext, jobs: Sequence[TimerJob]) -> None:
 
 
 def _operations_router(metrics: Metrics) -> APIRouter:
-    router = APIRouter(tags=["operations"])
+    # Tried before every service's routes: a path none of its routes take is passed on at once.
+    router = PrefilteredRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

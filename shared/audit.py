@@ -45,7 +45,17 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from shared.db import NAMING_CONVENTION, ORG_INFO, ORG_SETTING, Database, set_org, utcnow, uuid7
+from shared.db import (
+    NAMING_CONVENTION,
+    ORG_INFO,
+    ORG_SETTING,
+    Database,
+    defer_to_commit,
+    dollar_quoted,
+    set_org,
+    utcnow,
+    uuid7,
+)
 
 GENESIS_HASH: Final = "0" * 64
 HASH_VERSION: Final = 1
@@ -569,36 +579,52 @@ _INSERT_AND_MOVE_HEAD = sa.text(
 
 
 # One entry whose ``before`` is known (a creation, or a change that names it): locked, chained,
-# inserted and the head moved on in ONE statement, so the head stays locked for that statement
-# and the COMMIT only (the two-statement path holds it across two round trips, and on a busy
-# machine each round trip is dominated by the wait for the app's event loop to resume). The
-# hash is the same SHA-256 of the same canonical JSON: the app sends the JSON's text before and
-# after the ``prev_hash`` value, PostgreSQL puts the locked head's hash between them, and the
-# timestamp, taken once the lock is held (so ``recorded_at`` keeps the chain's order), in the
-# form :func:`_timestamp` writes. No head row yet (an org's first entry): the general path.
-_APPEND_ONE = sa.text(
-    "WITH head AS (SELECT seq, hash FROM audit_head WHERE org_id = :org FOR UPDATE), "
+# inserted and the head moved on in ONE statement. The hash is the same SHA-256 of the same
+# canonical JSON: the app sends the JSON's text before and after the ``prev_hash`` value,
+# PostgreSQL puts the locked head's hash between them, and the timestamp, taken once the lock is
+# held (so ``recorded_at`` keeps the chain's order), in the form :func:`_timestamp` writes.
+#
+# The entry's values travel as one JSON document (``{payload}``), and the statement is sent
+# WITH the ``COMMIT``, in one message (:func:`shared.db.defer_to_commit`), after an upsert that
+# creates the org's head if it has none yet (``DO NOTHING`` takes no lock on an existing row).
+# The head is then locked for the server's work and the commit only. Sent apart, the lock was
+# held across a round trip and a turn of the app's event loop between the statement and the
+# ``COMMIT``; at 100 registrations a second on two busy cores, most of the inventory's
+# database time was spent waiting for that lock (docs/performance.md). A transaction that
+# ``set_org`` did not begin executes the same statement with bound parameters instead (with
+# no head yet: the general path).
+_APPEND_ONE_SQL = (
+    "WITH p AS MATERIALIZED (SELECT CAST({payload} AS jsonb) AS j), "
+    "head AS (SELECT seq, hash FROM audit_head WHERE org_id = CAST({org} AS uuid) FOR UPDATE), "
     "stamp AS MATERIALIZED (SELECT clock_timestamp() AS at FROM head), "
     "chained AS MATERIALIZED (SELECT head.seq + 1 AS seq, head.hash AS prev_hash, stamp.at, "
-    "encode(sha256(CAST(:before_prev AS bytea) || convert_to(head.hash || "
+    "encode(sha256(decode(p.j->>'before_prev', 'hex') || convert_to(head.hash || "
     "'\",\"recorded_at\":\"' || to_char(stamp.at AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24\\:MI\\:SS.US\"Z\"') || :tail, 'UTF8')), 'hex') AS hash "
-    "FROM head, stamp), "
+    "'YYYY-MM-DD\"T\"HH24{colon}MI{colon}SS.US\"Z\"') || (p.j->>'tail'), 'UTF8')), 'hex') "
+    "AS hash FROM head, stamp, p), "
     "moved AS (UPDATE audit_head h SET seq = chained.seq, hash = chained.hash FROM chained "
-    "WHERE h.org_id = :org RETURNING h.seq), "
+    "WHERE h.org_id = CAST({org} AS uuid) RETURNING h.seq), "
     "inserted AS (INSERT INTO audit_entry (org_id, seq, id, recorded_at, actor, actor_kind, "
     "action, entity_type, entity_id, before, after, prev_hash, hash) "
-    "SELECT :org, seq, :id, at, :actor, :actor_kind, :action, :entity_type, :entity_id, "
-    "CAST(:before AS jsonb), CAST(:after AS jsonb), prev_hash, hash FROM chained RETURNING seq) "
+    "SELECT CAST({org} AS uuid), seq, CAST(p.j->>'id' AS uuid), at, p.j->>'actor', "
+    "p.j->>'actor_kind', p.j->>'action', p.j->>'entity_type', p.j->>'entity_id', "
+    "NULLIF(p.j->'before', 'null'), NULLIF(p.j->'after', 'null'), prev_hash, hash "
+    "FROM chained, p RETURNING seq) "
     "SELECT chained.seq, chained.hash FROM chained"
+)
+_APPEND_ONE = sa.text(_APPEND_ONE_SQL.format(payload=":payload", org=":org", colon="\\:"))
+_ENSURE_HEAD_SQL = (
+    "INSERT INTO audit_head (org_id, seq, hash) VALUES (CAST({org} AS uuid), 0, '{genesis}') "
+    "ON CONFLICT (org_id) DO NOTHING"
 )
 _PREV_MARK: Final = "\x00prev\x00"
 _STAMP_MARK: Final = "\x00stamp\x00"
 
 
 def _seal_one(session: Session, org: uuid.UUID, entry: _PendingEntry) -> bool:
-    """Chain one entry in one statement (see :data:`_APPEND_ONE`); False when it cannot be
-    (the entity's previous state must be read first, or the org has no head yet)."""
+    """Chain one entry in one statement (see :data:`_APPEND_ONE_SQL`); False when it cannot be
+    (the entity's previous state must be read first, or, sent on its own, the org has no head
+    yet)."""
     if isinstance(entry.before, _PreviousState):
         return False
     record = AuditRecord(
@@ -623,24 +649,31 @@ def _seal_one(session: Session, org: uuid.UUID, entry: _PendingEntry) -> bool:
     tail_expected = f',"recorded_at":{json.dumps(_STAMP_MARK)},"v":{HASH_VERSION}}}'
     if not mark or rest != tail_expected:
         return False
-    before_prev = (head + '"').encode("utf-8")
-    tail = f'","v":{HASH_VERSION}}}'
-    row = session.execute(
-        _APPEND_ONE,
+    payload = json.dumps(
         {
-            "org": org,
-            "before_prev": before_prev,
-            "tail": tail,
-            "id": record.id,
+            "before_prev": (head + '"').encode("utf-8").hex(),
+            "tail": f'","v":{HASH_VERSION}}}',
+            "id": str(record.id),
             "actor": record.actor,
             "actor_kind": record.actor_kind,
             "action": record.action,
             "entity_type": record.entity_type,
             "entity_id": record.entity_id,
-            "before": _jsonb(record.before),
-            "after": _jsonb(record.after),
+            "before": record.before,
+            "after": record.after,
         },
-    ).first()
+        ensure_ascii=False,
+    )
+    org_literal = f"'{org}'"  # a UUID's text: safe inline
+    fused = ";\n".join(
+        (
+            _ENSURE_HEAD_SQL.format(org=org_literal, genesis=GENESIS_HASH),
+            _APPEND_ONE_SQL.format(payload=dollar_quoted(payload), org=org_literal, colon=":"),
+        )
+    )
+    if defer_to_commit(session, fused):
+        return True
+    row = session.execute(_APPEND_ONE, {"org": org, "payload": payload}).first()
     return row is not None
 
 

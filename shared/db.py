@@ -9,7 +9,9 @@ request.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -27,7 +29,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.util import greenlet_spawn
 
 from shared.dberrors import redact_driver_errors
@@ -146,19 +148,67 @@ def _begin_scoped(org_id: str) -> str:
 
 class _BegunTransaction:
     """Stands in for asyncpg's ``Transaction`` in SQLAlchemy's asyncpg adapter once
-    :func:`set_org` has sent ``BEGIN`` itself; SQLAlchemy only ever commits or rolls it back."""
+    :func:`set_org` has sent ``BEGIN`` itself; SQLAlchemy only ever commits or rolls it back.
 
-    __slots__ = ("connection",)
+    ``before_commit`` holds statements to send with ``COMMIT`` in one simple-protocol message
+    (see :func:`defer_to_commit`): whatever they lock is then held for the server's work and
+    the commit only, never for a round trip to the app and a turn of its event loop. If one
+    fails, the server skips the rest of the message, ``COMMIT`` included, and the error is
+    raised from ``commit()``; the transaction is rolled back as after any failed commit.
+    """
+
+    __slots__ = ("before_commit", "connection")
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
+        self.before_commit: list[str] = []
 
     async def commit(self) -> None:
+        if self.before_commit:
+            script = ";\n".join([*self.before_commit, "COMMIT"])
+            self.before_commit = []
+            try:
+                await self.connection.execute(script)
+            except Exception:
+                # The server stopped at the failing statement, before COMMIT: unlike a failed
+                # COMMIT, that leaves the transaction open (aborted). SQLAlchemy forgets it
+                # after a failed commit, so it is ended here, or the connection would go back
+                # to the pool inside it.
+                if not self.connection.is_closed():
+                    with contextlib.suppress(Exception):
+                        await self.connection.execute("ROLLBACK")
+                raise
+            return
         await self.connection.execute("COMMIT")
 
     async def rollback(self) -> None:
         if not self.connection.is_closed():
             await self.connection.execute("ROLLBACK")
+
+
+def defer_to_commit(session: Session, statement: str) -> bool:
+    """Send ``statement`` (complete SQL text, no parameters: every value in it must already be
+    a safe literal) together with this session's ``COMMIT``, in one message. False when the
+    session's transaction was not begun by :func:`set_org`'s one-message ``BEGIN`` (the caller
+    must then execute it the ordinary way)."""
+    if "\x00" in statement:
+        return False  # a simple-protocol query is a C string
+    connection = session.connection()
+    adapter: Any = connection.connection.dbapi_connection
+    transaction = getattr(adapter, "_transaction", None)
+    if not isinstance(transaction, _BegunTransaction):
+        return False
+    transaction.before_commit.append(statement)
+    return True
+
+
+def dollar_quoted(value: str) -> str:
+    """``value`` as a dollar-quoted SQL string constant: no escape is interpreted inside it,
+    whatever ``standard_conforming_strings`` says; the tag is one ``value`` cannot close."""
+    while True:
+        tag = f"$q{secrets.token_hex(6)}$"
+        if (value + tag).find(tag) == len(value):
+            return f"{tag}{value}{tag}"
 
 
 async def set_org(session: AsyncSession, org_id: uuid.UUID | str | None) -> None:

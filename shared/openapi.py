@@ -35,7 +35,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from shared.auth import authenticate_request, require_roles
 from shared.errors import PROBLEM_BASE, PROBLEM_JSON
-from shared.http import RejectUnknownQuery
+from shared.http import KnownQueryCaller, RejectUnknownQuery
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -162,7 +162,8 @@ def _problem_statuses(path: str, method: str, operation: dict[str, Any], route: 
         statuses |= {400, 401, 403} | ({413, 415} if method == "post" else set())
     if any(_authenticates(d) for d in deps):
         statuses |= {401, 403}
-    if has_body or has_query or any(isinstance(d.call, RejectUnknownQuery) for d in deps):
+    guards = (RejectUnknownQuery, KnownQueryCaller)
+    if has_body or has_query or any(isinstance(d.call, guards) for d in deps):
         statuses.add(400)
     # A path naming a resource, or a list filtered by its parent (``?review_id=…``), which
     # answers 404 when that parent is not the caller's.
@@ -183,10 +184,12 @@ def _problem_statuses(path: str, method: str, operation: dict[str, Any], route: 
 
 def _authenticates(dependency: Dependant) -> bool:
     """The dependency verifies the caller: :func:`authenticate_request` itself, or a
-    :func:`require_roles` check (which calls it)."""
+    :func:`require_roles` check (which calls it), alone or in a :class:`KnownQueryCaller`."""
     call = dependency.call
-    return call is authenticate_request or (
-        getattr(call, "__qualname__", "").startswith(f"{require_roles.__name__}.")
+    return (
+        call is authenticate_request
+        or isinstance(call, KnownQueryCaller)
+        or getattr(call, "__qualname__", "").startswith(f"{require_roles.__name__}.")
     )
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +39,14 @@ class SubscriptionRepository:
         if for_update:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def get_many(
+        self, subscription_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, WebhookSubscription]:
+        query = sa.select(WebhookSubscription).where(
+            WebhookSubscription.id.in_(set(subscription_ids))
+        )
+        return {s.id: s for s in (await self.session.execute(query)).scalars()}
 
     async def list(
         self, *, limit: int, after: uuid.UUID | None = None, ids: Sequence[uuid.UUID] = ()
@@ -127,18 +136,12 @@ class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert_if_new(self, values: dict[str, Any]) -> uuid.UUID | None:
-        """Insert a message; None when this event was already queued for this subscription."""
-        result = await self.session.execute(
-            pg_insert(WebhookMessage)
-            .values(**values)
-            .on_conflict_do_nothing(constraint="uq_webhook_message_sub_event")
-            .returning(WebhookMessage.id)
-        )
-        return result.scalar_one_or_none()
-
     async def get(self, message_id: uuid.UUID) -> WebhookMessage | None:
         return await self.session.get(WebhookMessage, message_id)
+
+    async def get_many(self, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, WebhookMessage]:
+        query = sa.select(WebhookMessage).where(WebhookMessage.id.in_(message_ids))
+        return {m.id: m for m in (await self.session.execute(query)).scalars()}
 
     def _with_status(self, org_id: uuid.UUID) -> sa.Select[Any]:
         return sa.select(
@@ -197,13 +200,15 @@ class MessageRepository:
             query = query.where(WebhookAttempt.id > after)
         return list((await self.session.execute(query)).scalars())
 
-    async def next_attempt_number(self, message_id: uuid.UUID) -> int:
+    async def next_attempt_numbers(self, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """The next attempt number of each message (1 for one never attempted), in one query."""
         result = await self.session.execute(
-            sa.select(sa.func.coalesce(sa.func.max(WebhookAttempt.attempt), 0)).where(
-                WebhookAttempt.message_id == message_id
-            )
+            sa.select(WebhookAttempt.message_id, sa.func.max(WebhookAttempt.attempt))
+            .where(WebhookAttempt.message_id.in_(message_ids))
+            .group_by(WebhookAttempt.message_id)
         )
-        return int(result.scalar_one()) + 1
+        found = {row[0]: int(row[1]) for row in result.all()}
+        return {message_id: found.get(message_id, 0) + 1 for message_id in message_ids}
 
     def add_attempt(self, attempt: WebhookAttempt) -> None:
         self.session.add(attempt)
@@ -235,16 +240,24 @@ class MessageRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def resolve_in_flight(self, message_id: uuid.UUID, now: datetime, error: str) -> int:
-        """Complete the attempts of ``message_id`` left in flight; returns how many."""
+    async def resolve_in_flight_many(
+        self, message_ids: Sequence[uuid.UUID], now: datetime, error: str
+    ) -> dict[uuid.UUID, int]:
+        """Complete the attempts of ``message_ids`` left in flight, in one statement: how many
+        each had (messages with none are left out)."""
         result = await self.session.execute(
             sa.update(WebhookAttempt)
-            .where(WebhookAttempt.message_id == message_id, WebhookAttempt.completed_at.is_(None))
+            .where(
+                WebhookAttempt.message_id.in_(message_ids), WebhookAttempt.completed_at.is_(None)
+            )
             .values(completed_at=now, error=error)
-            .returning(WebhookAttempt.id)
+            .returning(WebhookAttempt.message_id)
             .execution_options(synchronize_session=False)
         )
-        return len(result.all())
+        counts: dict[uuid.UUID, int] = {}
+        for (message_id,) in result.all():
+            counts[message_id] = counts.get(message_id, 0) + 1
+        return counts
 
     async def prune_finished(
         self, org_id: uuid.UUID, *, before: datetime, limit: int
@@ -280,6 +293,93 @@ class MessageRepository:
             sa.select(sa.func.min(WebhookMessage.created_at)).where(WebhookMessage.org_id == org_id)
         )
         return count, oldest.scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """One event for one subscription, to be queued by :func:`queue_messages`."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    subscription_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    payload: dict[str, Any]
+    #: The trace the delivery belongs to (the consumer's span): its delivery span's parent.
+    traceparent: str | None
+
+
+def queue_messages(messages: Sequence[NewMessage], now: datetime) -> sa.Executable:
+    """One statement that inserts ``messages`` (of one organisation: ``webhook_message`` is
+    under RLS) and queues a delivery, due ``now``, for each of them that is new. A message
+    whose ``(subscription_id, event_id)`` is already there (the event was queued before) is
+    skipped, with no delivery. Returns the queued message ids.
+
+    The delivery rows read the inserted messages from a data-modifying CTE, so both tables
+    take the whole batch in one round trip; the foreign key from ``webhook_delivery`` is
+    checked at the end of the statement, when the CTE's rows are visible."""
+    inserted = (
+        pg_insert(WebhookMessage)
+        .values(
+            [
+                {
+                    "id": m.id,
+                    "org_id": m.org_id,
+                    "subscription_id": m.subscription_id,
+                    "event_id": m.event_id,
+                    "event_type": m.event_type,
+                    "payload": m.payload,
+                    "created_at": now,
+                }
+                for m in messages
+            ]
+        )
+        .on_conflict_do_nothing(constraint="uq_webhook_message_sub_event")
+        .returning(WebhookMessage.id, WebhookMessage.subscription_id, WebhookMessage.org_id)
+        .cte("inserted_message")
+    )
+    traces = (
+        sa.values(
+            sa.column("message_id", PG_UUID(as_uuid=True)),
+            sa.column("traceparent", sa.Text),
+            name="trace",
+        )
+        .data([(m.id, m.traceparent) for m in messages])
+        .alias("trace")
+    )
+    rows = sa.select(
+        inserted.c.id,
+        inserted.c.subscription_id,
+        inserted.c.org_id,
+        sa.literal(0),
+        sa.literal(now, sa.DateTime(timezone=True)),
+        sa.literal("pending"),
+        sa.null(),
+        sa.literal(now, sa.DateTime(timezone=True)),
+        traces.c.traceparent,
+    ).join_from(inserted, traces, traces.c.message_id == inserted.c.id)
+    return (
+        pg_insert(WebhookDelivery)
+        .from_select(
+            _QUEUED_COLUMNS,
+            rows,
+        )
+        .returning(WebhookDelivery.message_id)
+    )
+
+
+#: The columns of a ``webhook_delivery`` row as the queue's inserts write them.
+_QUEUED_COLUMNS = [
+    "message_id",
+    "subscription_id",
+    "org_id",
+    "attempt_count",
+    "next_attempt_at",
+    "state",
+    "locked_until",
+    "updated_at",
+    "traceparent",
+]
 
 
 @dataclass(frozen=True)
@@ -358,17 +458,7 @@ class DeliveryQueue:
             WebhookMessage.created_at >= since,
         )
         insert = pg_insert(WebhookDelivery).from_select(
-            [
-                "message_id",
-                "subscription_id",
-                "org_id",
-                "attempt_count",
-                "next_attempt_at",
-                "state",
-                "locked_until",
-                "updated_at",
-                "traceparent",
-            ],
+            _QUEUED_COLUMNS,
             source,
         )
         result = await self.session.execute(

@@ -4,6 +4,7 @@ organisations, and every bypass."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -393,3 +394,64 @@ def test_the_lru_is_bounded_by_entries_and_bytes() -> None:
         assert put(cache, key("org-a", n), b"x" * 700)
     assert cache.bytes <= 4096 and len(cache) == 4
     assert cache.get(key("org-a", 0)) is None and cache.get(key("org-a", 1)) is not None
+
+
+# --- Identical concurrent misses: one execution ----------------------------------------------
+
+
+async def test_identical_concurrent_misses_share_one_execution(
+    stack: Stack, org: uuid.UUID
+) -> None:
+    await register_over_rest(stack, org, "Hiring")
+    headers = stack.headers(org, "viewer")
+    await eventually(lambda: _has(stack.gateway, headers, ["Hiring"]))
+    sizes = iter(range(40, 0, -1))  # a page size not asked before: a key nobody has stored
+
+    async def together() -> list[str] | None:
+        first = next(sizes)
+        replies = await asyncio.gather(
+            *(post(stack.gateway, headers, SYSTEMS, {"first": first}) for _ in range(8))
+        )
+        assert all(names(body) == ["Hiring"] for _, body in replies)
+        outcomes = [outcome for outcome, _ in replies]
+        # A late event of the organisation may start a second execution; then try again.
+        return outcomes if outcomes.count("miss") == 1 else None
+
+    outcomes = await eventually(together, timeout=20)
+    assert "coalesced" in outcomes, outcomes
+    assert set(outcomes) <= {"miss", "coalesced", "hit"}
+    metrics = (await stack.gateway.get("/metrics")).text
+    assert 'aims_graphql_response_cache_total{outcome="coalesced",service="gateway"}' in metrics
+    # Cache-Control: no-cache never waits for another's execution.
+    no_cache = {**headers, "Cache-Control": "no-cache"}
+    replies = await asyncio.gather(
+        *(post(stack.gateway, no_cache, SYSTEMS, {"first": 3}) for _ in range(4))
+    )
+    assert [outcome for outcome, _ in replies] == ["bypass"] * 4
+
+
+async def test_a_request_joins_an_execution_only_while_nothing_changed() -> None:
+    cache, hub, _, _ = store()
+    feed = cache.feed()
+    assert feed is not None
+    flight = cache.lead(key("org-a"), cache.begin("org-a", feed))
+    assert cache.joinable(key("org-a")) is flight.result
+    assert cache.joinable(key("org-a", 1)) is None  # another document, variables or caller
+    assert cache.joinable(key("org-b")) is None
+    # Another organisation's event changes nothing; this one's does: a request arriving now
+    # executes afresh (the running execution may not see the change).
+    hub.listeners[0](event("org-b"))
+    assert cache.joinable(key("org-a")) is flight.result
+    hub.listeners[0](event("org-a"))
+    assert cache.joinable(key("org-a")) is None
+    # Whoever waits gets what the execution landed with; None tells them to execute.
+    cache.land(key("org-a"), flight, None)
+    assert flight.result.done() and flight.result.result() is None
+    assert cache.in_flight() == 0
+    # A newer execution of the key is not ended by an older one landing.
+    older = cache.lead(key("org-a"), cache.begin("org-a", feed))
+    newer = cache.lead(key("org-a"), cache.begin("org-a", feed))
+    cache.land(key("org-a"), older, (b"{}", ()))
+    assert cache.joinable(key("org-a")) is newer.result and cache.in_flight() == 1
+    cache.land(key("org-a"), newer, (b"{}", ()))
+    assert cache.in_flight() == 0

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from shared.audit import Actor, append_audit, pending_entries, verify_chain
+from shared.audit import Actor, AuditVerification, append_audit, pending_entries, verify_chain
 from shared.db import Database, set_org, uuid7
 
 pytestmark = pytest.mark.engines
@@ -59,6 +59,13 @@ async def verify(stack: Any, org: uuid.UUID, service: str = "inventory") -> dict
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+async def chain_of(db: Database, org: uuid.UUID) -> AuditVerification:
+    """The verification of ``org``'s chain, read through ``db``."""
+    async with db.sessions() as session, session.begin():
+        await set_org(session, org)
+        return await verify_chain(session, org)
 
 
 def problems(result: dict[str, Any]) -> list[tuple[int, str]]:
@@ -368,9 +375,7 @@ async def test_two_open_writes_of_one_org_are_both_chained_in_commit_order(
                 first, org_id=org, action="test.third", entity_type="sample", entity_id="b",
                 after={"n": 3}, actor=actor,
             )  # fmt: skip
-        async with db.sessions() as session, session.begin():
-            await set_org(session, org)
-            result = await verify_chain(session, org)
+        result = await chain_of(db, org)
     finally:
         await db.dispose()
     assert (result.valid, result.entries, result.head_seq) == (True, 3, 3), result.problems
@@ -382,12 +387,72 @@ async def test_two_open_writes_of_one_org_are_both_chained_in_commit_order(
     assert stamps == sorted(stamps)
 
 
-async def test_a_known_before_is_chained_in_one_statement_and_verifies(
+AWKWARD = {
+    "q": "quote \" and \\ back ' single",
+    "dollars": "$$ $q$ $q0123456789ab$ $tag$ ends with $q",
+    "n": [1.5, 1e20, None],
+    "ü": "東京",
+    "nested": {"prev_hash": "x", "recorded_at": "y", "v": 2},
+}
+
+
+async def test_a_known_before_is_chained_in_the_commit_message_and_verifies(
     stack: Any, org: uuid.UUID
 ) -> None:
-    """Once the org has a head, an entry whose ``before`` is known (a creation) is locked,
-    chained (the hash computed by PostgreSQL around the app's canonical JSON) and inserted
-    in one statement; the chain still verifies, with values that need escaping."""
+    """An entry whose ``before`` is known (a creation) is locked, chained (the hash computed by
+    PostgreSQL around the app's canonical JSON) and inserted by one statement that travels in
+    the same message as ``COMMIT``, so the head is never locked across a round trip to the
+    app; even the org's first entry (the head is created in that message). The chain verifies
+    with values that need escaping, dollar quotes included."""
+    db = Database(stack.engines.databases["inventory"].app_url, pool_size=1)
+    actor = Actor("system:test", "system")
+    through_sqlalchemy: list[str] = []
+    messages: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "audit_" in statement:
+            through_sqlalchemy.append(statement)
+
+    def log(logged: Any) -> None:  # asyncpg's query logger: every message sent
+        messages.append(logged.query)
+
+    try:
+        sa.event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+        for index in range(3):
+            messages.clear()
+            async with db.sessions() as session, session.begin():
+                await set_org(session, org)
+                raw = await (await session.connection()).get_raw_connection()
+                driver: Any = raw.driver_connection
+                driver.add_query_logger(log)
+                await append_audit(
+                    session, org_id=org, action="test.created", entity_type="sample",
+                    entity_id=f"{index} $q$", before=None, after=AWKWARD | {"i": index},
+                    actor=actor,
+                )  # fmt: skip
+            assert through_sqlalchemy == []
+            audit = [m for m in messages if "audit_" in m]
+            assert len(audit) == 1 and "FOR UPDATE" in audit[0], messages
+            assert audit[0].rstrip().endswith("COMMIT") and messages[-1] == audit[0]
+            assert "COMMIT" not in messages[:-1]
+            driver.remove_query_logger(log)
+        result = await chain_of(db, org)
+    finally:
+        await db.dispose()
+    assert (result.valid, result.entries) == (True, 3), result.problems
+    entries = await trail(stack, "inventory", org)
+    assert [e["after"] for e in entries] == [AWKWARD | {"i": i} for i in range(3)]
+    assert [e["entity_id"] for e in entries] == [f"{i} $q$" for i in range(3)]
+    assert [e["before"] for e in entries] == [None, None, None]
+    stamps = [e["recorded_at"] for e in entries]
+    assert stamps == sorted(stamps)
+
+
+async def test_a_transaction_not_begun_by_set_org_chains_with_bound_parameters(
+    stack: Any, org: uuid.UUID
+) -> None:
+    """The same one-statement chaining, as an ordinary statement before ``COMMIT``, when the
+    transaction was begun by SQLAlchemy (here: a statement ran before ``set_org``)."""
     db = Database(stack.engines.databases["inventory"].app_url, pool_size=1)
     actor = Actor("system:test", "system")
     sent: list[str] = []
@@ -396,30 +461,58 @@ async def test_a_known_before_is_chained_in_one_statement_and_verifies(
         if "audit_" in statement:
             sent.append(statement)
 
-    awkward = {"q": 'quote " and \\ back', "n": [1.5, 1e20, None], "ü": "東京", "nested": {
-        "prev_hash": "x", "recorded_at": "y", "v": 2}}  # fmt: skip
     try:
         sa.event.listen(db.engine.sync_engine, "before_cursor_execute", record)
         for index in range(3):
             sent.clear()
             async with db.sessions() as session, session.begin():
+                await session.execute(sa.text("SELECT 1"))
                 await set_org(session, org)
                 await append_audit(
                     session, org_id=org, action="test.created", entity_type="sample",
-                    entity_id=str(index), before=None, after=awkward | {"i": index}, actor=actor,
+                    entity_id=str(index), before=None, after=AWKWARD | {"i": index}, actor=actor,
                 )  # fmt: skip
             if index > 0:  # the first creates the org's head through the general path
                 assert len(sent) == 1 and "FOR UPDATE" in sent[0], sent
-        async with db.sessions() as session, session.begin():
-            await set_org(session, org)
-            result = await verify_chain(session, org)
+        result = await chain_of(db, org)
     finally:
         await db.dispose()
     assert (result.valid, result.entries) == (True, 3), result.problems
     entries = await trail(stack, "inventory", org)
-    assert [e["after"]["i"] for e in entries] == [0, 1, 2]
-    stamps = [e["recorded_at"] for e in entries]
-    assert stamps == sorted(stamps)
+    assert [e["after"] for e in entries] == [AWKWARD | {"i": i} for i in range(3)]
+
+
+async def test_a_failing_commit_message_chains_nothing_and_rolls_back(
+    stack: Any, org: uuid.UUID
+) -> None:
+    """A value PostgreSQL refuses (``\\u0000`` in jsonb) fails the message: COMMIT is skipped,
+    the error is raised from the commit, and neither the change nor the entry is stored."""
+    db = Database(stack.engines.databases["inventory"].app_url, pool_size=1)
+    actor = Actor("system:test", "system")
+    try:
+
+        async def refused() -> None:
+            async with db.sessions() as session, session.begin():
+                await set_org(session, org)
+                await append_audit(
+                    session, org_id=org, action="test.created", entity_type="sample",
+                    entity_id="bad", before=None, after={"nul": "a\x00b"}, actor=actor,
+                )  # fmt: skip
+
+        with pytest.raises(DBAPIError, match="unsupported Unicode escape"):
+            await refused()
+        async with db.sessions() as session, session.begin():
+            await set_org(session, org)
+            await append_audit(
+                session, org_id=org, action="test.created", entity_type="sample",
+                entity_id="good", before=None, after={"ok": True}, actor=actor,
+            )  # fmt: skip
+        result = await chain_of(db, org)
+    finally:
+        await db.dispose()
+    assert (result.valid, result.entries, result.head_seq) == (True, 1, 1), result.problems
+    entries = await trail(stack, "inventory", org)
+    assert [e["entity_id"] for e in entries] == ["good"]
 
 
 async def test_entries_of_a_rolled_back_savepoint_or_transaction_are_not_chained(
@@ -527,9 +620,7 @@ async def test_values_round_tripped_through_jsonb_still_verify(stack: Any, org: 
                     after=value,
                     actor=Actor("system:test", "system"),
                 )
-        async with db.sessions() as session, session.begin():
-            await set_org(session, org)
-            result = await verify_chain(session, org)
+        result = await chain_of(db, org)
     finally:
         await db.dispose()
     assert (result.valid, result.entries) == (True, len(values)), result.problems

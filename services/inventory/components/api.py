@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
 from services.inventory.components import service
@@ -37,6 +37,7 @@ from shared.auth import EDITORS, READERS, Principal, require_roles
 from shared.http import (
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     next_cursor,
@@ -46,7 +47,7 @@ from shared.http import (
 
 # Every route: a misspelt filter (`?vendor=`) answers 400 naming the allowed ones instead of
 # listing everything.
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]

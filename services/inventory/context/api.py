@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.inventory.context import service
@@ -30,13 +30,14 @@ from shared.auth import EDITORS, READERS, Principal, require_roles
 from shared.http import (
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     next_cursor,
     set_etag,
 )
 
-router = APIRouter(prefix="/v1")
+router = PrefilteredRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]

@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.inventory.imports import service
@@ -16,9 +16,9 @@ from services.inventory.imports.pool import parse_pool, xlsx_limits
 from shared.auth import EDITORS, READERS, Principal, require_roles
 from shared.db import Database, tenant_transaction
 from shared.errors import PayloadTooLarge, UnsupportedMediaType
-from shared.http import idempotency_for, reject_unknown_query
+from shared.http import PrefilteredRouter, idempotency_for, reject_unknown_query
 
-router = APIRouter(prefix="/v1")
+router = PrefilteredRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 
 from services.inventory.organisations import service
 from services.inventory.organisations.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from shared.auth import ADMINS, Principal, require_roles
-from shared.http import TenantSession
+from shared.http import PrefilteredRouter, TenantSession
 
-router = APIRouter(prefix="/v1")
+router = PrefilteredRouter(prefix="/v1")
 Admin = Annotated[Principal, Depends(require_roles(ADMINS))]
 
 
