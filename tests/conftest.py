@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -19,6 +20,9 @@ from fastapi import FastAPI
 
 from shared.db import uuid7
 from shared.testing import RoutingTransport, TestEngines
+
+if TYPE_CHECKING:
+    from tests.gateway.webhooks.test_delivery_webhooks import Receiver
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +112,17 @@ async def stack(engines: TestEngines) -> AsyncIterator[Stack]:
 def org() -> uuid.UUID:
     """A fresh organisation for one test."""
     return uuid7()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A local HTTP receiver of webhook POSTs, answering as scripted
+    (``tests.gateway.webhooks.test_delivery_webhooks.Receiver``)."""
+    from tests.gateway.webhooks.test_delivery_webhooks import Receiver
+
+    r = Receiver()
+    await r.start()
+    try:
+        yield r
+    finally:
+        await r.stop()

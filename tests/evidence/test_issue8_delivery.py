@@ -18,7 +18,6 @@ from shared.testing import eventually
 from tests.conftest import Stack
 from tests.gateway.webhooks.test_delivery_webhooks import (
     Receiver,
-    receiver,  # noqa: F401 - the fixture
     subscribe,
     verify,
 )
@@ -126,7 +125,7 @@ async def audit_cycle(stack: Stack, org: uuid.UUID) -> dict[str, dict[str, Any]]
 async def test_audit_finding_and_corrective_action_events_are_delivered_as_webhooks(
     stack: Stack,
     org: uuid.UUID,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
 ) -> None:
     sub = await subscribe(stack, org, receiver.url, ["audit.*", "finding.*", "corrective_action.*"])
     arranged = await audit_cycle(stack, org)

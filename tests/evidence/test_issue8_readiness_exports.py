@@ -27,7 +27,6 @@ from tests.conftest import Stack
 from tests.evidence.documented_helpers import approve_scope, register
 from tests.gateway.webhooks.test_delivery_webhooks import (
     Receiver,
-    receiver,  # noqa: F401 - the fixture
     subscribe,
     verify,
 )
@@ -146,7 +145,7 @@ async def test_without_a_certification_plan_the_report_says_so_and_the_package_h
 async def test_milestone_overdue_reaches_a_grc_platform_as_a_signed_webhook(
     stack: Stack,
     org: uuid.UUID,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
 ) -> None:
     sub = await subscribe(stack, org, receiver.url, ["milestone.overdue"])
     plan = await set_plan(stack, org, 30)

@@ -11,7 +11,6 @@ import pytest
 from shared.testing import eventually
 from tests.gateway.webhooks.test_delivery_webhooks import (
     Receiver,
-    receiver,  # noqa: F401 - the fixture
     subscribe,
     verify,
 )
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.engines
 async def test_evidence_events_and_the_review_due_timer_are_delivered(
     stack: Any,
     org: uuid.UUID,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
 ) -> None:
     sub = await subscribe(stack, org, receiver.url, ["evidence.*"])
     yesterday = date.today() - timedelta(days=1)
@@ -47,7 +46,7 @@ async def test_evidence_events_and_the_review_due_timer_are_delivered(
 async def test_improvement_events_reach_grc_platforms(
     stack: Any,
     org: uuid.UUID,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
 ) -> None:
     sub = await subscribe(stack, org, receiver.url, ["nonconformity.*", "readiness.changed"])
     created = await stack.evidence.post(

@@ -54,16 +54,6 @@ def evidence_created(org: uuid.UUID) -> CloudEvent:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = Receiver()
-    await r.start()
-    try:
-        yield r
-    finally:
-        await r.stop()
-
-
-@pytest.fixture
 async def db(stack: Any) -> AsyncIterator[Database]:
     """An engine of the test's own on the gateway's database (as the gateway's role)."""
     database = Database(stack.engines.databases["gateway"].app_url, pool_size=2)
