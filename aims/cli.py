@@ -529,18 +529,23 @@ def serve(
 
         configure_logging(settings.log_level, json_output=settings.log_json, service=name)
     application = _app_factory(name)(settings)
-    uvicorn.run(
-        application,
-        host=host,
-        port=bind_port,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-        timeout_graceful_shutdown=STOP_GRACE_SECONDS,
+    uvicorn.run(application, **uvicorn_options(settings, host=host, port=bind_port))
+
+
+def uvicorn_options(settings: ServiceSettings, *, host: str, port: int) -> dict[str, Any]:
+    """How ``aims serve`` (and the benchmarks' stack) run one app's uvicorn server."""
+    return {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "proxy_headers": True,
+        "server_header": False,
+        "timeout_graceful_shutdown": STOP_GRACE_SECONDS,
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
         # Subscription messages are small JSON documents: permessage-deflate cost 22-25 % of
         # the gateway's CPU per delivery for little saving (docs/performance.md, Subscriptions).
-        ws_per_message_deflate=False,
-    )
+        "ws_per_message_deflate": False,
+    }
 
 
 # -- aims migrate ----------------------------------------------------------------------------

@@ -99,26 +99,20 @@ def serve_app(name: str, settings_json: str, port: int) -> None:
     """One app, as ``aims serve`` runs it: JSON logs, uvicorn (httptools, uvloop), no reload."""
     import uvicorn
 
+    from aims.cli import _app_factory, _settings_class, uvicorn_options
     from shared.observability import configure_logging
 
     values = json.loads(settings_json)
     if name == "bare":
         application: Any = bare_app(values["dsn"])
+        # The same server options as the apps (keep-alive included), on any app's defaults.
+        settings = _settings_class("inventory")()
     else:
-        from aims.cli import _app_factory, _settings_class
-
         settings = _settings_class(name)(**values)
         configure_logging(settings.log_level, json_output=settings.log_json, service=name)
         application = _app_factory(name)(settings)
-    uvicorn.run(
-        application,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-        access_log=False,
-    )
+    options = uvicorn_options(settings, host="127.0.0.1", port=port)
+    uvicorn.run(application, **{**options, "access_log": False})
 
 
 def bare_app(dsn: str) -> Any:
@@ -309,6 +303,8 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def send(self, raw: bytes) -> tuple[int, bytes]:
+        if self.reader is not None and self.reader.at_eof():
+            self.close()  # the server closed it while it was idle: as an HTTP client would
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(
                 "127.0.0.1", self.port, limit=16 * MIB
@@ -342,7 +338,7 @@ class Connection:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            self.writer = None
+        self.reader = self.writer = None
 
 
 def percentile(samples: list[float], q: float) -> float:

@@ -51,6 +51,10 @@ class GatewaySettings(ServiceSettings):
     public_service_urls: dict[str, str] = {}
     # Per upstream call (connect, read, write and pool wait each).
     upstream_timeout_seconds: float = 10
+    # An idle pooled connection to a service is closed after this long. Keep it below the
+    # services' ``AIMS_HTTP_KEEP_ALIVE_SECONDS`` (75 s): the gateway must close first, or a
+    # mutation (never retried) can be sent on a connection the service is closing.
+    upstream_keepalive_seconds: float = Field(default=30.0, gt=0)
     # Gateway resilience (docs/operations.md): one deadline for all the upstream calls of a
     # GraphQL request; a service's circuit opens after this many consecutive failures and lets
     # one call through again after the cool-down.

@@ -86,6 +86,12 @@ class ServiceSettings(AIMSSettings):
     database_pool_size: int = 10
     host: str = "127.0.0.1"
     port: int = 0
+    # How long uvicorn keeps an idle keep-alive connection open, in seconds. It must exceed the
+    # idle expiry of every client and proxy in front (the gateway's pool:
+    # ``AIMS_UPSTREAM_KEEPALIVE_SECONDS``, 30 s; load balancers: usually 60 s), so that the
+    # client always closes first. When both sides expire together (uvicorn's and httpx's
+    # default are both 5 s), a request written as the server closes the connection is lost.
+    http_keep_alive_seconds: float = Field(default=75.0, gt=0)
     # Bodies larger than this are refused with 413 before they are parsed.
     max_json_body_bytes: int = 1_048_576
     # Run the outbox relay and event consumers in this process (turn off to scale APIs apart).

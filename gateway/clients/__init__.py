@@ -90,6 +90,11 @@ def build_http_client(
     return httpx.AsyncClient(
         transport=transport,
         timeout=httpx.Timeout(settings.upstream_timeout_seconds),
+        limits=httpx.Limits(
+            max_connections=100,  # httpx's defaults, but for the expiry
+            max_keepalive_connections=20,
+            keepalive_expiry=settings.upstream_keepalive_seconds,
+        ),
         # A redirect from a service is a misconfiguration; never follow it with credentials.
         follow_redirects=False,
         headers={"accept": "application/json"},
