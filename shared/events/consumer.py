@@ -1,15 +1,15 @@
 """Idempotent, durable event consumers with bounded redelivery and a dead-letter table.
 
-Each handler gets a durable JetStream pull consumer with explicit ack. The events of one fetch
-(up to 20) are applied in order in one database transaction that also records each
-``(consumer, event_id)`` in the inbox table, so a redelivered event is applied once; they are
-acknowledged after that transaction commits. If any of them fails, the transaction is rolled
-back and each event is handled again in a transaction of its own, so only the failing one is
-retried. A failing message is redelivered with back-off
-(``nak(delay)``); on its last allowed delivery it is written to the ``dead_letter`` table (which ops
-list and replay over REST or the CLI) and terminated, so one poison message never blocks the
-stream. The relay's parked outbox rows are dead letters too (consumer ``outbox-relay``); replaying
-one re-queues it for publication.
+Each handler gets a durable JetStream pull consumer with explicit ack, read by
+:class:`shared.events.pull.PullBatches`. The events of one fetch (up to 50) are applied in order
+in one database transaction that also records each ``(consumer, event_id)`` in the inbox table,
+so a redelivered event is applied once; they are acknowledged after that transaction commits. If
+any of them fails, the transaction is rolled back and each event is handled again in a
+transaction of its own, so only the failing one is retried. A failing message is redelivered
+with back-off (``nak(delay)``); on its last allowed delivery it is written to the
+``dead_letter`` table (which ops list and replay over REST or the CLI) and terminated, so one
+poison message never blocks the stream. The relay's parked outbox rows are dead letters too
+(consumer ``outbox-relay``); replaying one re-queues it for publication.
 
 An error raised inside the error path itself (``nak``, ``term``, dead-lettering: the broker or
 the database gone at that moment) ends :meth:`ConsumerRunner.run`; the service's supervisor
@@ -33,7 +33,6 @@ import sqlalchemy as sa
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import FetchTimeoutError
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +48,7 @@ from shared.db import (
 )
 from shared.errors import Conflict, NotFound
 from shared.events.envelope import CloudEvent
+from shared.events.pull import ConsumerGone, PullBatches
 from shared.events.relay import RELAY_CONSUMER, requeue_parked
 from shared.observability import Metrics, child_traceparent, traceparent_var
 from shared.telemetry import consume_span
@@ -92,6 +92,7 @@ class ConsumerRunner:
         max_deliver: int = 5,
         backoff: Sequence[float] = (1.0, 5.0, 30.0, 120.0),
         ack_wait: float = 30.0,
+        batch: int = 50,
     ) -> None:
         self.db = db
         self.js = js
@@ -103,6 +104,7 @@ class ConsumerRunner:
         self.max_deliver = max_deliver
         self.backoff = list(backoff) or [1.0]
         self.ack_wait = ack_wait
+        self.batch = batch
 
     async def ensure_consumer(self) -> None:
         subjects = [self.subject_prefix + s for s in self.handler.subjects]
@@ -133,13 +135,23 @@ class ConsumerRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.ensure_consumer()
-        sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
+        # nats-py keeps the connection and API prefix of a JetStream context private.
+        pulls = PullBatches(
+            self.js._nc,
+            self.stream,
+            self.durable,
+            batch=self.batch,
+            api_prefix=getattr(self.js, "_prefix", "$JS.API"),
+        )
+        await pulls.start()
         try:
             while not stop.is_set():
                 try:
-                    messages = await sub.fetch(batch=20, timeout=1.0)
-                except (TimeoutError, FetchTimeoutError):
-                    continue
+                    messages = await pulls.fetch(timeout=1.0)
+                    if not messages:
+                        continue
+                except ConsumerGone:
+                    raise  # the supervisor runs this again, which creates the consumer anew
                 except Exception:
                     if stop.is_set():
                         break
@@ -149,7 +161,7 @@ class ConsumerRunner:
                 await self.process_batch(messages)
         finally:
             with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+                await pulls.stop()
 
     async def process_batch(self, messages: Sequence[Msg]) -> None:
         """Handle a fetched batch in fetch order: the events delivered for the first time in

@@ -282,3 +282,45 @@ async def test_a_batch_is_applied_together_and_one_poison_event_parks_only_itsel
 
 async def _ready_async(found: Any, expected: set[str]) -> bool:
     return await found == expected
+
+
+async def test_a_deleted_consumer_is_created_again_and_nothing_is_applied_twice(
+    engines: TestEngines, risk_db: Database, js: JetStreamContext
+) -> None:
+    from shared.supervisor import Supervisor
+
+    applied: list[str] = []
+
+    async def handle(session: AsyncSession, event: CloudEvent) -> None:
+        applied.append(event.id)
+
+    tag = secrets.token_hex(3)
+    runner, stop, task = await run_consumer(engines, risk_db, js, handle, f"aims.test.gone.{tag}")
+    stop.set()
+    await task  # the runner of run_consumer is only used to build the consumer
+    stop = asyncio.Event()
+    supervisor = Supervisor(stop, initial_backoff=0.1)
+    supervised = supervisor.start("consumer", runner.run)
+
+    def bumped(n: int) -> CloudEvent:
+        event = make_event(BUMPED, org_id=uuid7(), subject="c", version=1, data=Bumped(n=n))
+        event.type = f"aims.test.gone.{tag}"
+        return event
+
+    try:
+        first = bumped(1)
+        await publish(engines, js, first, first.id)
+        await eventually(lambda: _ready(applied == [first.id]))
+
+        # Ops delete the durable consumer (or the server loses it) while the runner waits.
+        await js.delete_consumer(engines.stream, runner.durable)
+        second = bumped(2)
+        await publish(engines, js, second, second.id)
+        await eventually(lambda: _ready(second.id in applied), timeout=20)
+        # Created again, it delivers the stream from the start: the inbox skips the first.
+        assert applied == [first.id, second.id]
+        assert supervisor.workers["consumer"].restarts >= 1
+        assert "Consumer Deleted" in (supervisor.workers["consumer"].last_error or "")
+    finally:
+        stop.set()
+        await supervised
