@@ -1,21 +1,23 @@
 """Batches from a durable JetStream pull consumer, taken without an event-loop turn per message.
 
 nats-py's ``PullSubscription.fetch`` takes each message of a pull with ``next_msg``, which
-creates a task and a ``wait_for`` per message: two or three turns of the event loop each. On a
-loop busy serving requests a turn can take 0.1-0.3 s, so a batch of 20 took seconds to collect
-while the events themselves were applied in milliseconds (docs/performance.md, "Webhooks under
-load"). Here the messages of a pull land in a list from the subscription's callback (nats-py
-calls it for every message it has read, in one turn), and :meth:`PullBatches.fetch` waits only
-for the first: what has arrived by then is taken at once.
+creates a task and a ``wait_for`` per message: about five turns of the event loop each (counted
+in ``tests/shared/test_pull_batches.py``). On a loop busy serving requests a turn can take
+0.1-0.3 s, so a batch of 20 took seconds to collect while the events themselves were applied in
+milliseconds (docs/performance.md, "Webhooks under load"). Here the messages of a pull land in a
+list from the subscription's callback (nats-py calls it for every message it has read, in one
+turn), and :meth:`PullBatches.fetch` waits only for the first: what has arrived by then is taken
+at once.
 
-The protocol is JetStream's own (``$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>`` with a reply
-inbox; ADR-13 of nats-architecture-and-design): a pull asks for up to ``batch`` messages and
-lives until it has them all or ``expires``. The server then answers ``408 Request Timeout`` (or
-``409`` when it gave up on the pull), which closes it. A pull still open when :meth:`fetch`
-returns keeps delivering into the list as events are published, so a new pull is sent only when
-the last one closed, and the broker never holds more than ``batch`` messages on their way to us
-(each one's ``ack_wait`` runs from its delivery). A pull whose closing status was lost (a
-reconnect) counts as closed once its ``expires`` has passed.
+The protocol is JetStream's own: a pull is a request to
+``$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>`` with our inbox as its reply subject, asking
+for up to ``batch`` messages. It lives until it has them all or ``expires``; then the server
+answers ``408 Request Timeout``, which closes it (any other status ends it with an error, after
+the messages that came before). A pull still open when :meth:`fetch` returns keeps delivering
+into the list as events are published, so a new pull is sent only when the last one closed, and
+the broker holds about ``batch`` messages at most on their way to us (each one's ``ack_wait``
+runs from its delivery). A pull whose closing status was lost (a reconnect) counts as closed
+once its ``expires`` has passed.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from nats.js.errors import APIError
 
 # Status codes of JetStream's answers to a pull (message headers, no body).
 _HEARTBEAT = "100"
-_CLOSED = frozenset({"404", "408", "409"})  # no messages / expired / the server gave up
+_CLOSED = frozenset({"404", "408"})  # no messages / the pull expired
 # How long one pull lives at most. Short, because a pull outlives a runner that crashed: what
 # the broker delivers to it meanwhile waits for ``ack_wait`` to be redelivered.
 PULL_EXPIRES_SECONDS = 2.0
@@ -130,16 +132,24 @@ class PullBatches:
     def _take(self) -> list[Msg]:
         taken: list[Msg] = []
         while self._arrived and len(taken) < self.batch:
-            msg = self._arrived.popleft()
+            msg = self._arrived[0]
             status = msg.headers.get("Status") if msg.headers else None
-            if status is None:
-                self._owed -= 1
-                taken.append(msg)
-            elif status in _CLOSED:
-                description = (msg.headers or {}).get("Description", "")
-                if status == "409" and "deleted" in description.lower():
-                    raise ConsumerGone(f"{self.subject}: {description}")
-                self._owed = 0
-            elif status != _HEARTBEAT:
-                raise APIError.from_msg(msg)
+            if status is None or status in _CLOSED or status == _HEARTBEAT:
+                self._arrived.popleft()
+                if status is None:
+                    self._owed -= 1
+                    taken.append(msg)
+                elif status in _CLOSED:
+                    self._owed = 0
+                continue
+            if taken:
+                break  # the messages before it are handled first; the status next time
+            # Anything else ends the pull with an error: a deleted consumer, or what the runner
+            # logs and waits out (a 409 "Leadership Change", a 503 while JetStream starts).
+            self._arrived.popleft()
+            self._owed = 0
+            description = str((msg.headers or {}).get("Description", ""))
+            if status == "409" and "deleted" in description.lower():
+                raise ConsumerGone(f"{self.subject}: {description}")
+            raise APIError.from_msg(msg)
         return taken

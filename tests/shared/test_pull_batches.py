@@ -4,6 +4,7 @@ batch at a time, from pulls that stay open across fetches (real NATS JetStream).
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,6 +15,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import APIError
 
 from shared.events.pull import (
     PULL_EXPIRES_SECONDS,
@@ -206,4 +208,22 @@ async def test_pulls_that_expire_empty_are_answered_and_go_on(stream: Stream) ->
     assert len(stream.pulls_sent) >= UNANSWERED_PULLS + 1
     await stream.publish(1)
     assert [m.data for m in await pulls.fetch(timeout=5)] == [b"0"]
+    await pulls.stop()
+
+
+async def test_a_pull_the_server_refuses_is_an_error_the_runner_logs(stream: Stream) -> None:
+    # A consumer whose pulls may ask for 5 at most (``max_batch``; nats-py's ConsumerConfig
+    # does not have it, so the JetStream API is asked directly).
+    config = {"durable_name": "small", "ack_policy": "explicit", "max_batch": 5}
+    created = await stream.nc.request(
+        f"$JS.API.CONSUMER.DURABLE.CREATE.{stream.name}.small",
+        json.dumps({"stream_name": stream.name, "config": config}).encode(),
+    )
+    assert b'"max_batch":5' in created.data
+    pulls = PullBatches(stream.nc, stream.name, "small", batch=50)
+    await pulls.start()
+    with pytest.raises(APIError) as refused:
+        await pulls.fetch(timeout=5)
+    assert not isinstance(refused.value, ConsumerGone)
+    assert "MaxRequestBatch" in str(refused.value.description)
     await pulls.stop()
