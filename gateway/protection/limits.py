@@ -350,8 +350,14 @@ def check_idempotency_keys(
     variables: Mapping[str, Any] | None,
 ) -> None:
     """Raise a GraphQL error for an ``idempotencyKey`` no HTTP header could carry."""
-    type_info = TypeInfo(schema)
-    visit(document, TypeInfoVisitor(type_info, _LiteralKeys(type_info)))
+    # A literal key is an argument or input field named ``idempotencyKey``, and a GraphQL name
+    # has no escapes: a document whose text does not contain the name has none, and is not
+    # walked (with its type information) on every request. A document without its source
+    # text is walked.
+    source = document.loc.source.body if document.loc is not None else None
+    if source is None or IDEMPOTENCY_KEY_FIELD in source:
+        type_info = TypeInfo(schema)
+        visit(document, TypeInfoVisitor(type_info, _LiteralKeys(type_info)))
     for definition in operation.variable_definitions or ():
         name = definition.variable.name.value
         if variables is None or name not in variables:

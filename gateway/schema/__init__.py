@@ -25,6 +25,7 @@ from gateway.schema.errors import (
     with_payload_errors,
 )
 from gateway.schema.evidence import EvidenceMutation, EvidenceQuery
+from gateway.schema.execution import GatewayExecutor, mark_plain_leaves
 from gateway.schema.impact import (
     ImpactAssessmentIncompleteError,
     ImpactAssessmentMutation,
@@ -104,7 +105,7 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(settings: GatewaySettings | None = None) -> strawberry.Schema:
     """The schema with the limits of ``settings`` (the SDL does not depend on them)."""
     settings = settings or GatewaySettings()
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=_query_type(),
         mutation=with_payload_errors(Mutation),
         subscription=Subscription,
@@ -124,4 +125,9 @@ def build_schema(settings: GatewaySettings | None = None) -> strawberry.Schema:
             DomainErrorCodes,
             WebSocketOnlySubscriptions,
         ],
+        # Plain leaf fields (most of a page) completed without graphql-core's per-field
+        # machinery: same values and errors (gateway/schema/execution.py).
+        execution_context_class=GatewayExecutor,
     )
+    mark_plain_leaves(schema._schema)
+    return schema

@@ -544,9 +544,10 @@ class RiskQuery:
             filters=filter.params() if filter else [],
         )
         items = page.items[start.skip :]
+        # One call for the page (the first of an id wins, as one ``prime`` per item would).
+        info.context.loaders.risks.prime_many({item.id: item for item in reversed(items)})
         edges: list[relay.Edge[Risk]] = []
         for index, item in enumerate(items):
-            info.context.loaders.risks.prime(item.id, item)
             is_last = index == len(items) - 1
             position = (
                 Position(upstream=page.next_cursor)

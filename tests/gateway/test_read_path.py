@@ -267,6 +267,61 @@ async def test_a_document_is_parsed_and_validated_once_but_refused_every_time(
     assert validated.count("Deep") == 2  # an invalid document is validated (refused) each time
 
 
+def test_only_a_document_naming_idempotency_key_is_walked_for_literal_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from graphql import GraphQLError, parse
+
+    from gateway.protection import limits
+
+    graphql_schema = build_schema(GatewaySettings())._schema
+    walked: list[int] = []
+    visit = limits.visit  # type: ignore[attr-defined]
+
+    def counting(document: Any, visitor: Any) -> Any:
+        walked.append(1)
+        return visit(document, visitor)
+
+    monkeypatch.setattr(limits, "visit", counting)
+
+    def check(text: str, *, no_location: bool = False) -> None:
+        document = parse(text, no_location=no_location)
+        operation = document.definitions[0]
+        limits.check_idempotency_keys(graphql_schema, document, operation, None)  # type: ignore[arg-type]
+
+    check(PAGE)  # a read: nothing to look for, not walked
+    assert walked == []
+    literal = (
+        'mutation { registerAISystem(input: {name: "L", idempotencyKey: "Équipe"}) '
+        "{ errors { code } } }"
+    )
+    with pytest.raises(GraphQLError, match="idempotencyKey"):
+        check(literal)
+    with pytest.raises(GraphQLError, match="idempotencyKey"):
+        check(literal, no_location=True)  # no source text to look in: walked
+    assert len(walked) == 2
+
+
+async def test_a_listed_page_primes_the_risk_loader_once_for_all_its_risks(
+    monkeypatch: pytest.MonkeyPatch, schema: Any
+) -> None:
+    from gateway.loaders.risks import RiskLoader
+
+    primed: list[int] = []
+    prime_many = RiskLoader.prime_many
+
+    def counting(self: RiskLoader, data: Any, force: bool = False) -> None:
+        primed.append(len(data))
+        prime_many(self, data, force)
+
+    monkeypatch.setattr(RiskLoader, "prime_many", counting)
+    query = f"{{ risks(first: 3) {{ edges {{ node {{ {RISK_FIELDS} }} }} }} }}"
+    upstreams = Upstreams()
+    result = await run(schema, upstreams, query, {})
+    assert result.errors is None
+    assert primed == [len(RISK_IDS)]
+
+
 def test_the_encoder_writes_what_json_reads() -> None:
     from gateway.protection.router import ProtectedGraphQLRouter
 
