@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,14 +83,24 @@ class SubscriptionRepository:
         )
         return result.scalar_one_or_none()
 
-    async def mark_healthy(self, subscription_id: uuid.UUID) -> None:
-        await self.session.execute(
-            sa.update(WebhookSubscription)
+    async def mark_healthy(self, subscription_ids: Sequence[uuid.UUID]) -> None:
+        """End the failure runs of ``subscription_ids`` (one statement however many)."""
+        # Locked in id order: two transactions marking overlapping sets cannot deadlock.
+        failing = (
+            sa.select(WebhookSubscription.id)
             .where(
-                WebhookSubscription.id == subscription_id,
+                WebhookSubscription.id.in_(set(subscription_ids)),
                 WebhookSubscription.first_failure_at.is_not(None),
             )
+            .order_by(WebhookSubscription.id)
+            .with_for_update()
+            .scalar_subquery()
+        )
+        await self.session.execute(
+            sa.update(WebhookSubscription)
+            .where(WebhookSubscription.id.in_(failing))
             .values(first_failure_at=None)
+            .execution_options(synchronize_session=False)
         )
 
     async def disable(
@@ -129,6 +140,29 @@ def _attempt_count() -> sa.ScalarSelect[Any]:
         .where(WebhookAttempt.message_id == WebhookMessage.id)
         .correlate(WebhookMessage)
         .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """The answer to an attempt written in flight (:meth:`MessageRepository.complete_attempts`)."""
+
+    attempt_id: uuid.UUID
+    status_code: int | None
+    response_excerpt: str | None
+    error: str | None
+    duration_ms: int
+    next_attempt_at: datetime | None
+
+
+def _unnest(name: str, *columns: tuple[str, sa.types.TypeEngine[Any], list[Any]]) -> Any:
+    """Rows as ``unnest(arrays…) AS name(columns…)``, one bound array per column: a
+    multi-row statement whose text is the same for any number of rows (prepared once)."""
+    arrays = [sa.bindparam(None, values, type_=ARRAY(kind)) for _, kind, values in columns]
+    return (
+        sa.func.unnest(*arrays)
+        .table_valued(*(sa.column(column, kind) for column, kind, _ in columns))
+        .render_derived(name=name)
     )
 
 
@@ -213,29 +247,35 @@ class MessageRepository:
     def add_attempt(self, attempt: WebhookAttempt) -> None:
         self.session.add(attempt)
 
-    async def complete_attempt(
-        self,
-        attempt_id: uuid.UUID,
-        *,
-        completed_at: datetime,
-        status_code: int | None,
-        response_excerpt: str | None,
-        error: str | None,
-        duration_ms: int,
-        next_attempt_at: datetime | None,
+    async def complete_attempts(
+        self, outcomes: Sequence[AttemptOutcome], completed_at: datetime
     ) -> None:
-        """Record the outcome of an attempt written in flight (a true outcome always wins,
-        also over an "outcome unknown" written by a worker that took the message over)."""
+        """Record the outcomes of attempts written in flight, in one statement (a true outcome
+        always wins, also over an "outcome unknown" written by a worker that took the message
+        over)."""
+        done = _unnest(
+            "done",
+            ("attempt_id", PG_UUID(as_uuid=True), [o.attempt_id for o in outcomes]),
+            ("status_code", sa.Integer(), [o.status_code for o in outcomes]),
+            ("response_excerpt", sa.Text(), [o.response_excerpt for o in outcomes]),
+            ("error", sa.Text(), [o.error for o in outcomes]),
+            ("duration_ms", sa.Integer(), [o.duration_ms for o in outcomes]),
+            (
+                "next_attempt_at",
+                sa.DateTime(timezone=True),
+                [o.next_attempt_at for o in outcomes],
+            ),
+        )
         await self.session.execute(
             sa.update(WebhookAttempt)
-            .where(WebhookAttempt.id == attempt_id)
+            .where(WebhookAttempt.id == done.c.attempt_id)
             .values(
                 completed_at=completed_at,
-                status_code=status_code,
-                response_excerpt=response_excerpt,
-                error=error,
-                duration_ms=duration_ms,
-                next_attempt_at=next_attempt_at,
+                status_code=done.c.status_code,
+                response_excerpt=done.c.response_excerpt,
+                error=done.c.error,
+                duration_ms=done.c.duration_ms,
+                next_attempt_at=done.c.next_attempt_at,
             )
             .execution_options(synchronize_session=False)
         )
@@ -394,6 +434,16 @@ class ClaimedDelivery:
     traceparent: str | None = None
 
 
+@dataclass(frozen=True)
+class FinishedDelivery:
+    """What a claimed attempt leaves its queue row as (:meth:`DeliveryQueue.finish_many`)."""
+
+    claim: ClaimedDelivery
+    state: str
+    attempt_count: int
+    next_attempt_at: datetime | None
+
+
 def _requeue_values(now: datetime, traceparent: str | None) -> dict[str, Any]:
     return {
         "state": "pending",
@@ -522,29 +572,53 @@ class DeliveryQueue:
         next_attempt_at: datetime | None,
         now: datetime,
     ) -> bool:
-        """Record the outcome of a claimed attempt; False when the claim was superseded.
+        """Record the outcome of a claimed attempt; False when the claim was superseded."""
+        finished = FinishedDelivery(claim, state, attempt_count, next_attempt_at)
+        return claim.message_id in await self.finish_many(claim.org_id, [finished], now=now)
+
+    async def finish_many(
+        self, org_id: uuid.UUID, finished: Sequence[FinishedDelivery], *, now: datetime
+    ) -> set[uuid.UUID]:
+        """Record the outcomes of claimed attempts of ``org_id`` in one statement; the message
+        ids whose claim was still current (the others were superseded and are left alone).
 
         ``locked_until`` doubles as the claim token: a replay during the attempt resets it,
         and the replay's fresh schedule then wins over this outcome.
         """
+        rows = _unnest(
+            "finished",
+            ("message_id", PG_UUID(as_uuid=True), [f.claim.message_id for f in finished]),
+            (
+                "locked_until",
+                sa.DateTime(timezone=True),
+                [f.claim.locked_until for f in finished],
+            ),
+            ("state", sa.Text(), [f.state for f in finished]),
+            ("attempt_count", sa.Integer(), [f.attempt_count for f in finished]),
+            (
+                "next_attempt_at",
+                sa.DateTime(timezone=True),
+                [f.next_attempt_at for f in finished],
+            ),
+        )
         result = await self.session.execute(
             sa.update(WebhookDelivery)
             .where(
-                WebhookDelivery.message_id == claim.message_id,
-                WebhookDelivery.org_id == claim.org_id,
-                WebhookDelivery.locked_until == claim.locked_until,
+                WebhookDelivery.message_id == rows.c.message_id,
+                WebhookDelivery.org_id == org_id,
+                WebhookDelivery.locked_until == rows.c.locked_until,
             )
             .values(
-                state=state,
-                attempt_count=attempt_count,
-                next_attempt_at=next_attempt_at,
+                state=rows.c.state,
+                attempt_count=rows.c.attempt_count,
+                next_attempt_at=rows.c.next_attempt_at,
                 locked_until=None,
                 updated_at=now,
             )
             .returning(WebhookDelivery.message_id)
             .execution_options(synchronize_session=False)
         )
-        return result.first() is not None
+        return set(result.scalars())
 
     async def fail_outstanding(
         self, *, org_id: uuid.UUID, subscription_id: uuid.UUID, now: datetime

@@ -6,9 +6,12 @@ transaction per organisation with a fixed number of statements however many it l
 busy event loop every round trip waits for the loop; one transaction per delivery made the
 worker a quarter of the gateway's CPU under load, issue 12), then sends each in its own task
 (at most :data:`MAX_IN_FLIGHT` at once, so a slow receiver does not hold up the others), and
-records the outcome in a transaction scoped to the delivery's organisation. It sleeps until the next
-delivery is due, at most :data:`POLL_INTERVAL`, and is woken at once when a transaction of this
-process queues something (``ctx.extras["webhook_wake"]``).
+records the outcome in a transaction scoped to the delivery's organisation: the delivered (2xx)
+answers that arrive while another recording is under way are recorded together, one
+transaction per organisation with three statements however many (issue 12); the other
+outcomes, which may disable an endpoint or emit an event, each in a transaction of its own. It
+sleeps until the next delivery is due, at most :data:`POLL_INTERVAL`, and is woken at once when
+a transaction of this process queues something (``ctx.extras["webhook_wake"]``).
 
 Every attempt: the subscription's current secrets sign the exact body (Standard Webhooks; the
 ``webhook-id`` is the message id, the same on every retry); the POST carries a W3C
@@ -25,9 +28,11 @@ The delivery log is never wrong, whatever fails when:
    (of every delivery leased together; when that transaction fails, each delivery is read
    and written again on its own, in its task).
 2. *Outcome.* After the answer, the attempt is completed and the queue row moves on, in one
-   transaction. When that transaction fails (the connection died, PostgreSQL restarts), it is
-   tried again with back-off, with the answer held in memory, until it commits or the lease
-   runs out: the receiver's 200 is not forgotten and the message is not sent again.
+   transaction (a 2xx maybe together with other deliveries of the organisation; when that
+   transaction fails, each is recorded again on its own), and only then is the delivery done.
+   When the transaction fails (the connection died, PostgreSQL restarts), it is tried again
+   with back-off, with the answer held in memory, until it commits or the lease runs out: the
+   receiver's 200 is not forgotten and the message is not sent again.
 3. *Restart.* A worker that dies between 1 and 2 leaves its attempt in flight and its lease
    expires; whichever worker claims the message next first completes that attempt as "outcome
    unknown" and then sends again, with the same ``webhook-id``, so receivers drop the
@@ -44,7 +49,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -67,8 +72,10 @@ from gateway.webhooks.models import (
     WebhookSubscription,
 )
 from gateway.webhooks.repository import (
+    AttemptOutcome,
     ClaimedDelivery,
     DeliveryQueue,
+    FinishedDelivery,
     MessageRepository,
     SubscriptionRepository,
 )
@@ -168,6 +175,96 @@ class _Result:
     retry_after: str | None
 
 
+def _storable(text: str) -> str:
+    """``text`` as PostgreSQL ``text`` can hold it: NUL (which it refuses, so the attempt could
+    never be recorded and the message would be sent again) becomes U+FFFD, as bytes that do
+    not decode already have."""
+    return text.replace("\x00", "\ufffd")
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """An attempt sent and answered (or failed to send): what is recorded of it."""
+
+    claim: ClaimedDelivery
+    snap: _Snapshot
+    result: _Result
+
+    @property
+    def outcome(self) -> str:
+        """``delivered``, ``disable`` or ``retry`` (:func:`classify_response`; no answer is
+        a failure to retry)."""
+        status = self.result.status_code
+        return "retry" if status is None else classify_response(status)
+
+    def attempt(self, next_attempt_at: datetime | None) -> AttemptOutcome:
+        return AttemptOutcome(
+            attempt_id=self.snap.attempt_id,
+            status_code=self.result.status_code,
+            response_excerpt=self.result.excerpt,
+            error=self.result.error,
+            duration_ms=self.result.duration_ms,
+            next_attempt_at=next_attempt_at,
+        )
+
+    def finished(self, state: str, next_attempt_at: datetime | None) -> FinishedDelivery:
+        return FinishedDelivery(self.claim, state, self.claim.attempt_count + 1, next_attempt_at)
+
+
+class _RecordedTogether:
+    """Delivered answers recorded together (a group commit).
+
+    An answer that arrives while no recording is under way is recorded at once, by the task
+    that brought it; those that arrive while one is under way wait, and when it ends, one of
+    them records all of them, per organisation one transaction (``store``). Each task learns
+    whether its answer is stored; when the transaction it was in failed, it records its
+    answer on its own (one bad row fails alone). A leading task's span is the parent of the
+    statements it runs for the others.
+    """
+
+    def __init__(self, store: Callable[[Sequence[_Answered]], Awaitable[set[uuid.UUID]]]) -> None:
+        #: Records answers of one or more organisations; the attempt ids that it stored.
+        self._store = store
+        #: Answers not yet taken into a recording, with the turn their task waits for: True
+        #: or False (stored, or not: record it alone), or None (lead the next recording).
+        self.waiting: list[tuple[_Answered, asyncio.Future[bool | None]]] = []
+        self.recording = False
+
+    async def record(self, answered: _Answered) -> bool:
+        """Whether ``answered`` is stored; False: the transaction it was recorded in failed."""
+        turn: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
+        self.waiting.append((answered, turn))
+        if self.recording:
+            try:
+                stored = await turn
+            except asyncio.CancelledError:
+                # Not recorded, unless a recording took it already: its lease expires.
+                self.waiting = [e for e in self.waiting if e[1] is not turn]
+                if turn.done() and not turn.cancelled() and turn.result() is None:
+                    self._hand_over()  # it was this task's turn to lead: the next one's now
+                raise
+            if stored is not None:
+                return stored
+        self.recording = True
+        batch, self.waiting = self.waiting, []
+        done: set[uuid.UUID] = set()
+        try:
+            done = await self._store([a for a, _ in batch])
+        finally:
+            for other, waiter in batch:
+                if not waiter.done():
+                    waiter.set_result(other.snap.attempt_id in done)
+            self._hand_over()
+        return answered.snap.attempt_id in done
+
+    def _hand_over(self) -> None:
+        for _, turn in self.waiting:
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.recording = False
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -188,6 +285,7 @@ class DeliveryWorker:
         self.wake = wake
         self.in_flight: set[asyncio.Task[None]] = set()
         self.client: httpx.AsyncClient | None = None
+        self.delivered = _RecordedTogether(self._store_delivered_together)
 
     @property
     def scale(self) -> float:
@@ -316,17 +414,16 @@ class DeliveryWorker:
                     "cloudevents.event_type": snapshot.event_type,
                 }
             )
-            result = await self._send(snapshot)
+            answered = _Answered(claim, snapshot, await self._send(snapshot))
+            result = answered.result
             failed = result.error or (
-                None
-                if result.status_code is not None and 200 <= result.status_code < 300
-                else f"HTTP {result.status_code}"
+                None if answered.outcome == "delivered" else f"HTTP {result.status_code}"
             )
             span.annotate(
                 {"http.response.status_code": result.status_code, "error.type": result.error},
                 error=failed,
             )
-            await self._record_until_stored(claim, snapshot, result)
+            await self._record_until_stored(answered)
         except Exception as exc:
             span.fail(exc)
             logger.exception(
@@ -337,30 +434,32 @@ class DeliveryWorker:
             traceparent_var.reset(token)
             span.end()
 
-    async def _record_until_stored(
-        self, claim: ClaimedDelivery, snap: _Snapshot, result: _Result
-    ) -> None:
+    async def _record_until_stored(self, answered: _Answered) -> None:
         """Record the outcome; when its transaction fails, try again until the lease ends.
 
+        A delivered answer is first recorded together with the others that arrive meanwhile
+        (:class:`_RecordedTogether`); if that transaction fails, on its own, as any other.
         The request has been answered: giving up here would leave the attempt in flight and
         send the message again, so a lost connection or a restarting database is waited out.
         """
+        if answered.outcome == "delivered" and await self.delivered.record(answered):
+            return
         tries = 0
         while True:
             try:
-                await self._record(claim, snap, result)
+                await self._record(answered)
                 return
             except Exception as exc:
                 pause = RECORD_BACKOFF[min(tries, len(RECORD_BACKOFF) - 1)]
                 tries += 1
-                if utcnow() + timedelta(seconds=pause) >= claim.locked_until:
+                if utcnow() + timedelta(seconds=pause) >= answered.claim.locked_until:
                     raise
                 logger.warning(
                     "recording a webhook attempt failed; trying again in %.2fs",
                     pause,
                     extra={
-                        "message_id": str(snap.message_id),
-                        "attempt_id": str(snap.attempt_id),
+                        "message_id": str(answered.snap.message_id),
+                        "attempt_id": str(answered.snap.attempt_id),
                         "error": type(exc).__name__,
                     },
                 )
@@ -485,9 +584,10 @@ class DeliveryWorker:
         except httpx.TimeoutException:
             return _Result(None, None, f"timed out after {HTTP_TIMEOUT:g} s", elapsed(), None)
         except httpx.HTTPError as exc:
-            return _Result(None, None, f"{type(exc).__name__}: {exc}"[:500], elapsed(), None)
+            error = _storable(f"{type(exc).__name__}: {exc}"[:500])
+            return _Result(None, None, error, elapsed(), None)
         try:
-            excerpt: str | None = response.text[:EXCERPT_CHARS]
+            excerpt: str | None = _storable(response.text[:EXCERPT_CHARS])
         except Exception:
             excerpt = None
         return _Result(
@@ -498,81 +598,125 @@ class DeliveryWorker:
             response.headers.get("retry-after"),
         )
 
-    async def _record(self, claim: ClaimedDelivery, snap: _Snapshot, result: _Result) -> None:
+    async def _record(self, answered: _Answered) -> None:
+        """Record one answer in a transaction of its own."""
         now = utcnow()
-        count = claim.attempt_count + 1
-        outcome = "retry" if result.status_code is None else classify_response(result.status_code)
-        async with tenant_transaction(self.db, claim.org_id) as session:
-            subs = SubscriptionRepository(session)
-            queue = DeliveryQueue(session)
-            messages = MessageRepository(session)
-            next_at: datetime | None = None
-            disable_reason: str | None = None
-            first_failure: datetime | None = None
-            if outcome == "delivered":
+        async with tenant_transaction(self.db, answered.claim.org_id) as session:
+            if answered.outcome == "delivered":
+                await self._store_delivered(session, [answered], now)
                 state = "delivered"
-                await subs.mark_healthy(snap.subscription_id)
-            elif outcome == "disable":
-                state = "failed"
-                disable_reason = "the endpoint answered 410 Gone"
-                first_failure = await subs.mark_failing(snap.subscription_id, now)
             else:
-                first_failure = await subs.mark_failing(snap.subscription_id, now)
-                if should_disable(first_failure, now):
-                    state = "failed"
-                    assert first_failure is not None
-                    disable_reason = (
-                        f"every attempt failed since {first_failure.isoformat(timespec='seconds')}"
-                    )
-                else:
-                    retry_after = parse_retry_after(result.retry_after, now)
-                    delay = next_attempt_delay(count + 1, retry_after=retry_after)
-                    if delay is None:
-                        state = "abandoned"
-                    else:
-                        state = "pending"
-                        next_at = now + timedelta(seconds=delay * self.scale)
-            await messages.complete_attempt(
-                snap.attempt_id,
-                completed_at=now,
-                status_code=result.status_code,
-                response_excerpt=result.excerpt,
-                error=result.error,
-                duration_ms=result.duration_ms,
-                next_attempt_at=next_at,
-            )
-            current = await queue.finish(
-                claim, state=state, attempt_count=count, next_attempt_at=next_at, now=now
-            )
-            if disable_reason is not None:
-                await self._disable(session, claim, snap, disable_reason, first_failure, now)
-            if state == "abandoned" and current:
-                await emit(
-                    session,
-                    make_event(
-                        DELIVERY_FAILED,
-                        org_id=claim.org_id,
-                        subject=snap.message_id,
-                        version=count,
-                        data=DeliveryFailedData(
-                            message_id=snap.message_id,
-                            subscription_id=snap.subscription_id,
-                            url=snap.url,
-                            event_id=snap.event_id,
-                            event_type=snap.event_type,
-                            attempts=count,
-                            last_status_code=result.status_code,
-                            last_error=result.error,
-                            abandoned_at=now,
-                        ),
-                    ),
+                state = await self._store_failure(session, answered, now)
+        _log_finished(answered, state)
+
+    async def _store_delivered_together(self, batch: Sequence[_Answered]) -> set[uuid.UUID]:
+        """Record delivered answers, one transaction per organisation; the attempt ids of
+        those whose transaction committed."""
+        by_org: dict[uuid.UUID, list[_Answered]] = {}
+        for answered in batch:
+            by_org.setdefault(answered.claim.org_id, []).append(answered)
+        stored: set[uuid.UUID] = set()
+        for org_id, group in by_org.items():
+            try:
+                async with tenant_transaction(self.db, org_id) as session:
+                    await self._store_delivered(session, group, utcnow())
+            except Exception:
+                logger.warning(
+                    "recording delivered webhook attempts together failed; each on its own",
+                    exc_info=True,
+                    extra={"org_id": str(org_id), "attempts": len(group)},
                 )
-        if state != "pending":
-            logger.info(
-                "webhook message %s",
-                state,
-                extra={"message_id": str(snap.message_id), "attempts": count},
+                continue
+            stored.update(answered.snap.attempt_id for answered in group)
+            for answered in group:
+                _log_finished(answered, "delivered")
+        return stored
+
+    async def _store_delivered(
+        self, session: AsyncSession, group: Sequence[_Answered], now: datetime
+    ) -> None:
+        """Delivered answers of one organisation, in its transaction: three statements
+        however many (their subscriptions healthy, the attempts completed, the queue rows
+        delivered unless their claim was superseded)."""
+        await SubscriptionRepository(session).mark_healthy(
+            [answered.snap.subscription_id for answered in group]
+        )
+        await self._complete(session, [(answered, "delivered", None) for answered in group], now)
+
+    async def _complete(
+        self,
+        session: AsyncSession,
+        rows: Sequence[tuple[_Answered, str, datetime | None]],
+        now: datetime,
+    ) -> set[uuid.UUID]:
+        """Complete the attempts and move their queue rows on (state, next attempt); the
+        message ids whose claim was still current."""
+        org_id = rows[0][0].claim.org_id
+        await MessageRepository(session).complete_attempts(
+            [answered.attempt(next_at) for answered, _, next_at in rows], now
+        )
+        return await DeliveryQueue(session).finish_many(
+            org_id,
+            [answered.finished(state, next_at) for answered, state, next_at in rows],
+            now=now,
+        )
+
+    async def _store_failure(
+        self, session: AsyncSession, answered: _Answered, now: datetime
+    ) -> str:
+        """A failed attempt (no answer, or not 2xx), in its organisation's transaction: the
+        subscription's failure run, the next attempt or the end (disabled, abandoned, with
+        their events). Returns the state the message is left in."""
+        claim, snap, result = answered.claim, answered.snap, answered.result
+        count = claim.attempt_count + 1
+        subs = SubscriptionRepository(session)
+        next_at: datetime | None = None
+        disable_reason: str | None = None
+        first_failure = await subs.mark_failing(snap.subscription_id, now)
+        if answered.outcome == "disable":
+            state = "failed"
+            disable_reason = "the endpoint answered 410 Gone"
+        elif should_disable(first_failure, now):
+            state = "failed"
+            assert first_failure is not None
+            disable_reason = (
+                f"every attempt failed since {first_failure.isoformat(timespec='seconds')}"
             )
+        else:
+            retry_after = parse_retry_after(result.retry_after, now)
+            delay = next_attempt_delay(count + 1, retry_after=retry_after)
+            if delay is None:
+                state = "abandoned"
+            else:
+                state = "pending"
+                next_at = now + timedelta(seconds=delay * self.scale)
+        current = claim.message_id in await self._complete(
+            session, [(answered, state, next_at)], now
+        )
+        if disable_reason is not None:
+            await self._disable(session, claim, snap, disable_reason, first_failure, now)
+        if state == "abandoned" and current:
+            await emit(
+                session,
+                make_event(
+                    DELIVERY_FAILED,
+                    org_id=claim.org_id,
+                    subject=snap.message_id,
+                    version=count,
+                    data=DeliveryFailedData(
+                        message_id=snap.message_id,
+                        subscription_id=snap.subscription_id,
+                        url=snap.url,
+                        event_id=snap.event_id,
+                        event_type=snap.event_type,
+                        attempts=count,
+                        last_status_code=result.status_code,
+                        last_error=result.error,
+                        abandoned_at=now,
+                    ),
+                ),
+            )
+        return state
 
     async def _disable(
         self,
@@ -608,4 +752,16 @@ class DeliveryWorker:
         logger.warning(
             "webhook endpoint disabled",
             extra={"subscription_id": str(sub.id), "reason": reason},
+        )
+
+
+def _log_finished(answered: _Answered, state: str) -> None:
+    if state != "pending":
+        logger.info(
+            "webhook message %s",
+            state,
+            extra={
+                "message_id": str(answered.snap.message_id),
+                "attempts": answered.claim.attempt_count + 1,
+            },
         )

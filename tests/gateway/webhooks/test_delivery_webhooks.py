@@ -47,6 +47,7 @@ class Receiver:
 
     script: list[tuple[int, dict[str, str]]] = field(default_factory=lambda: [(200, {})])
     received: list[Delivery] = field(default_factory=list)
+    reply: bytes = b"ok"  # the body of every answer
     port: int = 0
     _server: asyncio.Server | None = None
 
@@ -76,7 +77,7 @@ class Receiver:
             index = min(len(self.received), len(self.script) - 1)
             status, extra = self.script[index]
             self.received.append(Delivery(headers, body, time.monotonic()))
-            reply = b"ok"
+            reply = self.reply
             out = [f"HTTP/1.1 {status} Scripted", f"Content-Length: {len(reply)}"]
             out += [f"{k}: {v}" for k, v in extra.items()]
             out.append("Connection: close")
@@ -198,6 +199,22 @@ async def test_registered_system_is_delivered_signed(
     assert attempt["status_code"] == 200
     assert attempt["attempt"] == 1
     assert attempt["error"] is None
+
+
+async def test_an_answer_with_nul_bytes_is_recorded_once_and_not_sent_again(
+    stack: Any, org: uuid.UUID, receiver: Receiver
+) -> None:
+    # PostgreSQL text cannot hold NUL: stored as it came, the excerpt failed every recording
+    # until the lease ran out, and the message was sent again.
+    receiver.reply = b"ok\x00 \xff\xfe done"
+    sub = await subscribe(stack, org, receiver.url)
+    await register_system(stack, org)
+    await receiver.wait_for(1)
+    message = await message_in_state(stack, org, sub["id"], "delivered")
+    [attempt] = await attempts(stack, org, message["id"])
+    assert attempt["status_code"] == 200
+    assert attempt["response_excerpt"] == "ok\ufffd \ufffd\ufffd done"
+    assert len(receiver.received) == 1
 
 
 async def test_unmatched_events_are_not_delivered(
