@@ -229,11 +229,8 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
                     try:
                         value = getattr(source_value, leaf.attribute)
                     except Exception as raw_error:
-                        self.handle_field_error(
-                            raw_error,
-                            leaf.return_type,
-                            field_details_list,
-                            Path(path, response_name, parent_type.name),
+                        self._leaf_error(
+                            raw_error, leaf, parent_type, field_details_list, path, response_name
                         )
                         results[response_name] = None
                         continue
@@ -331,10 +328,25 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
                 return None
             return self.complete_leaf_value(leaf.leaf_type, result)
         except Exception as raw_error:
-            self.handle_field_error(
-                raw_error,
-                leaf.return_type,
-                field_details_list,
-                Path(parent_path, response_name, parent_type.name),
+            self._leaf_error(
+                raw_error, leaf, parent_type, field_details_list, parent_path, response_name
             )
             return None
+
+    def _leaf_error(
+        self,
+        raw_error: Exception,
+        leaf: PlainLeaf,
+        parent_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        parent_path: Path | None,
+        response_name: str,
+    ) -> None:
+        """Report ``raw_error`` as graphql-core does for the field (its path built only now);
+        the caller answers null for the field."""
+        self.handle_field_error(
+            raw_error,
+            leaf.return_type,
+            field_details_list,
+            Path(parent_path, response_name, parent_type.name),
+        )

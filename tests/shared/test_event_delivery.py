@@ -20,6 +20,7 @@ from shared.events import CloudEvent, EventCatalogue, make_event
 from shared.events.consumer import (
     ConsumerRunner,
     EventHandler,
+    HandlerFn,
     list_dead_letters,
     replay_dead_letter,
 )
@@ -81,6 +82,16 @@ async def run_consumer(
     return runner, stop, task
 
 
+def recording() -> tuple[list[str], HandlerFn]:
+    """A handler that records the id of every event it applies, and its record."""
+    applied: list[str] = []
+
+    async def handle(session: AsyncSession, event: CloudEvent) -> None:
+        applied.append(event.id)
+
+    return applied, handle
+
+
 async def publish(
     engines: TestEngines, js: JetStreamContext, event: CloudEvent, msg_id: str
 ) -> None:
@@ -94,10 +105,7 @@ async def publish(
 async def test_redelivered_event_is_applied_once(
     engines: TestEngines, risk_db: Database, js: JetStreamContext
 ) -> None:
-    applied: list[str] = []
-
-    async def handle(session: AsyncSession, event: CloudEvent) -> None:
-        applied.append(event.id)
+    applied, handle = recording()
 
     tag = secrets.token_hex(3)
     _, stop, task = await run_consumer(engines, risk_db, js, handle, f"aims.test.counter.{tag}")
@@ -289,10 +297,7 @@ async def test_a_deleted_consumer_is_created_again_and_nothing_is_applied_twice(
 ) -> None:
     from shared.supervisor import Supervisor
 
-    applied: list[str] = []
-
-    async def handle(session: AsyncSession, event: CloudEvent) -> None:
-        applied.append(event.id)
+    applied, handle = recording()
 
     tag = secrets.token_hex(3)
     runner, stop, task = await run_consumer(engines, risk_db, js, handle, f"aims.test.gone.{tag}")
