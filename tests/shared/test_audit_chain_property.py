@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import enum
+import json
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.audit import GENESIS_HASH, AuditRecord, canonical_json, verify_records
+from shared.audit import (
+    GENESIS_HASH,
+    REDACTED,
+    SENSITIVE_KEYS,
+    AuditRecord,
+    canonical_json,
+    canonical_value,
+    redact,
+    verify_records,
+)
 
 ORG = uuid.UUID("01890000-0000-7000-8000-000000000001")
 json_values = st.recursive(
@@ -134,7 +148,84 @@ def test_swapped_entries_are_reported_as_reordered(afters: list[Any], data: st.D
 @given(json_values)
 def test_canonical_json_is_stable_and_compact(value: Any) -> None:
     encoded = canonical_json(value)
-    import json
-
     assert canonical_json(json.loads(encoded)) == encoded
     assert b"\n" not in encoded and b": " not in encoded.replace(b'": "', b"")
+
+
+# --- The short way of the canonical form and of redaction gives what the general one gives ----
+# (shared.audit.canonical_value / redact take a short way for the exact types of decoded JSON;
+# these are the general forms they had before, kept as the reference.)
+
+
+def general_canonical(value: Any) -> Any:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return int(Decimal(repr(value))) if value.is_integer() else value
+    if isinstance(value, Mapping):
+        return {str(k): general_canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [general_canonical(v) for v in value]
+    raise TypeError(type(value).__name__)
+
+
+def general_redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            k: (REDACTED if k in SENSITIVE_KEYS and v is not None else general_redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [general_redact(v) for v in value]
+    return value
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Tier(enum.StrEnum):
+    LIMITED = "limited"
+
+
+def shape(value: Any) -> Any:
+    """The value with each part's exact type beside it (``1 == 1.0 == True`` to ``==``)."""
+    if isinstance(value, Mapping):
+        return (type(value), [(shape(k), shape(v)) for k, v in value.items()])
+    if isinstance(value, list | tuple):
+        return (type(value), [shape(v) for v in value])
+    return (type(value), repr(value))
+
+
+python_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([Level.HIGH, Tier.LIMITED])
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(
+            st.sampled_from(sorted(SENSITIVE_KEYS)) | st.text(max_size=3) | st.integers(0, 3),
+            inner,
+            max_size=4,
+        )
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3).map(collections.OrderedDict)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500)
+@given(python_values)
+def test_the_short_way_gives_the_general_canonical_form(value: Any) -> None:
+    assert shape(canonical_value(value)) == shape(general_canonical(value))
+    assert shape(redact(value)) == shape(general_redact(value))
+    both = canonical_value(redact(value))
+    assert shape(both) == shape(general_canonical(general_redact(value)))
+    # What is sealed is what verification recomputes from the stored JSON.
+    assert canonical_json(json.loads(canonical_json(both))) == canonical_json(both)
