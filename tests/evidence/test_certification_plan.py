@@ -179,6 +179,9 @@ async def test_a_near_target_is_unreachable_and_its_past_milestones_emit_overdue
         {"target_date": "2027-01-01", "aims_lead": "a\x00b"},
         {"target_date": "2027-01-01", "unexpected": True},
         {"target_date": "2999-01-01"},
+        # Planned backwards from year 1, the timeline left the calendar: was a 500.
+        {"target_date": "0001-01-01"},
+        {"target_date": "0001-06-30", "target": "stage1"},
     ],
 )
 async def test_odd_plans_answer_422_and_store_nothing(
@@ -206,3 +209,21 @@ async def test_an_unknown_milestone_is_404(stack: Stack, org: uuid.UUID) -> None
         headers={**stack.headers(org, "manager"), "If-Match": '"1"'},
     )
     assert bad_id.status_code == 422
+
+
+@pytest.mark.parametrize("done_on", ["0001-01-01", "1899-12-31"])
+async def test_a_milestone_done_before_1900_is_refused_and_nothing_changes(
+    stack: Stack, org: uuid.UUID, done_on: str
+) -> None:
+    await put(stack, org, {"target_date": (TODAY + timedelta(days=400)).isoformat()})
+    plan = await stack.evidence.get("/v1/certification-plan", headers=stack.headers(org))
+    milestone = plan.json()["milestones"][0]
+    response = await stack.evidence.patch(
+        f"/v1/certification-plan/milestones/{milestone['id']}",
+        json={"done_on": done_on},
+        headers={**stack.headers(org, "manager"), "If-Match": f'"{milestone["version"]}"'},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["location"] == ["body", "done_on"]
+    again = await stack.evidence.get("/v1/certification-plan", headers=stack.headers(org))
+    assert again.json()["milestones"][0] == milestone

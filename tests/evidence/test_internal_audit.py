@@ -127,6 +127,31 @@ async def test_an_owner_of_a_system_in_scope_cannot_audit_it(
     assert again.json()["lead_auditor"] == "lead.auditor@example.com"
 
 
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "owner@example.com\u200b",  # a zero-width space pasted along
+        "\u2066Owner@Example.com\u2069",  # direction isolates
+        "ow\u00adner@example.com",  # a soft hyphen
+    ],
+)
+async def test_an_owner_written_with_invisible_characters_is_still_refused(
+    evidence_stack: EvidenceStack, org: uuid.UUID, disguised: str
+) -> None:
+    stack = evidence_stack
+    system_id = await system_with_owner(stack, org, "Owner@Example.com")
+    refused = await stack.evidence.post(
+        "/v1/audits",
+        json=audit_body(systems=[system_id], lead_auditor=disguised),
+        headers=manager(stack, org),
+    )
+    assert refused.status_code == 409, refused.text
+    [reason] = refused.json()["reasons"]
+    assert reason["kind"] == "system_owner" and reason["target_id"] == system_id
+    listed = await stack.evidence.get("/v1/audits", headers=manager(stack, org))
+    assert listed.json()["items"] == []
+
+
 async def test_an_owner_of_a_process_or_control_in_scope_cannot_audit_it(
     evidence_stack: EvidenceStack, org: uuid.UUID
 ) -> None:

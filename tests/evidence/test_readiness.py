@@ -220,6 +220,11 @@ async def test_recompute_stores_a_snapshot_once_and_only_editors_may_ask(
         ({"as_of": "2026-13-45"}, 422, "invalid-as-of"),
         ({"as_of": "2026-01-01\x00"}, 422, None),
         ({"as_of": "x" * 41}, 422, None),
+        # Outside what a UTC time holds: the end of 9999-12-31 was a 500, year 1 east of UTC
+        # a database error.
+        ({"as_of": "9999-12-31"}, 422, "invalid-as-of"),
+        ({"as_of": "9999-12-31T23:59:59-12:00"}, 422, "invalid-as-of"),
+        ({"as_of": "0001-01-01T00:00:00+14:00"}, 422, "invalid-as-of"),
         ({"asof": "2026-01-01"}, 400, "unknown-query-parameter"),
     ],
 )

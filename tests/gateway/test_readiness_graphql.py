@@ -173,3 +173,30 @@ async def test_readiness_recomputed_on_request_is_kept_in_the_history(
     )
     assert before["data"] is None
     assert before["errors"][0]["extensions"]["code"] == "readiness-snapshot-not-found"
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "0001-01-01T00:00:00+14:00"])
+async def test_readiness_as_of_outside_the_calendar_is_a_typed_error(
+    stack: Stack, org: uuid.UUID, as_of: str
+) -> None:
+    body = await gql(
+        stack.gateway,
+        stack.headers(org, "viewer"),
+        "query($at: String) { readiness(asOf: $at) { verdict } }",
+        {"at": as_of},
+    )
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "invalid-as-of", body
+    assert error["extensions"]["status"] == 422
+
+
+async def test_a_target_in_year_one_is_a_validation_error_and_stores_no_plan(
+    stack: Stack, org: uuid.UUID
+) -> None:
+    refused = await mutate(stack, org, "manager", SET_PLAN, {"targetDate": "0001-01-01"})
+    assert [(e["__typename"], e.get("field")) for e in refused["errors"]] == [
+        ("ValidationError", ["targetDate"])
+    ]
+    assert refused["certificationPlan"] is None
+    found = data(await gql(stack.gateway, stack.headers(org, "viewer"), READINESS))
+    assert found["certificationPlan"] is None

@@ -47,8 +47,12 @@ _WHAT = {
 
 
 def identity(value: str) -> str:
-    """The comparison key of an owner or auditor: NFKC, trimmed, case-folded."""
-    return unicodedata.normalize("NFKC", value.strip()).casefold()
+    """The comparison key of an owner or auditor: NFKC, without invisible format characters
+    (zero-width spaces and joiners, direction marks: a name pasted with one is the same
+    person), each run of white space as one space, trimmed, case-folded."""
+    text = unicodedata.normalize("NFKC", value)
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(visible.split()).casefold()
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,13 @@ def _as_of(value: str | None) -> datetime | None:
             "`as_of` is a day (2026-10-01) or an ISO 8601 time (2026-10-01T12:00:00Z).",
             errors=[{"location": ["query", "as_of"], "message": "not a date or time"}],
         ) from exc
-    at = service.parse_as_of(parsed)
+    try:
+        at = service.parse_as_of(parsed)
+    except OverflowError as exc:
+        raise InvalidAsOf(
+            "`as_of` must fall between the years 1 and 9999 in UTC.",
+            errors=[{"location": ["query", "as_of"], "message": "out of range"}],
+        ) from exc
     return None if at >= utcnow() else at
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +20,10 @@ from services.evidence.readiness.rules import (
 from services.evidence.readiness.timeline import MilestoneKind, TargetKind
 from shared.http import Page
 from shared.text import Name
+
+# Days the timeline can plan backwards from (a year and more) and forwards to (recertification,
+# three years on) without leaving the calendar, as the other domains' days.
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9998, 12, 31))]
 
 
 class Source(enum.StrEnum):
@@ -191,7 +196,7 @@ class CertificationPlanPut(BaseModel):
         json_schema_extra={"examples": [{"target_date": "2027-09-01", "target": "stage2"}]},
     )
 
-    target_date: date = Field(description="Start of the targeted audit")
+    target_date: Day = Field(description="Start of the targeted audit")
     target: TargetKind = Field(TargetKind.STAGE2, description="`stage2` (default) or `stage1`")
     options: PlanOptionsBody = Field(default_factory=PlanOptionsBody)
     aims_lead: Name | None = Field(None, description="Owner of tasks nobody else owns")
@@ -222,7 +227,7 @@ class MilestoneRead(BaseModel):
 class MilestoneUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    done_on: date | None = Field(description="The day it was done (null: not done)")
+    done_on: Day | None = Field(description="The day it was done (null: not done)")
 
 
 class CertificationPlanRead(BaseModel):

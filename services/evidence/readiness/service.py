@@ -285,9 +285,11 @@ async def readiness(session: AsyncSession, at: datetime | None) -> ReadinessRead
 
 
 def parse_as_of(value: date | datetime) -> datetime:
-    """A day means its end (everything recorded that day); a naive time is UTC."""
+    """A day means its end (everything recorded that day); a naive time is UTC. The result is
+    in UTC; ``OverflowError`` when that leaves the calendar (the end of 9999-12-31, or year 1
+    east of UTC)."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
     return day_end(value)
 
 
