@@ -365,3 +365,72 @@ async def test_the_vendor_column_takes_a_vendors_name_of_this_organisation(
     assert back.status_code == 200 and back.json()["unchanged"] == 3, back.text
     again = await post_import(stack, org, "name,Supplier\nA,ÉQUIPE IA GMBH\n")
     assert again.status_code == 200 and again.json()["unchanged"] == 1, again.text
+
+
+async def test_a_quote_left_open_refuses_the_file_instead_of_merging_rows(
+    stack: Any, org: uuid.UUID
+) -> None:
+    """A cell whose opening quote is never closed swallowed every following line: two rows
+    became one system named 'Broken,x\\nNext,y' (201). Malformed quoting is now a 400 naming
+    the row and line, for real runs and dry runs alike, and nothing is written."""
+    await register(stack, org, name="Kept")
+    for body, says in (
+        ('name,owner\nFine,a@example.com\n"Broken,x\nNext,y\n', "row 3 (line 3) is never closed"),
+        ('name,owner\n"Bro"ken,x\nNext,y\n', "row 2"),
+    ):
+        for dry_run in (True, False):
+            response = await post_import(stack, org, body, dry_run=dry_run)
+            assert response.status_code == 400, response.text
+            problem = response.json()
+            assert problem["code"] == "unreadable-file", problem
+            assert says in problem["detail"], problem["detail"]
+    # Properly quoted cells (delimiters, doubled quotes, line breaks) still import as written.
+    good = 'name,description\n"Quoted, with comma","He said ""hi""\nthen left"\n'
+    created = await post_import(stack, org, good)
+    assert created.status_code == 201, created.text
+    assert set(await systems(stack, org)) == {"Kept", "Quoted, with comma"}
+    assert (await systems(stack, org))["Quoted, with comma"]["description"] == (
+        'He said "hi"\nthen left'
+    )
+
+
+async def test_a_header_problem_is_not_counted_as_one_of_the_rows(
+    stack: Any, org: uuid.UUID
+) -> None:
+    """The refusal said "1 of 0 rows have problems" for a file whose only problem was its
+    header row; it now names the header row apart from the data rows."""
+    header_only = await post_import(stack, org, "na\x00me\n")
+    assert header_only.status_code == 422, header_only.text
+    assert header_only.json()["detail"] == "The header row has problems; nothing was imported."
+    # A header problem stops the rows from being read: the rows are not counted at all.
+    both = await post_import(stack, org, "name,own\x00er\n,x\nB,y\n")
+    assert both.status_code == 422, both.text
+    assert both.json()["detail"] == "The header row has problems; nothing was imported."
+    assert {e["row"] for e in both.json()["errors"]} == {1}
+    rows_only = await post_import(stack, org, "name\nA\n" + "N" * 201 + "\n")
+    assert rows_only.status_code == 422, rows_only.text
+    assert rows_only.json()["detail"] == "1 of 2 rows have problems; nothing was imported."
+    assert await systems(stack, org) == {}
+
+
+async def test_a_custom_field_in_its_own_column_and_in_the_json_column_must_agree(
+    stack: Any, org: uuid.UUID
+) -> None:
+    """A sheet with both a "Cost centre" column and a `custom_fields` JSON column saying
+    another cost centre was imported with one of them silently winning; now the row has a
+    problem naming the column, and the same value in both is fine."""
+    await define(stack, org, key="cost_centre", label="Cost centre", type="text")
+    header = "name,Cost centre,custom_fields\n"
+    differ = header + 'A,CC-1,"{""cost_centre"": ""CC-2""}"\n'
+    dry = await post_import(stack, org, differ, dry_run=True)
+    assert dry.status_code == 200, dry.text
+    [problem] = dry.json()["problems"]
+    assert (problem["row"], problem["column"]) == (2, "Cost centre"), problem
+    assert "'CC-2'" in problem["message"] and "one column only" in problem["message"]
+    refused = await post_import(stack, org, differ)
+    assert refused.status_code == 422, refused.text
+    assert await systems(stack, org) == {}
+    agree = header + 'A,CC-1,"{""cost_centre"": ""CC-1""}"\n'
+    created = await post_import(stack, org, agree)
+    assert created.status_code == 201, created.text
+    assert (await systems(stack, org))["A"]["custom_fields"] == {"cost_centre": "CC-1"}

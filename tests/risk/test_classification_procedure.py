@@ -55,6 +55,10 @@ def answers(draw: st.DrawFn, /, **fixed: Any) -> Answers:
         if art5_exceptions()[e]["practice"] in practices
     ]
     rbi = any(art5_exceptions()[e]["practice"] == "5(1)(h)" for e in exceptions)
+    # A point reached through an Art. 5 practice or exception cannot also be carved out.
+    reached = {art5_exceptions()[e]["annex_iii_point"] for e in exceptions}
+    reached |= {"1(a)"} if "5(1)(h)" in practices else set()
+    carve_outs = [c for c in carve_outs if annex_iii_carve_outs()[c]["point"] not in reached]
     provider = role is OperatorRole.PROVIDER
     exemption = draw(st.none() | st.sampled_from(list(ExemptionCondition))) if points else None
     documented = bool(points) and not provider and draw(st.booleans())

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from services.risk.classification.procedure import (
     ART_27_REF,
+    AnnexIIICarveOut,
     Answers,
     Art5Exception,
     Classification,
@@ -189,6 +190,12 @@ def test_a_deployers_rbi_use_under_an_exception_binds_the_paragraphs_parties(
         "exemption": None,
         "exemption_rationale": None,
         "provider_documented_exemption": False,
+        # Real-time remote identification is not "verification only" (refused together).
+        "annex_iii_carve_outs": [
+            c
+            for c in a.annex_iii_carve_outs
+            if c is not AnnexIIICarveOut.BIOMETRIC_VERIFICATION_ONLY
+        ],
     }
     b = Answers.model_validate(values)
     result = classify(b)

@@ -1,6 +1,9 @@
 """Issue 9: a misspelt filter on a list endpoint answers 400 naming the allowed parameters
 instead of listing everything, on the risk service's and the inventory's component lists too
-(impact assessments, risks, SoA, risk policy, vendors, components, dependencies, interfaces)."""
+(impact assessments, risks, SoA, risk policy, vendors, components, dependencies, interfaces),
+and on the lists the first audit found still ignoring them: the risk service's systems and
+classifications, the inventory's context issues, interested parties, scope versions and
+organisation AI roles."""
 
 from __future__ import annotations
 
@@ -18,12 +21,21 @@ RISK = [
     ("/v1/soa/entries", {"status": "proposed"}, "decision"),
     ("/v1/soa/versions", {"state": "draft"}, "limit"),
     ("/v1/risk-policy", {"x": "1"}, None),
+    ("/v1/systems", {"tier": "high"}, "limit"),
+    ("/v1/classifications/needed", {"tier": "high"}, "limit"),
+    (f"/v1/classifications?system_id={uuid.uuid4()}", {"views": "summary"}, "view"),
+    ("/v1/eu-ai-act/questionnaire", {"lang": "de"}, None),
 ]
 INVENTORY = [
     ("/v1/vendors", {"vendor": "Acme"}, "limit"),
     ("/v1/components", {"system": "x"}, "system_id"),
     ("/v1/dependencies", {"from": "x"}, "limit"),
     ("/v1/interfaces", {"colour": "red"}, "limit"),
+    ("/v1/context-issues", {"colour": "red"}, "limit"),
+    ("/v1/interested-parties", {"colour": "red"}, "limit"),
+    ("/v1/scope-versions", {"state": "draft"}, "limit"),
+    ("/v1/organisation/ai-roles", {"role": "provider"}, None),
+    ("/v1/organisation/ai-roles/history", {"colour": "red"}, "limit"),
 ]
 
 

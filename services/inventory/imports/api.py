@@ -13,6 +13,7 @@ from services.inventory.imports import service
 from services.inventory.imports.errors import ImportInvalid
 from services.inventory.imports.parser import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from services.inventory.imports.pool import parse_pool, xlsx_limits
+from services.inventory.imports.validation import ImportReport
 from shared.auth import EDITORS, READERS, Principal, require_roles
 from shared.db import Database, tenant_transaction
 from shared.errors import PayloadTooLarge, UnsupportedMediaType
@@ -47,6 +48,17 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"The file exceeds {limit} bytes.")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _what_has_problems(report: ImportReport) -> str:
+    """ "The header row and 3 of 40 rows have problems": row 1 is always the header (data rows
+    come after it), so a header problem is never counted as one of the file's rows."""
+    rows = {p.row for p in report.problems if p.row != 1}
+    parts = ["The header row"] if len(rows) < report.invalid_rows else []
+    if rows or not parts:
+        parts.append(f"{len(rows)} of {report.rows} rows")
+    verb = "has" if parts == ["The header row"] else "have"
+    return f"{' and '.join(parts)} {verb} problems"
 
 
 @router.post(
@@ -129,7 +141,7 @@ async def import_ai_systems(
         if not report.valid:
             summary = report.summary()
             raise ImportInvalid(
-                f"{report.invalid_rows} of {report.rows} rows have problems; nothing was imported.",
+                f"{_what_has_problems(report)}; nothing was imported.",
                 errors=summary["problems"],
                 rows=report.rows,
                 invalid_rows=report.invalid_rows,

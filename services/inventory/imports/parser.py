@@ -23,7 +23,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -287,13 +287,39 @@ def decode_csv(data: bytes) -> str:
 
 
 def parse_csv(data: bytes, *, max_rows: int | None = None) -> Sheet:
-    """Rows of a CSV file (see :func:`decode_csv`), delimiter sniffed among ``, ; tab |``."""
+    """Rows of a CSV file (see :func:`decode_csv`), delimiter sniffed among ``, ; tab |``.
+
+    Quoting is read strictly: a quote left open swallows every following line into one cell
+    (two rows would silently become one system named ``Broken,x\nNext,y``), and text after a
+    closing quote would be glued on; both refuse the file naming the row and line."""
     text = decode_csv(data)
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-        return _build(reader, max_rows)
-    except csv.Error as exc:
-        raise UnreadableFile(f"The CSV file is malformed: {exc}") from exc
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), strict=True)
+    return _build(_csv_rows(reader), max_rows)
+
+
+def _csv_rows(reader: Any) -> Iterator[list[str]]:
+    """The reader's records; a malformed one raises :class:`UnreadableFile` naming it."""
+    record = 0
+    while True:
+        starts = reader.line_num + 1
+        try:
+            row: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise UnreadableFile(
+                    f"The CSV file ends inside a quoted cell: the quote opened in row "
+                    f"{record + 1} (line {starts}) is never closed; close it or double the "
+                    'quotes inside the cell ("").'
+                ) from exc
+            raise UnreadableFile(
+                f"The CSV file is malformed in row {record + 1} (line {reader.line_num}): "
+                f"{exc}. Quote a cell that holds the delimiter, a quote or a line break, and "
+                'double the quotes inside it ("").'
+            ) from exc
+        record += 1
+        yield row
 
 
 def _cell_text(value: Any) -> str:

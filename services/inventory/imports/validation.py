@@ -508,6 +508,16 @@ def validate_row(
     if given_custom:
         merged = values.get("custom_fields")
         base = merged if isinstance(merged, dict) else {}
+        # A field's own column and the JSON column saying two things: neither is guessed.
+        for key in sorted(k for k in given_custom if k in base and base[k] != given_custom[k]):
+            problems.append(
+                RowProblem(
+                    number,
+                    columns.header_of(CUSTOM_PREFIX + key),
+                    f"The custom field `{key}` is also in the custom_fields column, with "
+                    f"another value ({str(base[key])[:60]!r}); give it in one column only.",
+                )
+            )
         values["custom_fields"] = {**base, **given_custom}
     try:
         body = AISystemCreate.model_validate(values)

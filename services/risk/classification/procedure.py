@@ -537,6 +537,22 @@ class Answers(BaseModel):
                 f"Annex III point(s) {', '.join(both)} cannot both apply and be carved out "
                 f"({', '.join(carved[p].value for p in both)})"
             )
+        # An Art. 5 practice (or its exception) names the Annex III point it is listed under:
+        # real-time remote biometric identification is not "verification only".
+        reached = {
+            exceptions[e]["annex_iii_point"]: exceptions[e]["ref"] for e in self.art5_exceptions
+        }
+        if RBI_PRACTICE in self.prohibited_practices:
+            reached.setdefault("1(a)", RBI_PRACTICE)
+        clash = sorted(set(carved) & set(reached))
+        if clash and not stored:
+            raise ValueError(
+                "; ".join(
+                    f"Annex III point {p} is reached through Art. {reached[p]} and cannot also "
+                    f"be carved out ({carved[p].value})"
+                    for p in clash
+                )
+            )
         if self.annex_i_third_party_assessment and not self.annex_i_product:
             raise ValueError(
                 "third-party conformity assessment applies only to Annex I products "
