@@ -41,7 +41,7 @@ from shared.events.monitor import PipelineMonitor
 from shared.events.outbox import configure_event_limits
 from shared.events.relay import OutboxRelay, asyncpg_dsn, ensure_stream
 from shared.events.retention import RetentionPeriods, arm_retention, retention_job
-from shared.http import PrefilteredRouter, reject_unstorable_values
+from shared.http import PrefilteredRouter, RejectUnknownQueryOnTheApi, reject_unstorable_values
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.openapi import install_problem_responses
 from shared.scheduler import Scheduler, TimerJob
@@ -194,8 +194,12 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=openapi_tags,
-        # NUL characters and out-of-range integers answer 422 on every route (shared/http.py).
-        dependencies=[Depends(reject_unstorable_values)],
+        # NUL characters and out-of-range integers answer 422 on every route, unknown query
+        # parameters 400 on every route of the versioned API (shared/http.py).
+        dependencies=[
+            Depends(reject_unstorable_values),
+            Depends(RejectUnknownQueryOnTheApi()),
+        ],
         # Traces come from shared/telemetry.py, with a provider per app; FastAPI's own
         # telemetry (global providers only, so never on here) would still ask on every
         # request whether they are configured (≈ 3 µs, docs/performance.md).

@@ -257,6 +257,33 @@ class RejectUnknownQuery:
 reject_unknown_query = RejectUnknownQuery()
 
 
+class RejectUnknownQueryOnTheApi(RejectUnknownQuery):
+    """The app-wide form of :data:`reject_unknown_query`: every operation of the versioned API
+    (``/v1/…``) refuses a query parameter it does not know, unless the route declares a guard
+    of its own (a :class:`RejectUnknownQuery` with its open families, or a
+    :class:`KnownQueryCaller`), which then decides alone. Probes, metrics, GraphQL and the
+    published documents (outside ``/v1``) are left alone: a scraper or a cache-buster adding
+    a parameter must not turn them into errors. ``create_service_app`` installs it."""
+
+    async def __call__(self, request: Request) -> None:
+        if not request.scope.get("query_string") or not request.scope["path"].startswith("/v1/"):
+            return
+        dependant = getattr(request.scope.get("route"), "dependant", None)
+        if dependant is None or _declares_own_guard(dependant, self):
+            return
+        await super().__call__(request)
+
+
+def _declares_own_guard(dependant: Dependant, app_wide: RejectUnknownQuery) -> bool:
+    for sub in dependant.dependencies:
+        call = sub.call
+        if call is not app_wide and isinstance(call, RejectUnknownQuery | KnownQueryCaller):
+            return True
+        if _declares_own_guard(sub, app_wide):
+            return True
+    return False
+
+
 class KnownQueryCaller:
     """One dependency for two that a route would otherwise declare: no unknown query parameter
     (:data:`reject_unknown_query`, 400) and a caller holding one of ``allowed``
