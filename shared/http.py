@@ -232,7 +232,7 @@ class RejectUnknownQuery:
     def __init__(self, *, prefixes: Sequence[str] = ()) -> None:
         self.prefixes = tuple(prefixes)
 
-    async def __call__(self, request: Request) -> None:
+    async def __call__(self, request: HTTPConnection) -> None:
         if not request.scope.get("query_string"):
             return  # no query parameters at all: none unknown
         dependant = getattr(request.scope.get("route"), "dependant", None)
@@ -265,8 +265,12 @@ class RejectUnknownQueryOnTheApi(RejectUnknownQuery):
     published documents (outside ``/v1``) are left alone: a scraper or a cache-buster adding
     a parameter must not turn them into errors. ``create_service_app`` installs it."""
 
-    async def __call__(self, request: Request) -> None:
-        if not request.scope.get("query_string") or not request.scope["path"].startswith("/v1/"):
+    async def __call__(self, request: HTTPConnection) -> None:
+        # A WebSocket (GraphQL subscriptions) carries its own protocol's parameters, if any.
+        scope = request.scope
+        if scope["type"] != "http" or not scope.get("query_string"):
+            return
+        if not scope["path"].startswith("/v1/"):
             return
         dependant = getattr(request.scope.get("route"), "dependant", None)
         if dependant is None or _declares_own_guard(dependant, self):
