@@ -267,3 +267,29 @@ async def test_a_systems_review_date_passing_emits_review_due(
     reasons = [e["data"]["reason"] for e in reviews_due(risk_events, org)]
     # Retiring changed a watched fact (lifecycle stage): that is a review of another kind.
     assert sorted(reasons) == ["system_facts_changed", "system_review_date_passed"]
+
+
+async def test_a_system_first_seen_without_a_review_date_is_armed_when_it_gets_one(
+    stack: Any, js: JetStreamContext, org: uuid.UUID, risk_events: list[dict[str, Any]]
+) -> None:
+    """A system's first event without a date arms nothing (and sends no statement for it);
+    the event that brings a date arms the review as for any other system."""
+    owner = stack.headers(org, "risk_owner")
+    system_id = uuid7()
+    await send(stack, js, "aims.inventory.system.registered", org, 1, system_state(system_id, org))
+
+    async def projected() -> bool:
+        r = await stack.risk.get(f"/v1/systems/{system_id}", headers=owner)
+        return r.status_code == 200
+
+    await eventually(projected)
+    risk = await create(stack, org, system_id=str(system_id))
+    await settle(stack)
+    assert reviews_due(risk_events, org) == []
+
+    yesterday: date = utcnow().date() - timedelta(days=1)
+    dated = system_state(system_id, org, next_review_at=yesterday.isoformat())
+    await send(stack, js, "aims.inventory.system.updated", org, 2, dated)
+    [review] = await eventually(lambda: _some(reviews_due(risk_events, org)))
+    assert review["data"]["reason"] == "system_review_date_passed"
+    assert review["data"]["risk_ids"] == [risk["id"]]

@@ -52,7 +52,8 @@ _review_date_listeners: list[ReviewDateListener] = []
 
 def on_review_date(listener: ReviewDateListener) -> ReviewDateListener:
     """Register ``listener`` for the inventory's review date of each system (every newer
-    ``aims.inventory.system.*`` event; the date is not kept in the projection)."""
+    ``aims.inventory.system.*`` event but a system's first one without a date, when there is
+    nothing yet to arm or clear; the date is not kept in the projection)."""
     if listener not in _review_date_listeners:
         _review_date_listeners.append(listener)
     return listener
