@@ -407,3 +407,40 @@ async def test_every_service_reports_its_workers(stack: Any) -> None:
         workers = response.json()["checks"]["workers"]
         assert names <= set(workers), (service, workers)
         assert set(workers.values()) == {"running"}
+
+
+async def test_a_timer_read_with_hold_is_not_fired_until_the_readers_transaction_ends(
+    db: Database,
+) -> None:
+    """``get_timer(hold=True)`` reads ``FOR SHARE``: the scheduler passes the timer by while the
+    reader's transaction is open (its job would not see what that transaction writes), fires
+    it once the transaction ends, and a second reader does not wait for the first."""
+    kind_ = kind()
+    org = uuid7()
+    await arm(db, org, kind_, "e", utcnow() - timedelta(seconds=1))
+    scheduler = Scheduler(db, [emitting_job(kind_)], interval=60)
+    async with tenant_transaction(db, org) as reader:
+        row = await get_timer(reader, org_id=org, kind=kind_, entity_id="e", hold=True)
+        assert row is not None and row.fired_at is None
+        async with tenant_transaction(db, org) as other:
+            again = await asyncio.wait_for(
+                get_timer(other, org_id=org, kind=kind_, entity_id="e", hold=True), timeout=5
+            )
+            assert again is not None
+        await scheduler.tick()
+        assert await fired_events(db, kind_) == Counter()
+    await scheduler.tick()
+    assert await fired_events(db, kind_) == Counter({"e": 1})
+
+
+async def test_a_timer_read_without_hold_can_fire_under_the_reader(db: Database) -> None:
+    """The counterpart: a plain read takes no lock, so the timer fires while the reader's
+    transaction is still open (what ``hold`` is for)."""
+    kind_ = kind()
+    org = uuid7()
+    await arm(db, org, kind_, "e", utcnow() - timedelta(seconds=1))
+    scheduler = Scheduler(db, [emitting_job(kind_)], interval=60)
+    async with tenant_transaction(db, org) as reader:
+        assert await get_timer(reader, org_id=org, kind=kind_, entity_id="e") is not None
+        await scheduler.tick()
+        assert await fired_events(db, kind_) == Counter({"e": 1})
