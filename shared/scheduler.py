@@ -162,27 +162,16 @@ async def set_timer(
 
 
 async def get_timer(
-    session: AsyncSession,
-    *,
-    org_id: uuid.UUID,
-    kind: str,
-    entity_id: str | uuid.UUID,
-    hold: bool = False,
+    session: AsyncSession, *, org_id: uuid.UUID, kind: str, entity_id: str | uuid.UUID
 ) -> sa.Row[tuple[object, ...]] | None:
-    """The stored timer row, or None.
-
-    ``hold``: read it ``FOR SHARE``. The scheduler claims a timer ``FOR UPDATE SKIP LOCKED``,
-    so it then passes this one by until the reader's transaction ends: a timer the reader found
-    armed cannot fire (and run its job on data without the reader's writes) before those
-    writes are committed. Readers do not wait for each other."""
-    query = sa.select(timer_table).where(
-        (timer_table.c.org_id == org_id)
-        & (timer_table.c.kind == kind)
-        & (timer_table.c.entity_id == str(entity_id))
+    """The stored timer row (for status displays and tests), or None."""
+    result = await session.execute(
+        sa.select(timer_table).where(
+            (timer_table.c.org_id == org_id)
+            & (timer_table.c.kind == kind)
+            & (timer_table.c.entity_id == str(entity_id))
+        )
     )
-    if hold:
-        query = query.with_for_update(read=True)
-    result = await session.execute(query)
     return result.first()
 
 

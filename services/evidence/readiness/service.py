@@ -310,37 +310,14 @@ def fingerprint(r: Readiness) -> str:
 
 
 async def request_recompute(session: AsyncSession, org_id: uuid.UUID) -> None:
-    """Arm the debounced recompute: within ``DEBOUNCE`` unless one is already due sooner.
-
-    The timer row stays locked until the caller's transaction ends (read ``FOR SHARE`` when it
-    is left as it is, written otherwise), so the recompute cannot fire before the changes that
-    asked for it are committed, and then sees them: without the lock, a recompute firing while
-    a consumer's transaction was open missed its events for good when they were the last of a
-    burst. With the timer held, asking again in the same transaction can only find it armed:
-    once per organisation and transaction (a consumer applies a batch of events in one; the
-    read per event was a sixth of the evidence service's CPU per registration)."""
-    transaction = session.sync_session.get_transaction()
-    held: tuple[Any, set[uuid.UUID]] | None = session.info.get(_RECOMPUTE_HELD)
-    if held is not None and held[0] is transaction and org_id in held[1]:
-        return
+    """Arm the debounced recompute: within ``DEBOUNCE`` unless one is already due sooner."""
     due = utcnow() + DEBOUNCE
-    row = await get_timer(
-        session, org_id=org_id, kind=RECOMPUTE_TIMER, entity_id=RECOMPUTE_ENTITY, hold=True
+    row = await get_timer(session, org_id=org_id, kind=RECOMPUTE_TIMER, entity_id=RECOMPUTE_ENTITY)
+    if row is not None and row.fired_at is None and row.due_at <= due:
+        return
+    await set_timer(
+        session, org_id=org_id, kind=RECOMPUTE_TIMER, entity_id=RECOMPUTE_ENTITY, due_at=due
     )
-    if row is None or row.fired_at is not None or row.due_at > due:
-        await set_timer(
-            session, org_id=org_id, kind=RECOMPUTE_TIMER, entity_id=RECOMPUTE_ENTITY, due_at=due
-        )
-    # Remembered for this transaction only, and not from inside a savepoint (rolling it back
-    # would release the lock). The transaction object is the key: a later one starts afresh.
-    if transaction is not None and not session.in_nested_transaction():
-        if held is None or held[0] is not transaction:
-            held = (transaction, set())
-            session.info[_RECOMPUTE_HELD] = held
-        held[1].add(org_id)
-
-
-_RECOMPUTE_HELD = "aims.readiness.recompute_held"
 
 
 async def recompute(session: AsyncSession, org_id: uuid.UUID, trigger: str) -> bool:
