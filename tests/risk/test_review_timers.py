@@ -220,11 +220,7 @@ async def test_a_systems_review_date_passing_emits_review_due(
     registered = system_state(system_id, org, next_review_at=later.isoformat())
     await send(stack, js, "aims.inventory.system.registered", org, 1, registered)
 
-    async def projected() -> bool:
-        r = await stack.risk.get(f"/v1/systems/{system_id}", headers=owner)
-        return r.status_code == 200
-
-    await eventually(projected)
+    await eventually(lambda: _projected(stack, system_id, owner))
     risk = await create(stack, org, system_id=str(system_id))
     closed = await create(stack, org, system_id=str(system_id))
     await stack.risk.patch(
@@ -278,11 +274,7 @@ async def test_a_system_first_seen_without_a_review_date_is_armed_when_it_gets_o
     system_id = uuid7()
     await send(stack, js, "aims.inventory.system.registered", org, 1, system_state(system_id, org))
 
-    async def projected() -> bool:
-        r = await stack.risk.get(f"/v1/systems/{system_id}", headers=owner)
-        return r.status_code == 200
-
-    await eventually(projected)
+    await eventually(lambda: _projected(stack, system_id, owner))
     risk = await create(stack, org, system_id=str(system_id))
     await settle(stack)
     assert reviews_due(risk_events, org) == []
@@ -293,3 +285,8 @@ async def test_a_system_first_seen_without_a_review_date_is_armed_when_it_gets_o
     [review] = await eventually(lambda: _some(reviews_due(risk_events, org)))
     assert review["data"]["reason"] == "system_review_date_passed"
     assert review["data"]["risk_ids"] == [risk["id"]]
+
+
+async def _projected(stack: Any, system_id: uuid.UUID, headers: dict[str, str]) -> bool:
+    """The risk service knows the system (its first event has been applied)."""
+    return (await stack.risk.get(f"/v1/systems/{system_id}", headers=headers)).status_code == 200
