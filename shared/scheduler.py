@@ -253,22 +253,26 @@ class Scheduler:
         failed)."""
         if not self.jobs:
             return 0
+        # One cut-off for the whole tick: a timer that failed in this tick and whose back-off
+        # ends while the tick still runs waits for the next tick, so a tick handles each timer
+        # at most once however slow the machine is.
+        now = utcnow()
         handled = 0
         while handled < self.batch_size:
-            outcome = await self._fire_next()
+            outcome = await self._fire_next(now)
             if outcome is None:
                 break
             handled += 1
         return handled
 
-    async def _fire_next(self) -> bool | None:
+    async def _fire_next(self, now: datetime) -> bool | None:
         """Claim and fire one due timer in its own transaction: True fired, False failed,
         None when nothing is due (or everything due is being fired by another replica)."""
         claimed: Timer | None = None
         attempts = 0
         try:
             async with self.db.sessions() as session, session.begin():
-                row = await self._claim(session)
+                row = await self._claim(session, now)
                 if row is None:
                     return None
                 claimed = Timer(
@@ -300,8 +304,9 @@ class Scheduler:
                 await self._record_failure(session, claimed, attempts, exc)
             return False
 
-    async def _claim(self, session: AsyncSession) -> sa.Row[tuple[object, ...]] | None:
-        now = utcnow()
+    async def _claim(
+        self, session: AsyncSession, now: datetime
+    ) -> sa.Row[tuple[object, ...]] | None:
         result = await session.execute(
             sa.select(timer_table)
             .where(

@@ -160,7 +160,8 @@ async def test_a_failing_job_backs_off_without_blocking_the_others(db: Database)
         await inner.fire(session, timer)
         await flaky(timer)
 
-    scheduler = Scheduler(db, [TimerJob(kind_, fire)], interval=0.05, backoff=[0.4, 0.4])
+    # The first back-off is long enough for the two ticks below on a loaded machine.
+    scheduler = Scheduler(db, [TimerJob(kind_, fire)], interval=0.05, backoff=[2.0, 0.2])
     assert await scheduler.tick() == 2  # bad failed, good fired, in one tick
     assert await fired_events(db, kind_) == Counter({"good": 1})
     bad = await timer_row(db, org, kind_, "bad")
@@ -186,6 +187,31 @@ async def test_a_failing_job_backs_off_without_blocking_the_others(db: Database)
     assert bad.attempts == 3 and bad.last_error is None
     # Two failed attempts emitted nothing: their transactions were rolled back.
     assert await fired_events(db, kind_) == Counter({"good": 1, "bad": 1})
+
+
+async def test_one_tick_handles_a_timer_at_most_once_even_when_slower_than_its_back_off(
+    db: Database,
+) -> None:
+    """A tick claims only what was due when it began: the failed timer's back-off (0.05 s)
+    ends while the next job is still running (0.3 s), and it still waits for the next tick."""
+    kind_ = kind()
+    org = uuid7()
+    past = utcnow() - timedelta(hours=1)
+    await arm(db, org, kind_, "bad", past)
+    await arm(db, org, kind_, "slow", past + timedelta(minutes=1))
+
+    async def fire(session: AsyncSession, timer: Timer) -> None:
+        if timer.entity_id == "bad":
+            raise RuntimeError("always down")
+        await asyncio.sleep(0.3)
+
+    scheduler = Scheduler(db, [TimerJob(kind_, fire)], backoff=[0.05])
+    assert await scheduler.tick() == 2
+    bad = await timer_row(db, org, kind_, "bad")
+    assert bad.attempts == 1 and bad.fired_at is None
+    assert bad.next_attempt_at < utcnow()  # due again now: the next tick takes it
+    assert await scheduler.tick() == 1
+    assert (await timer_row(db, org, kind_, "bad")).attempts == 2
 
 
 async def test_timers_that_came_due_during_downtime_fire_on_the_first_tick(
