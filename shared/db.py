@@ -14,7 +14,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -157,15 +157,18 @@ class _BegunTransaction:
     raised from ``commit()``; the transaction is rolled back as after any failed commit.
     """
 
-    __slots__ = ("before_commit", "connection")
+    __slots__ = ("before_commit", "connection", "gathered")
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
-        self.before_commit: list[str] = []
+        self.before_commit: list[str | Callable[[], str]] = []
+        #: What statements deferred to the commit gather (:func:`gather_to_commit`).
+        self.gathered: dict[Hashable, set[Any]] = {}
 
     async def commit(self) -> None:
         if self.before_commit:
-            script = ";\n".join([*self.before_commit, "COMMIT"])
+            statements = [s if isinstance(s, str) else s() for s in self.before_commit]
+            script = ";\n".join([*statements, "COMMIT"])
             self.before_commit = []
             try:
                 await self.connection.execute(script)
@@ -186,6 +189,11 @@ class _BegunTransaction:
             await self.connection.execute("ROLLBACK")
 
 
+def _begun(adapter: Any) -> _BegunTransaction | None:
+    transaction = getattr(adapter, "_transaction", None)
+    return transaction if isinstance(transaction, _BegunTransaction) else None
+
+
 def defer_to_commit(session: Session, statement: str) -> bool:
     """Send ``statement`` (complete SQL text, no parameters: every value in it must already be
     a safe literal) together with this session's ``COMMIT``, in one message. False when the
@@ -193,12 +201,35 @@ def defer_to_commit(session: Session, statement: str) -> bool:
     must then execute it the ordinary way)."""
     if "\x00" in statement:
         return False  # a simple-protocol query is a C string
-    connection = session.connection()
-    adapter: Any = connection.connection.dbapi_connection
-    transaction = getattr(adapter, "_transaction", None)
-    if not isinstance(transaction, _BegunTransaction):
+    transaction = _begun(session.connection().connection.dbapi_connection)
+    if transaction is None:
         return False
     transaction.before_commit.append(statement)
+    return True
+
+
+async def gather_to_commit(
+    session: AsyncSession, key: Hashable, item: Hashable, build: Callable[[list[Any]], str]
+) -> bool:
+    """Add ``item`` to what this transaction gathers under ``key``; at ``COMMIT``, one
+    statement ``build(sorted items)`` goes with it in one message (as :func:`defer_to_commit`;
+    ``build`` must return complete SQL without NUL). False when the transaction was not begun
+    by :func:`set_org` (the caller must then execute its statement itself).
+
+    For a write that many events of one transaction ask for, once per item: it is sent once,
+    holds its row locks only while the server commits, and takes them in sorted order, so two
+    transactions gathering the same rows cannot deadlock on them. A savepoint rolled back
+    does not take its items back: for idempotent writes only."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    transaction = _begun(raw.dbapi_connection)
+    if transaction is None:
+        return False
+    items = transaction.gathered.get(key)
+    if items is None:
+        items = transaction.gathered[key] = set()
+        transaction.before_commit.append(lambda: build(sorted(items)))
+    items.add(item)
     return True
 
 

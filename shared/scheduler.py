@@ -38,7 +38,14 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import NAMING_CONVENTION, Database, set_org, utcnow
+from shared.db import (
+    NAMING_CONVENTION,
+    Database,
+    dollar_quoted,
+    gather_to_commit,
+    set_org,
+    utcnow,
+)
 
 logger = logging.getLogger("aims.scheduler")
 
@@ -159,6 +166,64 @@ async def set_timer(
         await session.execute(
             sa.text("SELECT pg_notify(:channel, '')"), {"channel": TIMER_NOTIFY_CHANNEL}
         )
+
+
+async def arm_debounced(
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID,
+    kind: str,
+    entity_id: str | uuid.UUID,
+    delay: timedelta,
+) -> None:
+    """Arm ``(org_id, kind, entity_id)`` to fire ``delay`` after this transaction commits,
+    unless it is already armed to fire sooner: a burst of requests arms it once.
+
+    The timer row is written at ``COMMIT`` and in the same message (one statement for every
+    organisation the transaction asked for, in sorted order), so its lock is held only while
+    the server commits. While a scheduler has the timer claimed (firing it), the write waits
+    for that firing to commit and then arms it again, since the firing may not have seen this
+    transaction's changes; while the write holds the row, a scheduler's ``SKIP LOCKED`` claim
+    passes it by. Either way a firing that sees this transaction's changes follows it.
+    Outside a transaction begun by :func:`set_org` the row is written at once instead.
+    """
+    key = ("arm_debounced", kind, str(entity_id), delay)
+
+    def build(orgs: list[uuid.UUID]) -> str:
+        now = utcnow()
+        return _debounce_statement(kind, str(entity_id), orgs, due=now + delay, armed=now)
+
+    if not await gather_to_commit(session, key, org_id, build):
+        await session.execute(sa.text(build([org_id])))
+
+
+def _debounce_statement(
+    kind: str, entity_id: str, orgs: list[uuid.UUID], *, due: datetime, armed: datetime
+) -> str:
+    """One upsert arming ``(org, kind, entity_id)`` for each of ``orgs`` at ``due`` unless it
+    is pending and due sooner; every value inlined as a literal (UUIDs, dollar quoting)."""
+    due_literal = f"'{due.astimezone(UTC).isoformat()}'::timestamptz"
+    armed_literal = f"'{armed.astimezone(UTC).isoformat()}'::timestamptz"
+    kind_literal, entity_literal = dollar_quoted(kind), dollar_quoted(entity_id)
+    rows = ", ".join(
+        f"('{uuid.UUID(str(org))}'::uuid, {kind_literal}, {entity_literal}, {due_literal}, 0, "
+        f"{armed_literal})"
+        for org in orgs
+    )
+    keep = "t.fired_at IS NULL AND t.due_at <= excluded.due_at"
+    kept = ("due_at", "attempts", "last_error", "next_attempt_at", "armed_at")
+    new = {"attempts": "0", "last_error": "NULL", "next_attempt_at": "NULL"}
+    assignments = ", ".join(
+        f"{column} = CASE WHEN {keep} THEN t.{column} ELSE {new.get(column, f'excluded.{column}')}"
+        " END"
+        for column in kept
+    )
+    return (
+        f"INSERT INTO {timer_table.name} AS t "
+        "(org_id, kind, entity_id, due_at, attempts, armed_at) "
+        f"VALUES {rows} ON CONFLICT (org_id, kind, entity_id) DO UPDATE SET {assignments}, "
+        "fired_at = NULL"
+    )
 
 
 async def get_timer(

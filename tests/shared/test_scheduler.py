@@ -27,6 +27,7 @@ from shared.scheduler import (
     Scheduler,
     Timer,
     TimerJob,
+    arm_debounced,
     due_instant,
     get_timer,
     set_timer,
@@ -433,3 +434,122 @@ async def test_every_service_reports_its_workers(stack: Any) -> None:
         workers = response.json()["checks"]["workers"]
         assert names <= set(workers), (service, workers)
         assert set(workers.values()) == {"running"}
+
+
+# --- arm_debounced: armed at COMMIT, never lost to a firing that ran meanwhile -------------
+
+
+async def arm_soon(db: Database, orgs: list[uuid.UUID], kind_: str, delay: float = 2.0) -> None:
+    """One transaction that asks for the debounced timer of each of ``orgs`` (repeatedly)."""
+    async with tenant_transaction(db, orgs[0]) as session:
+        for org in orgs * 2:
+            await arm_debounced(
+                session, org_id=org, kind=kind_, entity_id="org", delay=timedelta(seconds=delay)
+            )
+
+
+async def test_a_debounced_timer_is_armed_once_at_commit_and_kept_when_due_sooner(
+    db: Database,
+) -> None:
+    kind_ = kind()
+    a, b = uuid7(), uuid7()
+    before = utcnow()
+    async with tenant_transaction(db, a) as session:
+        for org in (b, a, b):
+            await arm_debounced(
+                session, org_id=org, kind=kind_, entity_id="org", delay=timedelta(seconds=5)
+            )
+        assert await timer_row(db, a, kind_, "org") is None  # nothing before the COMMIT
+    rows = [await timer_row(db, org, kind_, "org") for org in (a, b)]
+    for row in rows:
+        assert row.fired_at is None and row.attempts == 0
+        assert before + timedelta(seconds=5) <= row.due_at <= utcnow() + timedelta(seconds=5)
+    # Due sooner already: a later request keeps it (a steady stream cannot postpone it).
+    await arm_soon(db, [a], kind_, delay=60)
+    assert (await timer_row(db, a, kind_, "org")).due_at == rows[0].due_at
+    # Due later (a daily re-arm) or fired: brought forward and armed again.
+    await arm(db, a, kind_, "org", utcnow() + timedelta(days=1))
+    await arm_soon(db, [a], kind_, delay=1)
+    assert (await timer_row(db, a, kind_, "org")).due_at < utcnow() + timedelta(seconds=1)
+    async with db.sessions() as session, session.begin():
+        await session.execute(
+            sa.text("UPDATE timer SET fired_at = now(), attempts = 3 WHERE kind = :k"),
+            {"k": kind_},
+        )
+    await arm_soon(db, [a, b], kind_)
+    for org in (a, b):
+        row = await timer_row(db, org, kind_, "org")
+        assert row.fired_at is None and row.attempts == 0
+
+
+async def test_a_firing_while_the_requesting_transaction_is_open_is_followed_by_another(
+    db: Database,
+) -> None:
+    """The readiness race: an event's transaction asks for the recompute, a scheduler fires
+    the timer (and re-arms it for tomorrow) before that transaction commits, so the firing did
+    not see the event. After the COMMIT the timer must be due again, soon."""
+    kind_ = kind()
+    org = uuid7()
+    await arm(db, org, kind_, "org", utcnow() - timedelta(seconds=1))  # pending, due now
+
+    async def fire_and_rearm(session: AsyncSession, timer: Timer) -> None:
+        await set_timer(
+            session,
+            org_id=timer.org_id,
+            kind=kind_,
+            entity_id="org",
+            due_at=utcnow() + timedelta(days=1),
+        )
+
+    scheduler = Scheduler(db, [TimerJob(kind_, fire_and_rearm)])
+    async with tenant_transaction(db, org) as session:
+        await arm_debounced(
+            session, org_id=org, kind=kind_, entity_id="org", delay=timedelta(seconds=2)
+        )
+        assert await scheduler.tick() == 1  # fires while the event's transaction is open
+        assert (await timer_row(db, org, kind_, "org")).due_at > utcnow() + timedelta(hours=1)
+    row = await timer_row(db, org, kind_, "org")
+    assert row.fired_at is None
+    assert row.due_at <= utcnow() + timedelta(seconds=2)
+
+
+async def test_a_commit_that_arms_waits_for_a_firing_in_progress_then_arms_again(
+    db: Database,
+) -> None:
+    kind_ = kind()
+    org = uuid7()
+    await arm(db, org, kind_, "org", utcnow() - timedelta(seconds=1))
+    firing, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_fire(session: AsyncSession, timer: Timer) -> None:
+        firing.set()
+        await release.wait()
+
+    scheduler = Scheduler(db, [TimerJob(kind_, slow_fire)])
+    tick = asyncio.create_task(scheduler.tick())
+    await asyncio.wait_for(firing.wait(), 10)
+    commit = asyncio.create_task(arm_soon(db, [org], kind_))
+    done, _ = await asyncio.wait([commit], timeout=0.5)
+    assert not done  # the COMMIT waits on the claimed row
+    release.set()
+    assert await tick == 1
+    await asyncio.wait_for(commit, 10)
+    row = await timer_row(db, org, kind_, "org")
+    assert row.fired_at is None  # armed again after the firing
+    # And the other way round: while the arming COMMIT holds the row, no claim takes it.
+    assert row.due_at > utcnow()
+
+
+async def test_transactions_arming_many_organisations_in_any_order_do_not_deadlock(
+    db: Database,
+) -> None:
+    """Three consumers (the readiness consumers of three streams) each arm the same
+    organisations' timers in their own order, at once, many times: rows are taken in sorted
+    order at COMMIT, so none waits on another in a cycle."""
+    kind_ = kind()
+    orgs = [uuid7() for _ in range(6)]
+    orders = [orgs, orgs[::-1], orgs[3:] + orgs[:3]]
+    for _ in range(15):
+        await asyncio.gather(*(arm_soon(db, order, kind_) for order in orders))
+    for org in orgs:
+        assert (await timer_row(db, org, kind_, "org")).fired_at is None

@@ -81,7 +81,7 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import emit, make_event
 from shared.http import check_version
-from shared.scheduler import get_timer, set_timer
+from shared.scheduler import arm_debounced, set_timer
 
 RECOMPUTE_TIMER = "readiness.recompute"
 MILESTONE_TIMER = "certification.milestone"
@@ -310,13 +310,11 @@ def fingerprint(r: Readiness) -> str:
 
 
 async def request_recompute(session: AsyncSession, org_id: uuid.UUID) -> None:
-    """Arm the debounced recompute: within ``DEBOUNCE`` unless one is already due sooner."""
-    due = utcnow() + DEBOUNCE
-    row = await get_timer(session, org_id=org_id, kind=RECOMPUTE_TIMER, entity_id=RECOMPUTE_ENTITY)
-    if row is not None and row.fired_at is None and row.due_at <= due:
-        return
-    await set_timer(
-        session, org_id=org_id, kind=RECOMPUTE_TIMER, entity_id=RECOMPUTE_ENTITY, due_at=due
+    """Arm the debounced recompute ``DEBOUNCE`` after this transaction commits, unless one is
+    already due sooner; a recompute that fires meanwhile is followed by one that sees this
+    transaction's changes (:func:`shared.scheduler.arm_debounced`)."""
+    await arm_debounced(
+        session, org_id=org_id, kind=RECOMPUTE_TIMER, entity_id=RECOMPUTE_ENTITY, delay=DEBOUNCE
     )
 
 
