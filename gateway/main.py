@@ -26,6 +26,7 @@ from gateway.webhooks.consumers import HANDLERS
 from gateway.webhooks.retention import TIMER_JOBS as WEBHOOK_TIMER_JOBS
 from gateway.webhooks.worker import start_delivery_worker
 from shared.app import ServiceContext, create_service_app
+from shared.http import ScreenedRoute
 from shared.telemetry import instrument_client
 
 
@@ -77,6 +78,7 @@ def create_app(
         # WebSockets (subscriptions) are served by the SubscriptionRouter mounted before this.
         subscription_protocols=(),
         tags=["graphql"],
+        route_class=ScreenedRoute,  # the checks every operation makes (shared/http.py)
     )
     app = create_service_app(
         name="gateway",

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 
 from gateway.config import GatewaySettings
 from shared.errors import NotFound
+from shared.http import PrefilteredRouter
 
 #: The repository's ``docs/`` (absent from an installed wheel: then no guide is linked).
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
@@ -123,7 +124,7 @@ def _render_html(links: list[DocumentLink]) -> str:
 
 def root_router(settings: GatewaySettings, sdl: str, *, docs_dir: Path = DOCS_DIR) -> APIRouter:
     """The root page, and the SDL and the guides at ``/reference/<name>``."""
-    router = APIRouter(tags=["documents"])
+    router = PrefilteredRouter(tags=["documents"])
     guides = _guides(docs_dir)
     links = document_links(settings, guides)
 

@@ -41,7 +41,7 @@ from shared.events.monitor import PipelineMonitor
 from shared.events.outbox import configure_event_limits
 from shared.events.relay import OutboxRelay, asyncpg_dsn, ensure_stream
 from shared.events.retention import RetentionPeriods, arm_retention, retention_job
-from shared.http import PrefilteredRouter, RejectUnknownQueryOnTheApi, reject_unstorable_values
+from shared.http import PrefilteredRouter, ScreenedRoute, unscreened_routes
 from shared.observability import Metrics, RequestContextMiddleware, configure_logging
 from shared.openapi import install_problem_responses
 from shared.scheduler import Scheduler, TimerJob
@@ -194,17 +194,15 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=openapi_tags,
-        # NUL characters and out-of-range integers answer 422 on every route, unknown query
-        # parameters 400 on every route of the versioned API (shared/http.py).
-        dependencies=[
-            Depends(reject_unstorable_values),
-            Depends(RejectUnknownQueryOnTheApi()),
-        ],
         # Traces come from shared/telemetry.py, with a provider per app; FastAPI's own
         # telemetry (global providers only, so never on here) would still ask on every
         # request whether they are configured (≈ 3 µs, docs/performance.md).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    # NUL characters and out-of-range integers answer 422 on every route, unknown query
+    # parameters 400 on every route of the versioned API: checked by each route's handler
+    # (``ScreenedRoute``), the routers' default and the app's own (shared/http.py).
+    app.router.route_class = ScreenedRoute
     install_problem_handlers(app)
     install_problem_responses(app)  # documents those problems on every operation
     # One middleware for request ids, trace context, access log, metrics and the body limit.
@@ -225,6 +223,11 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    if unscreened := unscreened_routes(app.router.routes):
+        raise RuntimeError(
+            "routes that skip the checks every operation makes (declare them on a "
+            f"PrefilteredRouter or with route_class=ScreenedRoute): {', '.join(unscreened)}"
+        )
     return app
 
 

@@ -20,7 +20,13 @@ from shared.audit import (
 )
 from shared.auth import Principal, Role, require_roles
 from shared.errors import InvalidCursor
-from shared.http import Paging, TenantSession, encode_cursor, reject_unknown_query
+from shared.http import (
+    Paging,
+    PrefilteredRouter,
+    TenantSession,
+    encode_cursor,
+    reject_unknown_query,
+)
 from shared.text import Name
 
 TRAIL_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR})
@@ -41,7 +47,7 @@ def _after_seq(paging: Any) -> int | None:
 
 
 def audit_router() -> APIRouter:
-    router = APIRouter(prefix="/v1/audit-trail", tags=["audit trail"])
+    router = PrefilteredRouter(prefix="/v1/audit-trail", tags=["audit trail"])
 
     @router.get(
         "",

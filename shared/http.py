@@ -13,12 +13,24 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import inspect
 import json
 import re
 import types
+import typing
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+    Sized,
+)
 from typing import Annotated, Any, Generic, Protocol, TypeVar, Union, get_args, get_origin
 
 import annotated_types
@@ -26,6 +38,8 @@ import fastapi.routing
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -98,7 +112,8 @@ _inclusion_of: Callable[[Scope], Any] | None = getattr(
 
 
 class PrefilteredRouter(APIRouter):
-    """An ``APIRouter`` that answers "none of my routes" with one regular expression.
+    """An ``APIRouter`` that answers "none of my routes" with one regular expression, and
+    whose routes are :class:`ScreenedRoute` s: every router of every service is one.
 
     An app tries its routers in order, and FastAPI tries every route of each router before the
     one that matches, each through its own scope bookkeeping (≈ 2.5 µs a route here): the
@@ -110,6 +125,9 @@ class PrefilteredRouter(APIRouter):
     everything when the router holds a ``Host`` route or FastAPI does not say which inclusion
     is being tried.
     """
+
+    def __init__(self, *args: Any, route_class: type[APIRoute] | None = None, **kwargs: Any):
+        super().__init__(*args, route_class=route_class or ScreenedRoute, **kwargs)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] == "http" and _inclusion_of is not None:
@@ -286,6 +304,9 @@ def _declares_own_guard(dependant: Dependant, app_wide: RejectUnknownQuery) -> b
         if _declares_own_guard(sub, app_wide):
             return True
     return False
+
+
+_APP_WIDE_QUERY_GUARD = RejectUnknownQueryOnTheApi()
 
 
 class KnownQueryCaller:
@@ -473,6 +494,195 @@ async def reject_unstorable_values(connection: HTTPConnection) -> None:
 
 
 # --- Answers ----------------------------------------------------------------------------------
+
+
+class ScreenedRoute(APIRoute):
+    """A route whose handler first makes the checks every operation of every service makes:
+    :func:`reject_unstorable_values` (422), then the versioned API's unknown-query rule
+    (:class:`RejectUnknownQueryOnTheApi`, 400), in that order and before any parameter is
+    validated or dependency solved, as app-wide dependencies would.
+
+    In the handler rather than as app-wide dependencies: FastAPI's bookkeeping per dependency
+    (its cache key, sub-dependant walk and parameter collection) cost more than both checks,
+    on every request (docs/performance.md). ``get_route_handler`` is FastAPI's documented hook
+    for a custom route class and is called for every inclusion of the route.
+    ``create_service_app`` refuses to build an app with an API route of another class.
+
+    A route of the simplest shape (:func:`_direct_call`) is then called directly, without
+    FastAPI's general dependency solving; any other, and every route while dependency
+    overrides are set, goes through FastAPI's own handler.
+    """
+
+    #: Whether a handler of this route (of any inclusion) calls it directly.
+    called_directly = False
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        built = _being_built(self)
+        direct = _direct_call(self, built.dependant) if built is not None else None
+        # The app (for an included route): where tests set ``dependency_overrides``.
+        overrides = getattr(built, "dependency_overrides_provider", None)
+        self.called_directly = self.called_directly or direct is not None
+
+        async def screened(request: Request) -> Response:
+            await reject_unstorable_values(request)
+            await _APP_WIDE_QUERY_GUARD(request)
+            if direct is not None and not getattr(overrides, "dependency_overrides", None):
+                return await direct(request)
+            return await handle(request)
+
+        return screened
+
+
+# The route FastAPI is building a handler for, with the dependencies of its inclusion (private
+# to FastAPI; without it, every route keeps FastAPI's own handler).
+_effective_route_var: Any = getattr(fastapi.routing, "_effective_route_context_var", None)
+
+
+def _being_built(route: APIRoute) -> Any:
+    """The route as FastAPI is building its handler: for an included route, with its
+    inclusion's dependencies and dependency-overrides provider; None when FastAPI does not
+    say (then no direct call)."""
+    if _effective_route_var is None:
+        return None
+    effective = _effective_route_var.get()
+    if effective is not None and getattr(effective, "original_route", None) is route:
+        return effective
+    return route
+
+
+def _direct_call(
+    route: APIRoute, dependant: Dependant
+) -> Callable[[Request], Awaitable[Response]] | None:
+    """A handler equivalent to FastAPI's for a route of the simplest shape, else None.
+
+    The shape: a coroutine endpoint annotated to return a ``Response``, taking only path
+    parameters, the ``Request`` and dependencies; each dependency a coroutine taking only the
+    request (or connection), with no parameters or dependencies of its own. FastAPI solves
+    those in order (the dependencies first, in declaration order, raising what they raise;
+    then the path parameters, whose errors raise ``RequestValidationError``) and hands the
+    endpoint's ``Response`` on as it is; so does this, without the general machinery of
+    caches, exit stacks and parameter collection that costs more than the work
+    (docs/performance.md). ``tests/shared/test_screened_routes.py`` holds every such route of
+    every service to FastAPI's own answers."""
+    endpoint = dependant.call
+    if (
+        endpoint is None
+        or not inspect.iscoroutinefunction(endpoint)
+        or dependant.query_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+        or not _returns_response(endpoint)
+    ):
+        return None
+    calls: list[tuple[str | None, Callable[..., Awaitable[Any]], str]] = []
+    for sub in dependant.dependencies:
+        argument = sub.request_param_name or sub.http_connection_param_name
+        call = sub.call
+        if (
+            call is None
+            or argument is None
+            or (sub.request_param_name and sub.http_connection_param_name)
+            or sub.dependencies
+            or sub.path_params
+            or sub.query_params
+            or sub.header_params
+            or sub.cookie_params
+            or sub.body_params
+            or sub.websocket_param_name
+            or sub.response_param_name
+            or sub.background_tasks_param_name
+            or sub.security_scopes_param_name
+            or not _is_coroutine(call)
+        ):
+            return None
+        calls.append((sub.name, call, argument))
+    path_params = list(dependant.path_params)
+    # Path parameters that are plain UUIDs, read without pydantic when written canonically
+    # (which pydantic reads as the same UUID); anything else goes to FastAPI's validation.
+    plain_uuids = [
+        (field.name, field.alias)
+        for field in path_params
+        if field.field_info.annotation is uuid.UUID and not field.field_info.metadata
+    ]
+    if len(plain_uuids) != len(path_params):
+        plain_uuids = []
+    request_name = dependant.request_param_name
+
+    async def direct(request: Request) -> Response:
+        values: dict[str, Any] = {}
+        for name, call, argument in calls:
+            value = await call(**{argument: request})
+            if name is not None:
+                values[name] = value
+        if path_params and not _read_plain_uuids(plain_uuids, request.path_params, values):
+            found, errors = request_params_to_args(path_params, request.path_params)
+            if errors:
+                raise RequestValidationError(errors, body=None)
+            values.update(found)
+        if request_name is not None:
+            values[request_name] = request
+        response = await endpoint(**values)
+        if not isinstance(response, Response):  # the annotation lied: FastAPI would serialise
+            raise TypeError(f"{route.path} answered {type(response).__name__}, not a Response")
+        return response
+
+    return direct
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _read_plain_uuids(
+    fields: list[tuple[str, str]], received: Mapping[str, Any], values: dict[str, Any]
+) -> bool:
+    """Each of ``fields`` (name, alias) read into ``values`` when all are canonical UUIDs;
+    False (``values`` untouched) otherwise, or when there are none."""
+    if not fields:
+        return False
+    read: dict[str, uuid.UUID] = {}
+    for name, alias in fields:
+        raw = received.get(alias)
+        if not isinstance(raw, str) or _CANONICAL_UUID.fullmatch(raw) is None:
+            return False
+        read[name] = uuid.UUID(raw)
+    values.update(read)
+    return True
+
+
+def _returns_response(endpoint: Callable[..., Any]) -> bool:
+    try:
+        answer = typing.get_type_hints(endpoint).get("return")
+    except Exception:  # unresolvable annotations: not for the direct path
+        return False
+    return isinstance(answer, type) and issubclass(answer, Response)
+
+
+def _is_coroutine(call: Any) -> bool:
+    return inspect.iscoroutinefunction(call) or (
+        not inspect.isroutine(call)
+        and not inspect.isclass(call)
+        and inspect.iscoroutinefunction(getattr(call, "__call__", None))  # noqa: B004
+    )
+
+
+def unscreened_routes(routes: Iterable[Any]) -> list[str]:
+    """The paths of API routes, here or in routers included here at any depth, that are not
+    :class:`ScreenedRoute` s (an app with one would skip the checks every operation makes)."""
+    found: list[str] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found += unscreened_routes(included.routes)
+        elif isinstance(route, APIRoute) and not isinstance(route, ScreenedRoute):
+            found.append(f"{sorted(route.methods or ())} {route.path}")
+    return found
 
 
 def model_response(

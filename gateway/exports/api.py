@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from gateway.clients import UpstreamClients
@@ -19,7 +19,7 @@ from gateway.config import GatewaySettings
 from gateway.exports import oscal, reports, service
 from gateway.schema.context import HTTP_CLIENT_KEY
 from shared.auth import READERS, Principal, require_roles
-from shared.http import reject_unknown_query
+from shared.http import PrefilteredRouter, reject_unknown_query
 
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 TAGS: list[Any] = ["exports"]
@@ -35,7 +35,7 @@ _HTML_HEADERS = {
 }
 
 
-router = APIRouter(prefix="/v1/exports", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1/exports", dependencies=[Depends(reject_unknown_query)])
 
 
 def _clients(request: Request, principal: Principal) -> UpstreamClients:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import Depends, Path, Request, Response, status
 from graphql import GraphQLSchema
 
 from gateway.protection import service
@@ -19,9 +19,9 @@ from gateway.protection.schemas import (
     GraphQLDocumentRead,
 )
 from shared.auth import ADMINS, READERS, Principal, require_roles
-from shared.http import Paging, TenantSession, cursor_after_id, next_cursor
+from shared.http import Paging, PrefilteredRouter, TenantSession, cursor_after_id, next_cursor
 
-router = APIRouter(prefix="/v1", tags=["graphql-documents"])
+router = PrefilteredRouter(prefix="/v1", tags=["graphql-documents"])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Admin = Annotated[Principal, Depends(require_roles(ADMINS))]
 DocumentId = Annotated[

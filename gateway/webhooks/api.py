@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import Depends, Header, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from gateway.webhooks import service
@@ -30,13 +30,14 @@ from shared.auth import APPROVERS, READERS, Principal, require_roles
 from shared.http import (
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     next_cursor,
     set_etag,
 )
 
-router = APIRouter(prefix="/v1")
+router = PrefilteredRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Manager = Annotated[Principal, Depends(require_roles(APPROVERS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]

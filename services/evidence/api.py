@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import Depends, Header, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evidence import service
@@ -21,9 +21,9 @@ from services.evidence.schemas import (
     SystemEvidenceRead,
 )
 from shared.auth import EDITORS, READERS, Principal, require_roles
-from shared.http import Paging, TenantSession, cursor_after_id, next_cursor
+from shared.http import Paging, PrefilteredRouter, TenantSession, cursor_after_id, next_cursor
 
-router = APIRouter(prefix="/v1")
+router = PrefilteredRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import Depends, Header, Query, Response, status
 
 from services.evidence.audits import service
 from services.evidence.audits.errors import InvalidTarget
@@ -48,6 +48,7 @@ from shared.auth import APPROVERS, EDITORS, READERS, Principal, Role, require_ro
 from shared.http import (
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     next_cursor,
@@ -59,7 +60,7 @@ from shared.text import Name
 FINDING_WRITERS = EDITORS | {Role.AUDITOR}
 
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Planner = Annotated[Principal, Depends(require_roles(APPROVERS))]
 FindingWriter = Annotated[Principal, Depends(require_roles(FINDING_WRITERS))]

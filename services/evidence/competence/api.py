@@ -9,7 +9,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from services.evidence.competence import service
@@ -42,6 +42,7 @@ from shared.http import (
     Idempotency,
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     next_cursor,
@@ -50,7 +51,7 @@ from shared.http import (
 )
 from shared.text import Name
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]

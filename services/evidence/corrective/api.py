@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import Depends, Header, Query, Response, status
 
 from services.evidence.corrective import service
 from services.evidence.corrective.repository import ActionFilter
@@ -34,6 +34,7 @@ from shared.auth import APPROVERS, EDITORS, READERS, Principal, Role, require_ro
 from shared.http import (
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     next_cursor,
@@ -42,7 +43,7 @@ from shared.http import (
 )
 from shared.text import Name
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Verifier = Annotated[Principal, Depends(require_roles(EDITORS | {Role.AUDITOR}))]

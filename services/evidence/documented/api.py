@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 
 from services.evidence.documented import service
 from services.evidence.documented.rules import DocumentedStatus
@@ -26,6 +26,7 @@ from shared.auth import READERS, Principal, require_roles
 from shared.db import utcnow
 from shared.http import (
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     encode_cursor,
@@ -33,7 +34,7 @@ from shared.http import (
 )
 from shared.text import Text
 
-router = APIRouter(prefix="/v1", tags=["documented-information"])
+router = PrefilteredRouter(prefix="/v1", tags=["documented-information"])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 
 PROBLEM: dict[str, Any] = {"model": None, "content": {"application/problem+json": {}}}

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +55,7 @@ from shared.http import (
     Idempotency,
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     encode_cursor,
@@ -64,7 +65,7 @@ from shared.http import (
 )
 from shared.text import Text
 
-router = APIRouter(prefix="/v1")
+router = PrefilteredRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]

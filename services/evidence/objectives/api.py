@@ -9,7 +9,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import Depends, Header, Query, Response, status
 
 from services.evidence.objectives import service
 from services.evidence.objectives.rules import ObjectiveStatus
@@ -31,6 +31,7 @@ from shared.http import (
     IdempotencyDep,
     PageParams,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     encode_cursor,
@@ -40,7 +41,7 @@ from shared.http import (
 )
 from shared.text import Name
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import Depends, Header, Query, Response, status
 
 from services.evidence.readiness import service
 from services.evidence.readiness.errors import InvalidAsOf
@@ -27,6 +27,7 @@ from shared.auth import APPROVERS, EDITORS, READERS, Principal, require_roles
 from shared.db import utcnow
 from shared.http import (
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     next_cursor,
@@ -35,7 +36,7 @@ from shared.http import (
 )
 from shared.text import Name
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]

@@ -10,7 +10,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
+from fastapi import Body, Depends, Header, Query, Response, status
 
 from services.evidence.reviews import service
 from services.evidence.reviews.schemas import (
@@ -31,6 +31,7 @@ from shared.auth import APPROVERS, EDITORS, READERS, Principal, require_roles
 from shared.http import (
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     next_cursor,
@@ -39,7 +40,7 @@ from shared.http import (
 )
 from shared.text import Name
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from services.risk.classification import service
 from services.risk.classification.procedure import Answers
@@ -20,9 +20,16 @@ from services.risk.classification.schemas import (
 )
 from shared.auth import EDITORS, READERS, Principal, require_roles
 from shared.errors import InvalidCursor
-from shared.http import Paging, TenantSession, cursor_after_id, encode_cursor, set_etag
+from shared.http import (
+    Paging,
+    PrefilteredRouter,
+    TenantSession,
+    cursor_after_id,
+    encode_cursor,
+    set_etag,
+)
 
-router = APIRouter(prefix="/v1", tags=["classification"])
+router = PrefilteredRouter(prefix="/v1", tags=["classification"])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
+from fastapi import Body, Depends, Header, Query, Response, status
 
 from services.risk.impact import service
 from services.risk.impact.schemas import (
@@ -26,6 +26,7 @@ from shared.auth import APPROVERS, EDITORS, READERS, Principal, require_roles
 from shared.http import (
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     encode_cursor,
@@ -34,7 +35,7 @@ from shared.http import (
     set_etag,
 )
 
-router = APIRouter(
+router = PrefilteredRouter(
     prefix="/v1",
     tags=["impact-assessments"],
     # A misspelt filter answers 400 naming the allowed ones instead of listing everything.

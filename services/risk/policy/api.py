@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import Depends, Header, Response
 
 from services.risk.policy import service
 from services.risk.policy.schemas import RiskPolicyRead, RiskPolicyUpdate
 from shared.auth import APPROVERS, READERS, Principal, require_roles
-from shared.http import TenantSession, reject_unknown_query, set_etag
+from shared.http import PrefilteredRouter, TenantSession, reject_unknown_query, set_etag
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Manager = Annotated[Principal, Depends(require_roles(APPROVERS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the version you read")]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import Depends, Header, Query, Response, status
 
 from services.risk.register import listeners as _listeners  # noqa: F401 — registers the hook
 from services.risk.register import service
@@ -37,6 +37,7 @@ from shared.errors import InvalidCursor
 from shared.http import (
     IdempotencyDep,
     Paging,
+    PrefilteredRouter,
     TenantSession,
     cursor_after_id,
     encode_cursor,
@@ -47,7 +48,7 @@ from shared.http import (
 from shared.text import Text
 
 # Every route: a misspelt query parameter answers 400 naming the allowed ones.
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 Editor = Annotated[Principal, Depends(require_roles(EDITORS))]
 Approver = Annotated[Principal, Depends(require_roles(APPROVERS))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
+from fastapi import Body, Depends, Header, Path, Query, Response, status
 
 from services.risk.soa import service
 from services.risk.soa.catalogue import (
@@ -54,11 +54,11 @@ from services.risk.soa.schemas import (
     VersionStatus,
 )
 from shared.auth import APPROVERS, READERS, Principal, Role, require_roles
-from shared.http import Paging, TenantSession, reject_unknown_query, set_etag
+from shared.http import Paging, PrefilteredRouter, TenantSession, reject_unknown_query, set_etag
 from shared.text import Name
 
 # Every route: a misspelt query parameter answers 400 naming the allowed ones.
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
+router = PrefilteredRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query)])
 # Who shapes the SoA: those accountable for risk treatment; approval is for managers and admins.
 SOA_EDITORS = frozenset({Role.ADMIN, Role.MANAGER, Role.RISK_OWNER})
 Reader = Annotated[Principal, Depends(require_roles(READERS))]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from services.risk.systems import service
 from services.risk.systems.schemas import SystemProjectionPage, SystemProjectionRead
 from shared.auth import READERS, Principal, require_roles
-from shared.http import Paging, TenantSession, cursor_after_id, next_cursor
+from shared.http import Paging, PrefilteredRouter, TenantSession, cursor_after_id, next_cursor
 
-router = APIRouter(prefix="/v1", tags=["systems"])
+router = PrefilteredRouter(prefix="/v1", tags=["systems"])
 Reader = Annotated[Principal, Depends(require_roles(READERS))]
 
 
