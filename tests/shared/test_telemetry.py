@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -26,6 +26,7 @@ from standardwebhooks.webhooks import Webhook
 from shared import telemetry
 from shared.app import create_service_app
 from shared.db import uuid7
+from shared.http import PrefilteredRouter
 from shared.observability import Metrics
 from shared.runtime.migrate import upgrade
 from shared.runtime.provision import drop, provision
@@ -310,7 +311,7 @@ async def test_untraced_app_makes_no_spans_and_keeps_its_own_trace_context(
 ) -> None:
     """Off (no OTEL_* variable, no exporter): nothing is instrumented, no span is made, and
     the request still carries a child of the caller's trace context, as before."""
-    router = APIRouter()
+    router = PrefilteredRouter()
 
     @router.get("/ping")
     async def ping() -> dict[str, str | None]:
