@@ -42,7 +42,12 @@ from shared.events.outbox import configure_event_limits
 from shared.events.relay import OutboxRelay, asyncpg_dsn, ensure_stream
 from shared.events.retention import RetentionPeriods, arm_retention, retention_job
 from shared.http import PrefilteredRouter, ScreenedRoute, unscreened_routes
-from shared.observability import Metrics, RequestContextMiddleware, configure_logging
+from shared.observability import (
+    AccessLog,
+    Metrics,
+    RequestContextMiddleware,
+    configure_logging,
+)
 from shared.openapi import install_problem_responses
 from shared.scheduler import Scheduler, TimerJob
 from shared.settings import ServiceSettings
@@ -115,6 +120,7 @@ def create_service_app(
     ``timer_jobs`` are fired by this service's scheduler (see :mod:`shared.scheduler`).
     """
     metrics = Metrics(name)
+    access_log = AccessLog(logging.getLogger("aims.access"))
     all_handlers = list(handlers)
     if project_api_keys:
         all_handlers.append(api_key_projection(name))
@@ -174,6 +180,7 @@ def create_service_app(
             logger.info("service started")
             yield
         finally:
+            access_log.flush()  # the last requests' lines, before anything else stops
             gc.unfreeze()  # an app built again in this process (tests) must not pin this one
             ctx.stop.set()
             if ctx.tasks:
@@ -211,6 +218,7 @@ def create_service_app(
         metrics=metrics,
         max_body_bytes=settings.max_json_body_bytes,
         exempt_paths=upload_paths,
+        access_log=access_log,
     )
     instrument_app(app, name, metrics)  # traces, off unless OTEL_* configure them
     app.include_router(_operations_router(metrics))

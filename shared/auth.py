@@ -32,6 +32,7 @@ from fastapi import Request
 from shared.audit import Actor, current_actor
 from shared.db import Database, api_key_table
 from shared.errors import Forbidden, Unauthenticated
+from shared.observability import org_id_var
 from shared.settings import AIMSSettings
 
 API_KEY_PREFIX = "aims_"
@@ -213,13 +214,16 @@ async def authenticate_request(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         current_actor.set(Actor(cached.subject, cached.kind))
+        org_id_var.set(str(cached.org_id))
         return cached
     authenticator: Authenticator = request.app.state.ctx.authenticator
     principal = await authenticator.authenticate(request.headers.get("authorization"))
     request.state.principal = principal
     # The one place a request's caller becomes known: the audit trail records them as the actor
-    # of every change this request makes (async dependencies share the endpoint's context).
+    # of every change this request makes (async dependencies share the endpoint's context),
+    # and the log lines written meanwhile, the access line included, their organisation.
     current_actor.set(Actor(principal.subject, principal.kind))
+    org_id_var.set(str(principal.org_id))
     return principal
 
 

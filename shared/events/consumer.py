@@ -50,7 +50,7 @@ from shared.errors import Conflict, NotFound
 from shared.events.envelope import CloudEvent
 from shared.events.pull import ConsumerGone, PullBatches
 from shared.events.relay import RELAY_CONSUMER, requeue_parked
-from shared.observability import Metrics, child_traceparent, traceparent_var
+from shared.observability import Metrics, child_traceparent, org_id_var, traceparent_var
 from shared.telemetry import consume_span
 
 logger = logging.getLogger("aims.consumer")
@@ -240,6 +240,7 @@ class ConsumerRunner:
                     span.traceparent or child_traceparent(event.traceparent)
                 )
                 actor_token = current_actor.set(worker_actor(f"consumer:{self.handler.name}"))
+                org_token = org_id_var.set(event.orgid)
                 try:
                     await self.handler.handle(session, event)
                     await session.flush()  # the next event's handler reads what this one wrote
@@ -247,6 +248,7 @@ class ConsumerRunner:
                     span.fail(exc)
                     raise
                 finally:
+                    org_id_var.reset(org_token)
                     current_actor.reset(actor_token)
                     traceparent_var.reset(token)
                     span.end()
@@ -269,6 +271,7 @@ class ConsumerRunner:
         span = consume_span(self.metrics, self.handler.name, event)  # telemetry (no-op when off)
         token = traceparent_var.set(span.traceparent or child_traceparent(event.traceparent))
         actor_token = current_actor.set(worker_actor(f"consumer:{self.handler.name}"))
+        org_token = org_id_var.set(event.orgid)
         try:
             applied = await self.apply(event)
             await msg.ack()
@@ -295,6 +298,7 @@ class ConsumerRunner:
                     self.metrics.service, self.handler.name, "retried"
                 ).inc()
         finally:
+            org_id_var.reset(org_token)
             current_actor.reset(actor_token)
             traceparent_var.reset(token)
             span.end()  # telemetry
