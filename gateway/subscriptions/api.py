@@ -33,7 +33,7 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from fastapi import WebSocket, WebSocketDisconnect
+from fastapi import Depends, WebSocket, WebSocketDisconnect
 from fastapi.routing import APIWebSocketRoute
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.fastapi import GraphQLRouter
@@ -54,6 +54,7 @@ from gateway.subscriptions.service import HUB_KEY, EventHub
 from gateway.subscriptions.streams import STREAMS_KEY, MemberTooSlow, SharedStreams
 from shared.auth import API_KEY_PREFIX, Principal
 from shared.errors import DomainError
+from shared.http import reject_unstorable_values
 
 CLOSE_REFUSED = 4403
 CLOSE_TOKEN_EXPIRED = 4401
@@ -290,5 +291,8 @@ class SubscriptionRouter(GraphQLRouter[SubscriptionContext, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=INIT_TIMEOUT,
             include_in_schema=False,
+            # The check every HTTP operation makes in its handler (shared/http.py), for the
+            # WebSocket handshake: a NUL in its query string is refused.
+            dependencies=[Depends(reject_unstorable_values)],
         )
         self.routes = [route for route in self.routes if isinstance(route, APIWebSocketRoute)]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from gateway.subscriptions.api import (
     CLOSE_KEY_REVOKED,
@@ -379,3 +379,17 @@ async def test_a_slow_subscriber_is_dropped_and_blocks_no_one() -> None:
         await stalled.next()
     assert hub.subscriber_count == 1  # the stalled one is gone; the reader stays
     assert hub.dropped_total == 1
+
+
+async def test_a_nul_in_the_handshake_query_is_refused_and_a_plain_one_is_not(
+    ws_url: str,
+) -> None:
+    """The check every HTTP operation makes (NUL anywhere in the request) holds for the
+    WebSocket handshake too; any other query string is left to the protocol."""
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(f"{ws_url}?probe=a%00b", subprotocols=[PROTOCOL])  # type: ignore[list-item]
+    answer = refused.value.response
+    assert answer.status_code == 422
+    assert json.loads(answer.body)["errors"][0]["location"] == ["query", "probe"]
+    live = await open_live(f"{ws_url}?probe=ab")
+    await live.ws.close()
