@@ -218,11 +218,15 @@ def _debounce_statement(
         " END"
         for column in kept
     )
+    # The schedulers are woken (at COMMIT) when a timer was armed at ``due``, not when one due
+    # sooner was kept: once per burst, so that they wait for ``due`` rather than their interval.
+    channel = dollar_quoted(TIMER_NOTIFY_CHANNEL)
     return (
-        f"INSERT INTO {timer_table.name} AS t "
+        f"WITH armed AS (INSERT INTO {timer_table.name} AS t "
         "(org_id, kind, entity_id, due_at, attempts, armed_at) "
         f"VALUES {rows} ON CONFLICT (org_id, kind, entity_id) DO UPDATE SET {assignments}, "
-        "fired_at = NULL"
+        f"fired_at = NULL RETURNING t.due_at) SELECT pg_notify({channel}, '') "
+        f"FROM (SELECT 1 FROM armed WHERE due_at = {due_literal} LIMIT 1) AS woken"
     )
 
 
@@ -293,7 +297,9 @@ class Scheduler:
                     asyncio.ensure_future(stop.wait()),
                 ]
                 await asyncio.wait(
-                    waiters, timeout=self.interval, return_when=asyncio.FIRST_COMPLETED
+                    waiters,
+                    timeout=await self._until_next_due(),
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 for waiter in waiters:
                     waiter.cancel()
@@ -301,6 +307,29 @@ class Scheduler:
             if listener is not None:
                 with contextlib.suppress(Exception):
                     await listener.close()
+
+    async def _until_next_due(self) -> float:
+        """Seconds until the next timer of ours falls due, at most the interval: a timer armed
+        a few seconds ahead (a debounced one) fires then, not at the end of the interval."""
+        now = utcnow()
+        try:
+            async with self.db.sessions() as session:
+                due = await session.scalar(
+                    sa.select(timer_table.c.due_at)
+                    .where(
+                        timer_table.c.fired_at.is_(None),
+                        timer_table.c.due_at > now,
+                        timer_table.c.kind.in_(list(self.jobs)),
+                    )
+                    .order_by(timer_table.c.due_at)
+                    .limit(1)
+                )
+        except Exception:
+            logger.warning("reading the next due timer failed", exc_info=True)
+            return self.interval
+        if not isinstance(due, datetime):
+            return self.interval
+        return min(self.interval, (due - now).total_seconds() + 0.01)
 
     async def _listen(self) -> asyncpg.Connection | None:
         if not self.listen_dsn:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -23,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.app import ServiceContext, create_service_app
 from shared.db import ORG_SETTING, Database, outbox_table, tenant_transaction, utcnow, uuid7
 from shared.events import EventCatalogue, emit, make_event
+from shared.events.relay import asyncpg_dsn
 from shared.scheduler import (
+    TIMER_NOTIFY_CHANNEL,
     Scheduler,
     Timer,
     TimerJob,
@@ -553,3 +556,40 @@ async def test_transactions_arming_many_organisations_in_any_order_do_not_deadlo
         await asyncio.gather(*(arm_soon(db, order, kind_) for order in orders))
     for org in orgs:
         assert (await timer_row(db, org, kind_, "org")).fired_at is None
+
+
+async def test_a_debounced_timer_wakes_a_sleeping_scheduler_and_fires_when_due(
+    engines: TestEngines, db: Database
+) -> None:
+    """Readiness lag: a scheduler polling every 30 s fires a timer armed 0.5 s ahead about
+    0.5 s after the COMMIT (woken by it, then sleeping only until the timer is due), and a
+    burst that keeps the pending timer wakes no one again."""
+    kind_ = kind()
+    org = uuid7()
+    dsn = asyncpg_dsn(engines.databases["risk"].app_url)
+    listener = await asyncpg.connect(dsn)
+    notified: list[str] = []
+    await listener.add_listener(TIMER_NOTIFY_CHANNEL, lambda *args: notified.append(args[3]))
+    scheduler = Scheduler(db, [emitting_job(kind_)], interval=30.0, listen_dsn=dsn)
+    stop = asyncio.Event()
+    task = asyncio.create_task(scheduler.run(stop))
+    try:
+        await asyncio.sleep(0.5)  # the scheduler is listening and asleep
+        before = len(notified)
+        armed = utcnow()
+        await arm_soon(db, [org], kind_, delay=0.5)
+        await arm_soon(db, [org], kind_, delay=0.5)  # kept: due sooner already
+
+        async def fired() -> Counter[str] | None:
+            counts = await fired_events(db, kind_)
+            return counts or None
+
+        assert await eventually(fired, timeout=10) == Counter({"org": 1})
+        row = await timer_row(db, org, kind_, "org")
+        assert row.fired_at is not None
+        assert timedelta(seconds=0.5) <= row.fired_at - armed < timedelta(seconds=10)
+        assert len(notified) - before == 1
+    finally:
+        stop.set()
+        await task
+        await listener.close()
