@@ -45,6 +45,7 @@ from shared.http import PrefilteredRouter, ScreenedRoute, unscreened_routes
 from shared.observability import (
     AccessLog,
     Metrics,
+    PoolCollector,
     RequestContextMiddleware,
     configure_logging,
 )
@@ -151,6 +152,8 @@ def create_service_app(
         )
         workers_collector = WorkerCollector(ctx.supervisor, name)
         metrics.registry.register(workers_collector)
+        pool_collector = PoolCollector(db.engine.sync_engine.pool, name)
+        metrics.registry.register(pool_collector)
         try:
             if settings.nats_url:
                 ctx.nc = await nats.connect(
@@ -194,6 +197,7 @@ def create_service_app(
                     await ctx.nc.drain()
             await db.dispose()
             metrics.registry.unregister(workers_collector)
+            metrics.registry.unregister(pool_collector)
 
     app = FastAPI(
         title=title,

@@ -18,12 +18,13 @@ import secrets
 import sys
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
@@ -149,6 +150,13 @@ class Metrics:
             ["service", "consumer", "outcome"],
             registry=self.registry,
         )
+        self.webhook_attempts = Counter(
+            "aims_webhook_attempts_total",
+            "Webhook delivery attempts by outcome: delivered (2xx), rejected (another status), "
+            "unreachable (no answer)",
+            ["service", "outcome"],
+            registry=self.registry,
+        )
         self.service = service
 
     def render(self) -> Response:
@@ -216,6 +224,41 @@ class AccessLog:
             record.created = created
             record.msecs = (created - int(created)) * 1000
             log.handle(record)
+
+
+class PoolCollector:
+    """``/metrics`` view of a database connection pool, read at scrape time:
+    ``aims_db_pool_connections{state="in_use|idle"}``, ``aims_db_pool_size`` (the connections
+    kept) and ``aims_db_pool_overflow`` (opened beyond them, at most as many again)."""
+
+    def __init__(self, pool: Any, service: str) -> None:
+        self.pool = pool
+        self.service = service
+
+    def collect(self) -> Iterator[Metric]:
+        connections = GaugeMetricFamily(
+            "aims_db_pool_connections",
+            "Database connections of the pool, in use by a request or worker, or idle",
+            labels=["service", "state"],
+        )
+        connections.add_metric([self.service, "in_use"], float(self.pool.checkedout()))
+        connections.add_metric([self.service, "idle"], float(self.pool.checkedin()))
+        size = GaugeMetricFamily(
+            "aims_db_pool_size", "Connections the pool keeps", labels=["service"]
+        )
+        size.add_metric([self.service], float(self.pool.size()))
+        overflow = GaugeMetricFamily(
+            "aims_db_pool_overflow",
+            "Connections open beyond the pool's size (negative: not yet opened up to it)",
+            labels=["service"],
+        )
+        overflow.add_metric([self.service], float(self.pool.overflow()))
+        yield connections
+        yield size
+        yield overflow
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
 
 
 class RequestContextMiddleware:

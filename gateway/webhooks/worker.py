@@ -97,7 +97,12 @@ from gateway.webhooks.ssrf import (
 from shared.app import ServiceContext
 from shared.db import Database, tenant_transaction, utcnow, uuid7
 from shared.events import emit, make_event
-from shared.observability import child_traceparent, current_traceparent, traceparent_var
+from shared.observability import (
+    Metrics,
+    child_traceparent,
+    current_traceparent,
+    traceparent_var,
+)
 from shared.telemetry import client_span
 
 logger = logging.getLogger("aims.webhooks")
@@ -416,6 +421,15 @@ class DeliveryWorker:
             )
             answered = _Answered(claim, snapshot, await self._send(snapshot))
             result = answered.result
+            if isinstance(self.telemetry, Metrics):
+                counted = (
+                    "unreachable"
+                    if result.status_code is None
+                    else "delivered"
+                    if answered.outcome == "delivered"
+                    else "rejected"
+                )
+                self.telemetry.webhook_attempts.labels(self.telemetry.service, counted).inc()
             failed = result.error or (
                 None if answered.outcome == "delivered" else f"HTTP {result.status_code}"
             )

@@ -87,6 +87,7 @@ class RunningStack:
     var_dir: Path
     org: str
     token: str
+    secret_key: str
 
     def url(self, app: str) -> str:
         return f"http://127.0.0.1:{self.base + PORT_OFFSETS[app]}"
@@ -128,7 +129,7 @@ def running_stack(engines: TestEngines, tmp_path: Path) -> Iterator[RunningStack
             roles=["admin"],
             subject="e2e",
         )
-        yield RunningStack(process, base, var_dir, org, admin_token)
+        yield RunningStack(process, base, var_dir, org, admin_token, engines.secret_key)
     finally:
         children = _descendants(process.pid)
         if process.poll() is None:
@@ -250,6 +251,33 @@ async def test_register_through_graphql_reaches_services_and_a_signed_webhook(
             headers={"Authorization": f"Bearer {other}"},
         )
         assert listing.json()["data"]["aiSystems"]["edges"] == []
+
+    # The logs of the whole run: an access line of this organisation's requests in each app
+    # it called (written in batches, so looked for until they are there), and no secret this
+    # test created or used, in any form, in any app's log.
+    logs = running_stack.var_dir / "logs"
+
+    async def access_lines() -> dict[str, int] | None:
+        found = {
+            path.stem: sum(
+                1
+                for line in path.read_text(errors="replace").splitlines()
+                if '"logger":"aims.access"' in line and f'"org_id":"{running_stack.org}"' in line
+            )
+            for path in logs.glob("*.log")
+        }
+        return found if all(found.get(app) for app in ("gateway", "risk", "evidence")) else None
+
+    assert await eventually(access_lines, timeout=10)
+    text = "\n".join(path.read_text(errors="replace") for path in logs.glob("*.log"))
+    for name, value in {
+        "webhook secret": secret,
+        "webhook secret's key": secret.removeprefix("whsec_"),
+        "caller's token": running_stack.token,
+        "other caller's token": other,
+        "database secret key": running_stack.secret_key,
+    }.items():
+        assert value not in text, f"the {name} is in the logs"
 
 
 def test_a_crashed_app_is_started_again_and_says_so(running_stack: RunningStack) -> None:

@@ -482,3 +482,46 @@ async def test_other_orgs_events_never_reach_a_subscription(stack: Any, receiver
         assert replay.status_code == 404
     finally:
         await other.stop()
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """One sample's value in a Prometheus text exposition (0 when absent)."""
+    for line in text.splitlines():
+        sample, _, value = line.rpartition(" ")
+        metric, _, rest = sample.partition("{")
+        if metric == name and rest.endswith("}"):
+            pairs = dict(pair.split("=", 1) for pair in rest[:-1].split(",") if pair)
+            if pairs == {key: f'"{v}"' for key, v in labels.items()}:
+                return float(value)
+    return 0.0
+
+
+async def test_attempts_are_counted_by_outcome_in_the_gateways_metrics(
+    stack: Any, org: uuid.UUID, receiver: Receiver
+) -> None:
+    name = "aims_webhook_attempts_total"
+
+    async def counts() -> tuple[float, float]:
+        text = (await stack.gateway.get("/metrics")).text
+        return (
+            _sample(text, name, service="gateway", outcome="rejected"),
+            _sample(text, name, service="gateway", outcome="delivered"),
+        )
+
+    rejected, delivered = await counts()
+    receiver.script = [(503, {}), (200, {})]
+    sub = await subscribe(stack, org, receiver.url, ["system.registered"])
+    await register_system(stack, org)
+    await message_in_state(stack, org, sub["id"], "delivered")
+    assert await counts() == (rejected + 1, delivered + 1)
+
+
+async def test_every_app_reports_its_database_pool(stack: Any) -> None:
+    for name in ("inventory", "risk", "evidence", "gateway"):
+        text = (await stack.clients[name].get("/metrics")).text
+        size = _sample(text, "aims_db_pool_size", service=name)
+        in_use = _sample(text, "aims_db_pool_connections", service=name, state="in_use")
+        idle = _sample(text, "aims_db_pool_connections", service=name, state="idle")
+        assert size == 10, name  # AIMS_DATABASE_POOL_SIZE's default
+        assert in_use >= 0 and idle >= 1, (name, in_use, idle)  # the stack has been used
+        assert f'aims_db_pool_overflow{{service="{name}"}}' in text
