@@ -281,7 +281,8 @@ class RejectUnknownQueryOnTheApi(RejectUnknownQuery):
     of its own (a :class:`RejectUnknownQuery` with its open families, or a
     :class:`KnownQueryCaller`), which then decides alone. Probes, metrics, GraphQL and the
     published documents (outside ``/v1``) are left alone: a scraper or a cache-buster adding
-    a parameter must not turn them into errors. ``create_service_app`` installs it."""
+    a parameter must not turn them into errors. Every route's handler runs it
+    (:class:`ScreenedRoute`)."""
 
     async def __call__(self, request: HTTPConnection) -> None:
         # A WebSocket (GraphQL subscriptions) carries its own protocol's parameters, if any.
@@ -291,17 +292,17 @@ class RejectUnknownQueryOnTheApi(RejectUnknownQuery):
         if not scope["path"].startswith("/v1/"):
             return
         dependant = getattr(request.scope.get("route"), "dependant", None)
-        if dependant is None or _declares_own_guard(dependant, self):
+        if dependant is None or _declares_own_guard(dependant):
             return
         await super().__call__(request)
 
 
-def _declares_own_guard(dependant: Dependant, app_wide: RejectUnknownQuery) -> bool:
+def _declares_own_guard(dependant: Dependant) -> bool:
     for sub in dependant.dependencies:
         call = sub.call
-        if call is not app_wide and isinstance(call, RejectUnknownQuery | KnownQueryCaller):
+        if isinstance(call, RejectUnknownQuery | KnownQueryCaller):
             return True
-        if _declares_own_guard(sub, app_wide):
+        if _declares_own_guard(sub):
             return True
     return False
 
@@ -329,8 +330,9 @@ class KnownQueryCaller:
 
 # --- Values the database cannot store ---------------------------------------------------------
 #
-# One check every route of every service runs (``create_service_app`` installs it as an app-wide
-# dependency) before its own parameters are validated, so that no field needs its own guard:
+# One check every route of every service runs (in its handler, ``ScreenedRoute``; the
+# subscription WebSocket as a dependency) before its own parameters are validated, so that no
+# field needs its own guard:
 #
 # * U+0000 in a path parameter, a query parameter or any string of a JSON body (keys and list
 #   items included, at any depth): PostgreSQL ``text`` and ``jsonb`` cannot hold it;

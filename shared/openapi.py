@@ -35,7 +35,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from shared.auth import authenticate_request, require_roles
 from shared.errors import PROBLEM_BASE, PROBLEM_JSON
-from shared.http import KnownQueryCaller, RejectUnknownQuery, RejectUnknownQueryOnTheApi
+from shared.http import KnownQueryCaller, RejectUnknownQuery
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -162,17 +162,14 @@ def _problem_statuses(path: str, method: str, operation: dict[str, Any], route: 
         statuses |= {400, 401, 403} | ({413, 415} if method == "post" else set())
     if any(_authenticates(d) for d in deps):
         statuses |= {401, 403}
-    # Every operation of the versioned API refuses unknown query parameters (the app-wide
-    # ``RejectUnknownQueryOnTheApi``); elsewhere only routes with a guard of their own.
+    # Every operation of the versioned API refuses unknown query parameters (the check in
+    # every route's handler, ``ScreenedRoute``); elsewhere only routes with a guard of their own.
     guards = (RejectUnknownQuery, KnownQueryCaller)
     if (
         has_body
         or has_query
         or path.startswith("/v1/")
-        or any(
-            isinstance(d.call, guards) and not isinstance(d.call, RejectUnknownQueryOnTheApi)
-            for d in deps
-        )
+        or any(isinstance(d.call, guards) for d in deps)
     ):
         statuses.add(400)
     # A path naming a resource, or a list filtered by its parent (``?review_id=…``), which

@@ -202,6 +202,14 @@ class _Answered:
         status = self.result.status_code
         return "retry" if status is None else classify_response(status)
 
+    @property
+    def counted_as(self) -> str:
+        """Its outcome in ``aims_webhook_attempts_total``: ``delivered``, ``rejected`` (another
+        status) or ``unreachable`` (no answer)."""
+        if self.result.status_code is None:
+            return "unreachable"
+        return "delivered" if self.outcome == "delivered" else "rejected"
+
     def attempt(self, next_attempt_at: datetime | None) -> AttemptOutcome:
         return AttemptOutcome(
             attempt_id=self.snap.attempt_id,
@@ -422,14 +430,9 @@ class DeliveryWorker:
             answered = _Answered(claim, snapshot, await self._send(snapshot))
             result = answered.result
             if isinstance(self.telemetry, Metrics):
-                counted = (
-                    "unreachable"
-                    if result.status_code is None
-                    else "delivered"
-                    if answered.outcome == "delivered"
-                    else "rejected"
-                )
-                self.telemetry.webhook_attempts.labels(self.telemetry.service, counted).inc()
+                self.telemetry.webhook_attempts.labels(
+                    self.telemetry.service, answered.counted_as
+                ).inc()
             failed = result.error or (
                 None if answered.outcome == "delivered" else f"HTTP {result.status_code}"
             )
