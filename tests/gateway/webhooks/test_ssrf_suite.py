@@ -220,6 +220,19 @@ def test_metadata_addresses_are_classified_unsafe() -> None:
 # --- through the delivery worker ------------------------------------------------------------------
 
 
+async def unsubscribe_all(stack: Any, org: uuid.UUID) -> None:
+    """Delete the organisation's subscriptions, so the session's delivery worker stops retrying
+    a name only this test's fake name server knows after the test has gone."""
+    listed = await stack.gateway.get(
+        "/v1/webhook-subscriptions", headers=stack.headers(org, "viewer")
+    )
+    for sub in listed.json()["items"]:
+        deleted = await stack.gateway.delete(
+            f"/v1/webhook-subscriptions/{sub['id']}", headers=stack.headers(org, "admin")
+        )
+        assert deleted.status_code == 204, deleted.text
+
+
 async def test_rebinding_after_registration_is_refused_at_delivery(
     stack: Any, org: uuid.UUID, fake_dns: FakeDNS
 ) -> None:
@@ -249,6 +262,7 @@ async def test_rebinding_after_registration_is_refused_at_delivery(
         assert "169.254.169.254" in attempt["error"]
         assert receiver.received == []
     finally:
+        await unsubscribe_all(stack, org)
         await receiver.stop()
 
 
@@ -270,6 +284,7 @@ async def test_rebinding_between_check_and_connect_cannot_move_the_connection(
         await message_in_state(stack, org, sub["id"], "delivered")
         assert fake_dns.calls_for(name) == 2  # registration and the delivery's check only
     finally:
+        await unsubscribe_all(stack, org)
         await receiver.stop()
 
 
