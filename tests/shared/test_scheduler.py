@@ -165,7 +165,7 @@ async def test_a_failing_job_backs_off_without_blocking_the_others(db: Database)
         await flaky(timer)
 
     # The first back-off is long enough for the two ticks below on a loaded machine.
-    scheduler = Scheduler(db, [TimerJob(kind_, fire)], interval=0.05, backoff=[2.0, 0.2])
+    scheduler = Scheduler(db, [TimerJob(kind_, fire)], interval=0.05, backoff=[5.0, 0.2])
     assert await scheduler.tick() == 2  # bad failed, good fired, in one tick
     assert await fired_events(db, kind_) == Counter({"good": 1})
     bad = await timer_row(db, org, kind_, "bad")
@@ -183,7 +183,7 @@ async def test_a_failing_job_backs_off_without_blocking_the_others(db: Database)
             row = await timer_row(db, org, kind_, "bad")
             return row.fired_at is not None
 
-        await eventually(retried_until_fired, timeout=10)
+        await eventually(retried_until_fired, timeout=30)
     finally:
         stop.set()
         await task
@@ -531,7 +531,9 @@ async def test_a_commit_that_arms_waits_for_a_firing_in_progress_then_arms_again
     scheduler = Scheduler(db, [TimerJob(kind_, slow_fire)])
     tick = asyncio.create_task(scheduler.tick())
     await asyncio.wait_for(firing.wait(), 10)
-    commit = asyncio.create_task(arm_soon(db, [org], kind_))
+    # A long debounce, so that a stalled machine cannot make the re-armed timer due again
+    # before the last assertion reads it.
+    commit = asyncio.create_task(arm_soon(db, [org], kind_, delay=60))
     done, _ = await asyncio.wait([commit], timeout=0.5)
     assert not done  # the COMMIT waits on the claimed row
     release.set()
