@@ -4,6 +4,11 @@ Apps run their real lifespans (outbox relay, consumers) against the session's en
 talk to them through ``httpx.AsyncClient(transport=ASGITransport(app))``. Each test works in an
 organisation of its own (a fresh UUIDv7 in its token), which is how tenants are isolated in
 production too, so tests do not see each other's rows.
+
+Every test runs on the one session event loop, beside those apps' background workers, which
+keep working on earlier tests' rows (a webhook retried, a timer due). A test that patches
+something loop-wide (``loop.getaddrinfo``) asserts only on what its own task did
+(``FakeDNS.calls_from_this_task``), and a test that leaves retrying work behind removes it.
 """
 
 from __future__ import annotations
