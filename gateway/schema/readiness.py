@@ -87,8 +87,9 @@ class EvidenceFreshness(enum.Enum):
 
 @strawberry.enum(
     name="ReadinessSource",
-    description="`LIVE`: computed now; `SNAPSHOT`: the stored snapshot current at the time asked "
-    "(without clause and control statuses).",
+    description="`LIVE`: computed now; `SNAPSHOT`: the stored snapshot current at the time asked, "
+    "with the clause and control statuses as computed at its `asOf` (none in a snapshot taken "
+    "before snapshots kept them).",
 )
 class ReadinessSource(enum.Enum):
     LIVE = "live"
@@ -249,9 +250,12 @@ class Readiness:
     blocker_counts: list[BlockerCount] = strawberry.field(description="By blocker code.")
     blockers_total: int
     blockers: list[Blocker] = strawberry.field(description="Stage 1 first, then by severity.")
-    clauses: list[ClauseReadiness] = strawberry.field(description="Empty on a snapshot.")
+    clauses: list[ClauseReadiness] = strawberry.field(
+        description="On a snapshot, as computed at its `asOf` (empty in one taken before "
+        "snapshots kept them)."
+    )
     controls: list[ControlReadiness] = strawberry.field(
-        description="The applicable Annex A controls; empty on a snapshot."
+        description="The applicable Annex A controls; on a snapshot, as computed at its `asOf`."
     )
 
     @classmethod

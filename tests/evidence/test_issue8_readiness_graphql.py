@@ -21,7 +21,8 @@ query($at: String) { readiness(asOf: $at) {
   source asOf verdict verdictLabel verdictReason score blockersTotal
   rules { id passed }
   blockers { key code whatToDo owner whereToFix stage }
-  clauses { clause }
+  clauses { clause status reason }
+  controls { control status }
 } }
 """
 
@@ -51,9 +52,11 @@ async def test_readiness_as_of_an_earlier_time_answers_from_the_snapshot_then(
     assert then["blockersTotal"] == snapshot["blockersTotal"] and then["blockers"]
     assert all(b["whatToDo"] and b["owner"] and b["whereToFix"] for b in then["blockers"])
     assert then["verdictReason"].startswith("Stage 1 needs:")
-    assert then["clauses"] == []  # a snapshot keeps the verdict, rules and blockers only
     now = data(await gql(stack.gateway, stack.headers(org, "auditor"), AS_OF, {"at": None}))
     assert now["readiness"]["source"] == "LIVE" and len(now["readiness"]["clauses"]) == 32
+    # Nothing changed since: the snapshot's clause and control statuses are today's.
+    assert then["clauses"] == now["readiness"]["clauses"]
+    assert then["controls"] == now["readiness"]["controls"] and len(then["controls"]) == 38
 
 
 SET_PLAN = """

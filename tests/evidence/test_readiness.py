@@ -4,14 +4,17 @@ NATS, snapshots and ``as_of``, the remediation plan, isolation and odd input."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import nats
 import pytest
 
+from shared.runtime.provision import asyncpg_dsn
 from shared.testing import eventually
 from tests.conftest import Stack
 from tests.evidence.documented_helpers import (
@@ -160,7 +163,10 @@ async def test_fixing_blockers_through_the_apis_moves_the_verdict_and_emits_read
     old = await readiness(stack, org, as_of=before_fix["computed_at"])
     assert old["source"] == "snapshot" and old["snapshot_id"] == before_fix["id"]
     assert "high_risk_system_out_of_scope" in codes(old)
-    assert old["clauses"] == [] and old["rules"]
+    assert old["rules"]
+    # ...with the clause and control statuses of then: A.6.2.2 was still applicable.
+    assert len(old["clauses"]) == 32
+    assert any(c["control"] == "A.6.2.2" for c in old["controls"])
     # Before any snapshot: 404.
     missing = await stack.evidence.get(
         "/v1/readiness", params={"as_of": "2020-01-01"}, headers=stack.headers(org, "viewer")
@@ -249,3 +255,91 @@ async def test_history_pages_and_rejects_bad_cursors(stack: Stack, org: uuid.UUI
         "/v1/readiness/history", params={"limit": 10_000}, headers=stack.headers(org)
     )
     assert too_big.status_code == 422
+
+
+async def recompute(stack: Stack, org: uuid.UUID) -> dict[str, Any]:
+    response = await stack.evidence.post(
+        "/v1/readiness/recompute", headers=stack.headers(org, "contributor")
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def by_id(body: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """``clause:4.1`` / ``control:A.2.2`` -> (status, reason)."""
+    out = {f"clause:{c['clause']}": (c["status"], c["reason"]) for c in body["clauses"]}
+    out |= {f"control:{c['control']}": (c["status"], c["reason"]) for c in body["controls"]}
+    return out
+
+
+async def test_a_snapshot_keeps_the_statuses_of_its_time_and_a_status_change_is_a_change(
+    stack: Stack, org: uuid.UUID, readiness_events: list[dict[str, Any]]
+) -> None:
+    first = await recompute(stack, org)
+    assert first["source"] == "snapshot"
+    statuses = by_id(first)
+    assert len(first["clauses"]) == 32 and len(first["controls"]) == 38
+    assert statuses == by_id(await readiness(stack, org))  # what the live answer says
+    assert statuses["control:A.2.2"][0] == "missing"
+
+    # Draft evidence moves A.2.2 from "missing" to "draft" and leaves every blocker as it was
+    # (a control needs approved evidence): a status-only change is still a change.
+    await add_evidence(stack, org, [("control", "A.2.2")], status="draft")
+    second = await recompute(stack, org)
+    assert second["snapshot_id"] != first["snapshot_id"]
+    assert {b["key"] for b in second["blockers"]} == {b["key"] for b in first["blockers"]}
+    moved = by_id(second)
+    assert moved["control:A.2.2"][0] == "draft"
+    assert {k for k in moved if moved[k][0] != statuses[k][0]} == {"control:A.2.2"}
+
+    async def announced() -> dict[str, Any] | None:
+        mine = [e["data"] for e in readiness_events if e["orgid"] == str(org)]
+        return next((d for d in mine if d["snapshot_id"] == second["snapshot_id"]), None)
+
+    event = await eventually(announced)
+    assert event["statuses_changed"] == ["control:A.2.2"]
+    assert event["added"] == [] and event["removed"] == []
+    assert event["score"] == event["previous_score"]
+
+    # Asked as of the first snapshot, A.2.2 is missing again; live, it is draft.
+    then = await readiness(stack, org, as_of=first["as_of"])
+    assert then["snapshot_id"] == first["snapshot_id"] and by_id(then) == statuses
+    assert (await recompute(stack, org))["snapshot_id"] == second["snapshot_id"]  # no change
+
+
+async def test_a_snapshot_from_before_statuses_were_kept_is_not_a_change_by_itself(
+    stack: Stack, org: uuid.UUID
+) -> None:
+    """After the upgrade that keeps statuses, an organisation whose readiness did not change
+    gets no new snapshot (and no ``readiness.changed``) only because the format grew."""
+    first = await recompute(stack, org)
+    keys = sorted(b["key"] for b in first["blockers"])
+    assert first["blockers_total"] == len(keys)  # every key is in the snapshot
+    # The snapshot as the previous version stored it: no statuses, and the fingerprint of the
+    # verdict, the score and the blocker keys only.
+    old_print = hashlib.sha256(
+        "\n".join([first["verdict"], str(first["score"]), *keys]).encode()
+    ).hexdigest()
+    conn = await asyncpg.connect(asyncpg_dsn(stack.engines.databases["evidence"].owner_url))
+    try:
+        await conn.execute("SELECT set_config('aims.org_id', $1, false)", str(org))
+        updated = await conn.execute(
+            "UPDATE readiness_snapshot SET clauses = '[]', controls = '[]', fingerprint = $1"
+            " WHERE id = $2",
+            old_print,
+            uuid.UUID(first["snapshot_id"]),
+        )
+        assert updated == "UPDATE 1"
+    finally:
+        await conn.close()
+    old = await readiness(stack, org, as_of=first["as_of"])
+    assert old["clauses"] == [] and old["controls"] == []  # answered as it was stored
+
+    again = await recompute(stack, org)
+    assert again["snapshot_id"] == first["snapshot_id"]
+    # A real change afterwards is stored with its statuses; nothing to compare them with.
+    await add_evidence(stack, org, [("control", "A.2.2")])
+    changed = await recompute(stack, org)
+    assert changed["snapshot_id"] != first["snapshot_id"]
+    assert by_id(changed)["control:A.2.2"][0] == "evidenced"

@@ -87,8 +87,10 @@ async def get_readiness(
     ] = None,
 ) -> ReadinessRead:
     """Live: computed from the current data, `as_of` the time it was computed. With `as_of`:
-    the latest stored snapshot at or before then (404 when there is none); snapshots keep the
-    verdict, score, rules and at most 100 blockers, not the clause and control statuses."""
+    the latest stored snapshot at or before then (404 when there is none). A snapshot keeps the
+    verdict, score, rules, at most 100 blockers, and every clause's and control's status as
+    computed at its `as_of` (a new one is stored whenever any of these statuses, the blockers,
+    the score or the verdict changes)."""
     return await service.readiness(session, _as_of(as_of))
 
 

@@ -12,10 +12,11 @@ from services.evidence.readiness.schemas import (
 READINESS_CHANGED = catalogue.register(
     "readiness.changed",
     ReadinessChanged,
-    "The organisation's readiness verdict, score or set of blockers changed (recomputed after "
-    "the events that affect it, at most once per organisation every few seconds, and daily). "
-    "Carries blocker counts per code and the keys added and removed (at most 20 each); "
-    "`dataversion` is the snapshot number.",
+    "The organisation's readiness verdict, score, set of blockers or a clause's or control's "
+    "status changed (recomputed after the events that affect it, at most once per organisation "
+    "every few seconds, and daily). Carries blocker counts per code, the blocker keys added and "
+    "removed and the clauses and controls whose status moved (at most 20 each); `dataversion` "
+    "is the snapshot number.",
 )
 MILESTONE_OVERDUE = catalogue.register(
     "milestone.overdue",

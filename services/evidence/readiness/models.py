@@ -83,6 +83,15 @@ class ReadinessSnapshot(Base):
     blockers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     blockers_total: Mapped[int] = mapped_column(default=0)
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # Every clause's and applicable control's status as computed then (``ClauseStatusRead`` and
+    # ``ControlStatusRead``; at most 10 evidence ids each). Empty in snapshots taken before they
+    # were kept (migration 20261201_snapshot_statuses).
+    clauses: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=sa.text("'[]'::jsonb")
+    )
+    controls: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=sa.text("'[]'::jsonb")
+    )
     trigger: Mapped[str] = mapped_column(sa.Text, default="event")
 
 

@@ -88,7 +88,8 @@ class RuleRead(BaseModel):
 class ReadinessRead(BaseModel):
     source: Source = Field(
         description="`live`: computed now from the current data; `snapshot`: the stored snapshot "
-        "that was current at the requested time (clauses and controls are not kept in snapshots)"
+        "that was current at the requested time, with the clause and control statuses as "
+        "computed at its `as_of` (empty in a snapshot taken before snapshots kept them)"
     )
     as_of: datetime = Field(description="The time this readiness is as of")
     as_of_date: date = Field(description="The day review-by and due dates are compared with")
@@ -138,6 +139,11 @@ class ReadinessChanged(BaseModel):
     blockers_total: int
     added: list[str] = Field(description="Blocker keys that appeared (≤20)")
     removed: list[str] = Field(description="Blocker keys that went away (≤20)")
+    statuses_changed: list[str] = Field(
+        default_factory=list,
+        description="Clauses and controls whose status moved, as `clause:9.2` or "
+        "`control:A.6.2.4` (≤20; empty when the previous snapshot kept no statuses)",
+    )
 
 
 # --- Remediation plan -----------------------------------------------------------------------

@@ -216,29 +216,37 @@ def readiness_read(at: datetime, r: Readiness) -> ReadinessRead:
         blocker_counts=r.blocker_counts,
         blockers_total=len(r.blockers),
         blockers=[blocker_read(b) for b in r.blockers],
-        clauses=[
-            ClauseStatusRead(
-                clause=c.clause,
-                title=c.title,
-                status=c.status,
-                reason=c.reason,
-                evidence=_summary(c.evidence),
-                documented_information=list(c.documented_information),
-            )
-            for c in r.clauses
-        ],
-        controls=[
-            ControlStatusRead(
-                control=c.control,
-                title=c.title,
-                status=c.status,
-                applicability=c.applicability,
-                reason=c.reason,
-                evidence=_summary(c.evidence),
-            )
-            for c in r.controls
-        ],
+        clauses=clause_reads(r),
+        controls=control_reads(r),
     )
+
+
+def clause_reads(r: Readiness) -> list[ClauseStatusRead]:
+    return [
+        ClauseStatusRead(
+            clause=c.clause,
+            title=c.title,
+            status=c.status,
+            reason=c.reason,
+            evidence=_summary(c.evidence),
+            documented_information=list(c.documented_information),
+        )
+        for c in r.clauses
+    ]
+
+
+def control_reads(r: Readiness) -> list[ControlStatusRead]:
+    return [
+        ControlStatusRead(
+            control=c.control,
+            title=c.title,
+            status=c.status,
+            applicability=c.applicability,
+            reason=c.reason,
+            evidence=_summary(c.evidence),
+        )
+        for c in r.controls
+    ]
 
 
 def snapshot_readiness(row: ReadinessSnapshot) -> ReadinessRead:
@@ -255,8 +263,8 @@ def snapshot_readiness(row: ReadinessSnapshot) -> ReadinessRead:
         blocker_counts=dict(row.blocker_counts),
         blockers_total=row.blockers_total,
         blockers=[BlockerRead.model_validate(b) for b in row.blockers],
-        clauses=[],
-        controls=[],
+        clauses=[ClauseStatusRead.model_validate(c) for c in row.clauses],
+        controls=[ControlStatusRead.model_validate(c) for c in row.controls],
     )
 
 
@@ -303,10 +311,29 @@ async def history(
 # --- Recompute, snapshots, events ------------------------------------------------------------
 
 
-def fingerprint(r: Readiness) -> str:
+def statuses(r: Readiness) -> dict[str, str]:
+    """``clause:4.1`` / ``control:A.2.2`` -> its status, in the assessment's order."""
+    out = {f"clause:{c.clause}": c.status.value for c in r.clauses}
+    out.update({f"control:{c.control}": c.status.value for c in r.controls})
+    return out
+
+
+def stored_statuses(row: ReadinessSnapshot) -> dict[str, str]:
+    """:func:`statuses` of a stored snapshot (empty for one taken before statuses were kept)."""
+    out = {f"clause:{c['clause']}": str(c["status"]) for c in row.clauses}
+    out.update({f"control:{c['control']}": str(c["status"]) for c in row.controls})
+    return out
+
+
+def fingerprint(r: Readiness, *, with_statuses: bool = True) -> str:
+    """What identifies a change: the verdict, the score, the set of blockers and every clause's
+    and control's status. ``with_statuses=False`` is the form of snapshots taken before
+    statuses were kept, so that upgrading alone records no change."""
     keys = sorted(b.key for b in r.blockers)
-    text = "\n".join([r.verdict.value, str(r.score), *keys])
-    return hashlib.sha256(text.encode()).hexdigest()
+    parts = [r.verdict.value, str(r.score), *keys]
+    if with_statuses:
+        parts += ["", *(f"{k}={v}" for k, v in statuses(r).items())]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 async def request_recompute(session: AsyncSession, org_id: uuid.UUID) -> None:
@@ -320,12 +347,16 @@ async def request_recompute(session: AsyncSession, org_id: uuid.UUID) -> None:
 
 async def recompute(session: AsyncSession, org_id: uuid.UUID, trigger: str) -> bool:
     """Compute readiness now; store a snapshot and emit ``readiness.changed`` when the verdict,
-    score or set of blockers differs from the last snapshot. True when it changed."""
+    the score, the set of blockers or a clause's or control's status differs from the last
+    snapshot. True when it changed."""
     repo = ReadinessRepository(session)
     now, result = await current(session)
     print_ = fingerprint(result)
     last = await repo.latest_snapshot()
-    if last is not None and last.fingerprint == print_:
+    before = stored_statuses(last) if last is not None else {}
+    if last is not None and last.fingerprint == (
+        print_ if before else fingerprint(result, with_statuses=False)
+    ):
         return False
     number = (last.number + 1) if last else 1
     row = ReadinessSnapshot(
@@ -351,9 +382,13 @@ async def recompute(session: AsyncSession, org_id: uuid.UUID, trigger: str) -> b
             ).model_dump(mode="json")
             for x in result.rules
         ],
+        clauses=[c.model_dump(mode="json") for c in clause_reads(result)],
+        controls=[c.model_dump(mode="json") for c in control_reads(result)],
         trigger=trigger[:100],
     )
     await repo.add_snapshot(row)
+    after = statuses(result)
+    moved = [k for k in {**before, **after} if before and before.get(k) != after.get(k)]
     new_keys = {b.key for b in result.blockers}
     old_keys = {b["key"] for b in last.blockers} if last else set()
     # Old snapshots keep at most SNAPSHOT_BLOCKERS keys; beyond that "removed" is a best effort.
@@ -371,6 +406,7 @@ async def recompute(session: AsyncSession, org_id: uuid.UUID, trigger: str) -> b
         blockers_total=len(result.blockers),
         added=sorted(new_keys - old_keys)[:CHANGED_KEYS],
         removed=sorted(old_keys - new_keys)[:CHANGED_KEYS],
+        statuses_changed=moved[:CHANGED_KEYS],
     )
     await emit(
         session,
