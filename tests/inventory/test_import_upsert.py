@@ -354,6 +354,30 @@ async def test_custom_field_columns_by_key_or_label_and_common_spellings(
     }
 
 
+async def test_a_custom_field_labelled_like_a_built_in_field_is_named_in_a_warning(
+    stack: Any, org: uuid.UUID
+) -> None:
+    """A built-in field's name wins over a custom field's label; the dry run says which custom
+    field that column does not fill, and how to reach it."""
+    await define(stack, org, key="boss", label="Owner", type="text")
+    dry = await post_import(stack, org, "name,Owner\nLedger AI,cfo@example.com\n", dry_run=True)
+    assert dry.status_code == 200, dry.text
+    report = dry.json()
+    assert report["valid"] is True and report["columns"] == {"name": "name", "Owner": "owner"}
+    [warning] = report["warnings"]
+    assert warning["column"] == "Owner"
+    assert "'boss'" in warning["message"] and "'cf.boss'" in warning["message"]
+    # Named so, the column fills the custom field, and nothing is hidden.
+    both = await post_import(
+        stack, org, "name,Owner,cf.boss\nLedger AI,cfo@example.com,Dana\n", dry_run=True
+    )
+    assert both.json()["columns"]["cf.boss"] == "custom_fields.boss"
+    assert [w["column"] for w in both.json()["warnings"]] == ["Owner"]
+    assert (await post_import(stack, org, "name,cf.boss\nLedger AI,Dana\n")).status_code == 201
+    ledger = (await systems(stack, org))["Ledger AI"]
+    assert ledger["custom_fields"] == {"boss": "Dana"}
+
+
 async def test_required_custom_field_and_nul_characters_are_row_problems(
     stack: Any, org: uuid.UUID
 ) -> None:

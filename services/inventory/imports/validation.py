@@ -358,6 +358,7 @@ def map_columns(
     seen: dict[str, str] = {}
     id_column: int | None = None
     version_column: int | None = None
+    custom_headers = _custom_by_header(custom_fields)
     for index, header in enumerate(headers):
         if NUL in header:
             problems.append(RowProblem(HEADER_ROW, header.replace(NUL, "\\0"), NUL_MESSAGE))
@@ -375,6 +376,17 @@ def map_columns(
                 message = "Unknown column; ignored. Known columns: " + ", ".join(known)
             warnings.append({"column": header, "message": message})
             continue
+        shadowed = custom_headers.get(key)
+        if shadowed is not None and target != CUSTOM_PREFIX + shadowed.key:
+            # A built-in field's name wins (resolve_header); say which custom field it hides.
+            warnings.append(
+                {
+                    "column": header,
+                    "message": f"Fills the built-in field {target}, not the custom field "
+                    f"{shadowed.key!r} labelled {shadowed.label!r}; name that column "
+                    f"'cf.{shadowed.key}' to fill the custom field.",
+                }
+            )
         if target in seen:
             problems.append(
                 RowProblem(
