@@ -311,28 +311,25 @@ async def history(
 # --- Recompute, snapshots, events ------------------------------------------------------------
 
 
-def statuses(r: Readiness) -> dict[str, str]:
-    """``clause:4.1`` / ``control:A.2.2`` -> its status, in the assessment's order."""
-    out = {f"clause:{c.clause}": c.status.value for c in r.clauses}
-    out.update({f"control:{c.control}": c.status.value for c in r.controls})
+def statuses(
+    clauses: Sequence[dict[str, Any]], controls: Sequence[dict[str, Any]]
+) -> dict[str, str]:
+    """``clause:4.1`` / ``control:A.2.2`` -> its status, from the stored form of the clause and
+    control reads (a live recompute's or a snapshot's; empty for a snapshot taken before they
+    were kept)."""
+    out = {f"clause:{c['clause']}": str(c["status"]) for c in clauses}
+    out.update({f"control:{c['control']}": str(c["status"]) for c in controls})
     return out
 
 
-def stored_statuses(row: ReadinessSnapshot) -> dict[str, str]:
-    """:func:`statuses` of a stored snapshot (empty for one taken before statuses were kept)."""
-    out = {f"clause:{c['clause']}": str(c["status"]) for c in row.clauses}
-    out.update({f"control:{c['control']}": str(c["status"]) for c in row.controls})
-    return out
-
-
-def fingerprint(r: Readiness, *, with_statuses: bool = True) -> str:
+def fingerprint(r: Readiness, status_map: dict[str, str] | None) -> str:
     """What identifies a change: the verdict, the score, the set of blockers and every clause's
-    and control's status. ``with_statuses=False`` is the form of snapshots taken before
-    statuses were kept, so that upgrading alone records no change."""
+    and control's status. Without ``status_map``: the form of snapshots taken before statuses
+    were kept, so that upgrading alone records no change."""
     keys = sorted(b.key for b in r.blockers)
     parts = [r.verdict.value, str(r.score), *keys]
-    if with_statuses:
-        parts += ["", *(f"{k}={v}" for k, v in statuses(r).items())]
+    if status_map is not None:
+        parts += ["", *(f"{k}={v}" for k, v in status_map.items())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -351,12 +348,13 @@ async def recompute(session: AsyncSession, org_id: uuid.UUID, trigger: str) -> b
     snapshot. True when it changed."""
     repo = ReadinessRepository(session)
     now, result = await current(session)
-    print_ = fingerprint(result)
+    clauses = [c.model_dump(mode="json") for c in clause_reads(result)]
+    controls = [c.model_dump(mode="json") for c in control_reads(result)]
+    after = statuses(clauses, controls)
+    print_ = fingerprint(result, after)
     last = await repo.latest_snapshot()
-    before = stored_statuses(last) if last is not None else {}
-    if last is not None and last.fingerprint == (
-        print_ if before else fingerprint(result, with_statuses=False)
-    ):
+    before = statuses(last.clauses, last.controls) if last is not None else {}
+    if last is not None and last.fingerprint == (print_ if before else fingerprint(result, None)):
         return False
     number = (last.number + 1) if last else 1
     row = ReadinessSnapshot(
@@ -382,12 +380,11 @@ async def recompute(session: AsyncSession, org_id: uuid.UUID, trigger: str) -> b
             ).model_dump(mode="json")
             for x in result.rules
         ],
-        clauses=[c.model_dump(mode="json") for c in clause_reads(result)],
-        controls=[c.model_dump(mode="json") for c in control_reads(result)],
+        clauses=clauses,
+        controls=controls,
         trigger=trigger[:100],
     )
     await repo.add_snapshot(row)
-    after = statuses(result)
     moved = [k for k in {**before, **after} if before and before.get(k) != after.get(k)]
     new_keys = {b.key for b in result.blockers}
     old_keys = {b["key"] for b in last.blockers} if last else set()
